@@ -1,0 +1,115 @@
+"""Located diagnostics: the error type every compiler stage raises, and its rendering (language.md section 8)."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class SourceFile:
+    """A source file's path (as shown to the user) and its text."""
+
+    path: str
+    text: str
+
+    @property
+    def lines(self) -> list[str]:
+        """The file's lines without line terminators."""
+        return self.text.splitlines()
+
+
+@dataclass
+class Diagnostic:
+    """One located message.
+
+    Attributes:
+        source: the file it is in, or None for errors without a place.
+        line: 1-based line; col: 1-based column of the first character.
+        end_line, end_col: 1-based end of the span (end_col exclusive).
+        message: the one-line message; severity: "error" or "warning".
+        hints: extra lines, each printed as ``hint: ...``.
+    """
+
+    source: SourceFile | None
+    line: int
+    col: int
+    message: str
+    end_line: int = 0
+    end_col: int = 0
+    severity: str = "error"
+    hints: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        """Format as ``path:line:col: error: message``, the source line, a caret span and hints."""
+        if self.source is None:
+            head = f"kcc: {self.severity}: {self.message}"
+            return "\n".join([head] + [f"hint: {h}" for h in self.hints])
+        out = [f"{self.source.path}:{self.line}:{self.col}: {self.severity}: {self.message}"]
+        lines = self.source.lines
+        if 1 <= self.line <= len(lines):
+            text = lines[self.line - 1].expandtabs(1)
+            num = str(self.line)
+            out.append(f" {num:>4} | {text}")
+            start = max(self.col - 1, 0)
+            if self.end_line == self.line and self.end_col > self.col:
+                width = self.end_col - self.col
+            elif self.end_line > self.line:
+                width = max(len(text.rstrip()) - start, 1)
+            else:
+                width = 1
+            out.append(f" {'':>4} | {' ' * start}{'^' * width}")
+        out.extend(f"hint: {h}" for h in self.hints)
+        return "\n".join(out)
+
+
+class CompileError(Exception):
+    """Raised by a compiler stage with every diagnostic that stage found (at least one)."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = list(diagnostics)
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
+class Reporter:
+    """Collects the diagnostics of one pass so that all of them are reported, not just the first."""
+
+    def __init__(self) -> None:
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, source: SourceFile | None, node: ast.AST | None, message: str,
+              *hints: str) -> Diagnostic:
+        """Record an error located at ``node`` (an ast node with positions) in ``source``."""
+        diag = located(source, node, message, *hints)
+        self.diagnostics.append(diag)
+        return diag
+
+    def check(self) -> None:
+        """Raise CompileError when any error was recorded."""
+        if any(d.severity == "error" for d in self.diagnostics):
+            raise CompileError(self.diagnostics)
+
+
+def located(source: SourceFile | None, node: ast.AST | None, message: str, *hints: str) -> Diagnostic:
+    """Build a Diagnostic spanning ``node`` (ast positions are 1-based lines, 0-based columns)."""
+    if node is None or not hasattr(node, "lineno"):
+        return Diagnostic(source, 1 if source else 0, 1, message, hints=list(hints))
+    line = node.lineno
+    col = node.col_offset + 1
+    end_line = getattr(node, "end_lineno", None) or line
+    end_col = (getattr(node, "end_col_offset", None) or node.col_offset) + 1
+    return Diagnostic(source, line, col, message, end_line, end_col, hints=list(hints))
+
+
+def load_source(path: Path, shown: str | None = None) -> SourceFile:
+    """Read ``path`` as UTF-8; ``shown`` is the path printed in diagnostics (default: as given).
+
+    Raises:
+        CompileError: when the file cannot be read or is not UTF-8.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CompileError([Diagnostic(None, 0, 0, f"cannot read {path}: {exc}")]) from exc
+    return SourceFile(shown or str(path), text)

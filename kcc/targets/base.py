@@ -1,0 +1,77 @@
+"""The target layer's interface: what a compiler stage may ask of an architecture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import llvmlite.binding as llvm
+
+_initialised = False
+
+
+def init_llvm() -> None:
+    """Initialise every LLVM target, target info and asm printer once per process."""
+    global _initialised
+    if not _initialised:
+        llvm.initialize_all_targets()
+        llvm.initialize_all_asmprinters()
+        _initialised = True
+
+
+@dataclass(frozen=True)
+class Target:
+    """One architecture kcc can compile for.
+
+    Attributes:
+        name: the language's ``TARGET`` value ("riscv64", "armv8m", "i586", "host").
+        triple: the LLVM target triple.
+        cpu: the LLVM CPU name ("" for the generic CPU).
+        features: the LLVM feature string, e.g. "+m,+a,+c".
+        pointer_bits: width of ``usize``/``isize`` and of pointers, in bits.
+        clang_args: arguments that make clang (``zig cc``) produce the same
+            code as ``triple``/``cpu``/``features``; used by the assembler pass
+            for modules with inline ``asm`` on targets whose LLVM in llvmlite
+            has no assembly parser (see DEVELOPERS.md, "Known ground").
+        llvmlite_asm_parser: True when llvmlite can emit objects from IR that
+            holds inline asm for this target (x86 and the host), False on
+            RISC-V and Arm.
+        interrupt_attrs: LLVM function attributes that give ``@interrupt`` the
+            target's handler convention, as (key, value) string pairs.
+        elf_machine: the ``e_machine`` name pyelftools reports ("EM_RISCV", ...).
+        link_emulation: the ld.lld ``-m`` emulation, "" for the host.
+        code_model: LLVM code model ("default", "small", "medium", ...).
+        reloc: LLVM relocation model ("static" or "pic").
+    """
+
+    name: str
+    triple: str
+    cpu: str
+    features: str
+    pointer_bits: int
+    clang_args: tuple[str, ...]
+    llvmlite_asm_parser: bool
+    interrupt_attrs: tuple[tuple[str, str], ...] = ()
+    elf_machine: str = ""
+    link_emulation: str = ""
+    code_model: str = "default"
+    reloc: str = "static"
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    def target_machine(self, opt: int = 2) -> llvm.TargetMachine:
+        """An llvmlite TargetMachine for this target at optimisation level ``opt`` (0..3)."""
+        init_llvm()
+        tgt = llvm.Target.from_triple(self.triple)
+        return tgt.create_target_machine(
+            cpu=self.cpu, features=self.features, opt=opt,
+            reloc=self.reloc, codemodel=self.code_model)
+
+    @cached_property
+    def data_layout(self) -> str:
+        """The LLVM data layout string of this target, from LLVM itself."""
+        return str(self.target_machine(0).target_data)
+
+    @property
+    def pointer_bytes(self) -> int:
+        """Width of a pointer in bytes."""
+        return self.pointer_bits // 8
