@@ -1,0 +1,183 @@
+"""The language's types (language.md section 2) as the type checker and the IR lowering see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class Type:
+    """Base of every kcc type. Types compare by structure, except structs (by identity of name)."""
+
+    def __str__(self) -> str:  # pragma: no cover - overridden
+        return self.__class__.__name__
+
+    @property
+    def is_int(self) -> bool:
+        """True for fixed-width integers (usize/isize included)."""
+        return isinstance(self, IntType)
+
+    @property
+    def is_scalar(self) -> bool:
+        """True for integers, bool and pointers: values that fit a register."""
+        return isinstance(self, (IntType, BoolType, PtrType))
+
+
+@dataclass(frozen=True)
+class IntType(Type):
+    """A two's-complement integer of ``bits`` (8, 16, 32, 64) bits; ``name`` is its spelling."""
+
+    bits: int
+    signed: bool
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def min(self) -> int:
+        """Smallest value of the type."""
+        return -(1 << (self.bits - 1)) if self.signed else 0
+
+    @property
+    def max(self) -> int:
+        """Largest value of the type."""
+        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+
+    def wrap(self, value: int) -> int:
+        """Reduce the Python int ``value`` modulo 2**bits into the type's range."""
+        value &= (1 << self.bits) - 1
+        if self.signed and value >> (self.bits - 1):
+            value -= 1 << self.bits
+        return value
+
+    def fits(self, value: int) -> bool:
+        """True when ``value`` lies in [min, max]."""
+        return self.min <= value <= self.max
+
+
+@dataclass(frozen=True)
+class ConstIntType(Type):
+    """The type of an integer constant expression that has not yet met a context (bare ``int``)."""
+
+    def __str__(self) -> str:
+        return "int"
+
+
+@dataclass(frozen=True)
+class BoolType(Type):
+    """``bool``: i1 in registers, one byte in memory."""
+
+    def __str__(self) -> str:
+        return "bool"
+
+
+@dataclass(frozen=True)
+class VoidType(Type):
+    """``None`` as a return type."""
+
+    def __str__(self) -> str:
+        return "None"
+
+
+@dataclass(frozen=True)
+class PtrType(Type):
+    """``Ptr[T]``: a typed address; ``pointee`` is T."""
+
+    pointee: Type
+
+    def __str__(self) -> str:
+        return f"Ptr[{self.pointee}]"
+
+
+@dataclass(frozen=True)
+class NullType(Type):
+    """The type of ``NULL`` before it meets a pointer context."""
+
+    def __str__(self) -> str:
+        return "NULL"
+
+
+@dataclass(frozen=True)
+class StrType(Type):
+    """The type of a string literal before it meets a context; it becomes ``Ptr[u8]``."""
+
+    def __str__(self) -> str:
+        return "Ptr[u8]"
+
+
+@dataclass(frozen=True)
+class ArrayType(Type):
+    """``Array[T, N]``: ``count`` elements of ``element`` in place."""
+
+    element: Type
+    count: int
+
+    def __str__(self) -> str:
+        return f"Array[{self.element}, {self.count}]"
+
+
+@dataclass(frozen=True)
+class RegType(Type):
+    """``Reg[T]``: an MMIO register field holding a T, reached only by volatile accesses."""
+
+    value: Type
+
+    def __str__(self) -> str:
+        return f"Reg[{self.value}]"
+
+
+@dataclass(eq=False)
+class StructType(Type):
+    """A ``@struct`` class: fields in declaration order, C layout unless ``packed``.
+
+    Attributes:
+        name: the qualified name, ``module.Class``.
+        fields: (field name, field type) pairs, filled in by the resolver.
+        packed: True for ``@struct(packed=True)``.
+    """
+
+    name: str
+    fields: list[tuple[str, Type]] = field(default_factory=list)
+    packed: bool = False
+
+    def __str__(self) -> str:
+        return self.name.rsplit(".", 1)[-1]
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def field_index(self, name: str) -> int:
+        """Index of field ``name``, or -1 when there is none."""
+        for i, (fname, _) in enumerate(self.fields):
+            if fname == name:
+                return i
+        return -1
+
+
+@dataclass(frozen=True)
+class FuncType(Type):
+    """A function's signature: parameter types in order and the result type."""
+
+    params: tuple[Type, ...]
+    result: Type
+
+    def __str__(self) -> str:
+        return f"({', '.join(map(str, self.params))}) -> {self.result}"
+
+
+def int_types(pointer_bits: int) -> dict[str, IntType]:
+    """The integer types by spelling; ``usize``/``isize`` take ``pointer_bits`` (32 or 64)."""
+    out = {}
+    for bits in (8, 16, 32, 64):
+        out[f"u{bits}"] = IntType(bits, False, f"u{bits}")
+        out[f"i{bits}"] = IntType(bits, True, f"i{bits}")
+    out["usize"] = IntType(pointer_bits, False, "usize")
+    out["isize"] = IntType(pointer_bits, True, "isize")
+    return out
+
+
+BOOL = BoolType()
+VOID = VoidType()
+CONST_INT = ConstIntType()
+NULL_T = NullType()
+STR_T = StrType()
