@@ -1,0 +1,64 @@
+"""The front end's pipeline: parse, resolve, type-check and lower a program to one LLVM IR module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llvmlite import ir
+
+from kcc.diagnostics import SourceFile
+from kcc.lower import lower_program
+from kcc.resolve import resolve_program
+from kcc.targets.base import Target
+from kcc.typecheck import check_program
+from kcc.types import Type
+
+
+@dataclass
+class BuildOptions:
+    """How to compile: for which target, checked (default) or release, with which board constants."""
+
+    target: Target
+    checked: bool = True
+    board_constants: dict[str, int | str] = field(default_factory=dict)
+
+
+@dataclass
+class FunctionInfo:
+    """A compiled function: its module, name, symbol in the object, parameters and result type."""
+
+    module: str
+    name: str
+    symbol: str
+    params: list[tuple[str, Type]]
+    result: Type
+
+
+@dataclass
+class Program:
+    """The front end's output: the unoptimised module and what it holds."""
+
+    ir: ir.Module
+    functions: list[FunctionInfo]
+    sources: list[SourceFile]
+
+
+def compile_program(root: Path, entry: str, options: BuildOptions) -> Program:
+    """Compile the module ``entry`` of source root ``root`` and everything it imports.
+
+    Args:
+        root: the source root (directory holding the top-level packages, e.g. kernel_src/).
+        entry: a dotted module name ("core.main") or a path to a .py file inside ``root``.
+        options: target, build mode and board constants.
+
+    Returns the Program (one ir.Module with the target's triple and data layout).
+    Raises kcc.diagnostics.CompileError with every error of the failing stage.
+    """
+    prog = resolve_program(Path(root), entry, options.target, options.board_constants)
+    checked = check_program(prog)
+    module = lower_program(prog, checked, options.checked)
+    infos = [FunctionInfo(cf.sym.module.name, cf.sym.name, cf.sym.symbol,
+                          [(p.name, p.type) for p in cf.sym.params], cf.sym.result)
+             for cf in checked if not cf.sym.attrs.extern]
+    return Program(module, infos, [m.source for m in prog.modules.values() if m.name != "board"])

@@ -1,0 +1,846 @@
+"""Stage 4: lower the checked ast to LLVM IR with llvmlite (one ir.Module for the whole program)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from contextlib import contextmanager
+
+from llvmlite import ir
+
+from kcc.resolve import ConstSym, FuncSym, GlobalSym, LangSym, Program
+from kcc.runtime import PANIC_SYMBOL, PanicKind
+from kcc.typecheck import CheckedFunction, LocalVar
+from kcc.types import (
+    BOOL,
+    ArrayType,
+    BoolType,
+    IntType,
+    NullType,
+    PtrType,
+    RegType,
+    StrType,
+    StructType,
+    Type,
+    VoidType,
+)
+
+PTR = ir.PointerType()
+I1 = ir.IntType(1)
+I8 = ir.IntType(8)
+I32 = ir.IntType(32)
+I64 = ir.IntType(64)
+
+
+class KccFunctionAttributes(ir.values.FunctionAttributes):
+    """llvmlite's function attribute set, also accepting LLVM string attributes written ``"key"="value"``."""
+
+    def add(self, name: str) -> None:
+        if name.startswith('"'):
+            set.add(self, name)
+        else:
+            super().add(name)
+
+
+class VolatileLoad(ir.instructions.LoadInstr):
+    """``load volatile``: llvmlite's IRBuilder has no volatile flag (LLVM LangRef, "load Instruction")."""
+
+    def descr(self, buf: list[str]) -> None:
+        [ptr] = self.operands
+        align = f", align {self.align}" if self.align is not None else ""
+        buf.append(f"load volatile {self.type}, {ptr.type} {ptr.get_reference()}{align}\n")
+
+
+class VolatileStore(ir.instructions.StoreInstr):
+    """``store volatile``: never merged, reordered with other volatile accesses, or removed."""
+
+    def descr(self, buf: list[str]) -> None:
+        val, ptr = self.operands
+        align = f", align {self.align}" if self.align is not None else ""
+        buf.append(f"store volatile {val.type} {val.get_reference()}, {ptr.type} {ptr.get_reference()}{align}\n")
+
+
+class Lowerer:
+    """Builds the ir.Module for a checked Program.
+
+    Args:
+        prog: the resolved program (modules, symbols, target).
+        functions: every function after type checking.
+        checked: emit the checks of a checked build (signed overflow, bounds, NULL, assert).
+    """
+
+    def __init__(self, prog: Program, functions: list[CheckedFunction], checked: bool):
+        self.prog = prog
+        self.target = prog.target
+        self.checked = checked
+        self.host = prog.target.name == "host"
+        self.module = ir.Module(name=prog.entry.name if prog.entry else "kcc")
+        self.module.triple = self.target.triple
+        self.module.data_layout = self.target.data_layout
+        self.functions = functions
+        self.fn_values: dict[int, ir.Function] = {}
+        self.gvalues: dict[int, ir.GlobalVariable] = {}
+        self.strings: dict[str, ir.GlobalVariable] = {}
+        self.externs: dict[str, ir.GlobalVariable] = {}
+        self.struct_types: dict[int, ir.IdentifiedStructType] = {}
+        self.usize = prog.ints["usize"]
+        self.intrinsics: dict[str, ir.Function] = {}
+        self.panic_fn = ir.Function(self.module, ir.FunctionType(ir.VoidType(), [I32, PTR, PTR, I32, I32]),
+                                    PANIC_SYMBOL)
+        self.panic_fn.attributes.add("noreturn")
+        self.panic_fn.attributes.add("cold")
+        self.panic_fn.attributes.add("nounwind")
+
+    # ----- types ----------------------------------------------------------
+    def val_ty(self, ty: Type) -> ir.Type:
+        """The LLVM type of a value of ``ty`` in a register."""
+        if isinstance(ty, IntType):
+            return ir.IntType(ty.bits)
+        if isinstance(ty, BoolType):
+            return I1
+        if isinstance(ty, PtrType | NullType | StrType):
+            return PTR
+        return self.mem_ty(ty)
+
+    def mem_ty(self, ty: Type) -> ir.Type:
+        """The LLVM type of ``ty`` in memory (bool is one byte; structs are identified types)."""
+        if isinstance(ty, BoolType):
+            return I8
+        if isinstance(ty, RegType):
+            return self.mem_ty(ty.value)
+        if isinstance(ty, ArrayType):
+            return ir.ArrayType(self.mem_ty(ty.element), ty.count)
+        if isinstance(ty, StructType):
+            key = id(ty)
+            if key not in self.struct_types:
+                st = self.module.context.get_identified_type(ty.name)
+                self.struct_types[key] = st
+                st.set_body(*[self.mem_ty(f) for _, f in ty.fields])
+                st.packed = ty.packed
+            return self.struct_types[key]
+        if isinstance(ty, IntType | PtrType):
+            return self.val_ty(ty)
+        raise AssertionError(f"no memory type for {ty}")
+
+    # ----- module-level ---------------------------------------------------
+    def lower(self) -> ir.Module:
+        """Declare every global and function, then lower each body; returns the module."""
+        for mod in self.prog.modules.values():
+            for g in mod.globals:
+                self.declare_global(g)
+        for cf in self.functions:
+            self.declare_function(cf.sym)
+        for cf in self.functions:
+            if not cf.sym.attrs.extern:
+                FunctionLowerer(self, cf).lower()
+        return self.module
+
+    def declare_global(self, g: GlobalSym) -> None:
+        gv = ir.GlobalVariable(self.module, self.mem_ty(g.type), g.symbol)
+        if g.init is None:
+            gv.initializer = ir.Constant(self.mem_ty(g.type), None)
+        elif isinstance(g.type, BoolType):
+            gv.initializer = ir.Constant(I8, int(g.init))
+        else:
+            gv.initializer = ir.Constant(self.mem_ty(g.type), g.init & ((1 << g.type.bits) - 1))
+        gv.linkage = "internal"
+        gv.align = self.prog.layout(g.type)[1]
+        self.gvalues[id(g)] = gv
+
+    def declare_function(self, fn: FuncSym) -> ir.Function:
+        key = id(fn)
+        if key in self.fn_values:
+            return self.fn_values[key]
+        ret = ir.VoidType() if isinstance(fn.result, VoidType) else self.val_ty(fn.result)
+        ftype = ir.FunctionType(ret, [self.val_ty(p.type) for p in fn.params])
+        existing = self.module.globals.get(fn.symbol)
+        if existing is not None:
+            raise _Duplicate(fn)
+        f = ir.Function(self.module, ftype, fn.symbol)
+        f.attributes = KccFunctionAttributes()
+        f.attributes.add("nounwind")
+        a = fn.attrs
+        if a.inline:
+            f.attributes.add("alwaysinline")
+        if a.noinline or a.naked:
+            f.attributes.add("noinline")
+        if a.noreturn:
+            f.attributes.add("noreturn")
+        if a.naked:
+            f.attributes.add("naked")
+        if a.interrupt:
+            for k, v in self.target.interrupt_attrs:
+                f.attributes.add(f'"{k}"="{v}"')
+        if a.section:
+            f.section = a.section
+        if not (a.export or a.extern or self.host):
+            f.linkage = "internal"
+        for arg, p in zip(f.args, fn.params, strict=True):
+            arg.name = p.name
+        self.fn_values[key] = f
+        return f
+
+    def string(self, text: str) -> ir.GlobalVariable:
+        """A private NUL-terminated constant for a string literal (language.md section 5)."""
+        if text not in self.strings:
+            data = text.encode("utf-8") + b"\0"
+            ty = ir.ArrayType(I8, len(data))
+            gv = ir.GlobalVariable(self.module, ty, f".str.{len(self.strings)}")
+            gv.initializer = ir.Constant(ty, bytearray(data))
+            gv.global_constant = True
+            gv.linkage = "private"
+            gv.unnamed_addr = True
+            self.strings[text] = gv
+        return self.strings[text]
+
+    def extern_symbol(self, name: str) -> ir.GlobalValue:
+        """The address of a symbol defined by the linker or assembly (declared as an external byte)."""
+        existing = self.module.globals.get(name)
+        if existing is not None:
+            return existing
+        gv = ir.GlobalVariable(self.module, I8, name)
+        gv.linkage = "external"
+        self.externs[name] = gv
+        return gv
+
+    def intrinsic(self, name: str, ret: ir.Type, args: list[ir.Type]) -> ir.Function:
+        if name not in self.intrinsics:
+            self.intrinsics[name] = ir.Function(self.module, ir.FunctionType(ret, args), name)
+        return self.intrinsics[name]
+
+
+class _Duplicate(Exception):
+    def __init__(self, fn: FuncSym):
+        super().__init__(fn.symbol)
+        self.fn = fn
+
+
+class FunctionLowerer:
+    """Lowers one function body."""
+
+    def __init__(self, low: Lowerer, cf: CheckedFunction):
+        self.low = low
+        self.cf = cf
+        self.fn = cf.sym
+        self.src = cf.sym.module.source
+        self.func = low.fn_values[id(cf.sym)]
+        self.slots: dict[int, ir.Value] = {}
+        self.loops: list[tuple[ir.Block, ir.Block]] = []
+        self.file_str = None
+
+    # ----- helpers --------------------------------------------------------
+    @property
+    def b(self) -> ir.IRBuilder:
+        return self.builder
+
+    def new_block(self, name: str) -> ir.Block:
+        return self.func.append_basic_block(name)
+
+    def panic(self, kind: PanicKind, node: ast.AST, msg: str) -> None:
+        """Call __kcc_panic with the source location of ``node``; the current block ends."""
+        b = self.builder
+        file_ptr = self.low.string(self.src.path)
+        b.call(self.low.panic_fn, [ir.Constant(I32, int(kind)), self.low.string(msg), file_ptr,
+                                   ir.Constant(I32, getattr(node, "lineno", 0)),
+                                   ir.Constant(I32, getattr(node, "col_offset", -1) + 1)])
+        b.unreachable()
+
+    def check(self, bad: ir.Value, kind: PanicKind, node: ast.AST, msg: str) -> None:
+        """Branch to a panic when ``bad`` (i1) is true; continue in a fresh block otherwise."""
+        b = self.builder
+        fail = self.new_block("panic")
+        ok = self.new_block("ok")
+        b.cbranch(bad, fail, ok)
+        b.position_at_end(fail)
+        self.panic(kind, node, msg)
+        b.position_at_end(ok)
+
+    def const(self, ty: Type, value: int | bool | str) -> ir.Value:
+        if isinstance(value, str):
+            return self.low.string(value)
+        if isinstance(ty, BoolType):
+            return ir.Constant(I1, int(bool(value)))
+        if isinstance(ty, PtrType | NullType):
+            if value == 0:
+                return ir.Constant(PTR, None)
+            return ir.Constant(self.low.val_ty(self.low.usize), value).inttoptr(PTR)
+        assert isinstance(ty, IntType), ty
+        return ir.Constant(ir.IntType(ty.bits), int(value) & ((1 << ty.bits) - 1))
+
+    def load(self, ptr: ir.Value, ty: Type) -> ir.Value:
+        v = self.builder.load(ptr, typ=self.low.mem_ty(ty))
+        if isinstance(ty, BoolType):
+            return self.builder.trunc(v, I1)
+        return v
+
+    def store(self, value: ir.Value, ptr: ir.Value, ty: Type) -> None:
+        if isinstance(ty, BoolType):
+            value = self.builder.zext(value, I8)
+        self.builder.store(value, ptr)
+
+    def copy(self, dst: ir.Value, src: ir.Value, ty: Type) -> None:
+        size = self.low.prog.sizeof(ty)
+        ity = self.low.val_ty(self.low.usize)
+        memcpy = self.low.intrinsic(f"llvm.memcpy.p0.p0.i{ity.width}", ir.VoidType(), [PTR, PTR, ity, I1])
+        self.builder.call(memcpy, [dst, src, ir.Constant(ity, size), ir.Constant(I1, 0)])
+
+    def zero(self, ptr: ir.Value, ty: Type) -> None:
+        self.builder.store(ir.Constant(self.low.mem_ty(ty), None), ptr)
+
+    # ----- the function ---------------------------------------------------
+    def lower(self) -> None:
+        entry = self.new_block("entry")
+        self.builder = ir.IRBuilder(entry)
+        if self.fn.attrs.naked:
+            for stmt in self.fn.node.body:
+                self.stmt(stmt)
+            if not self.builder.block.is_terminated:
+                self.builder.unreachable()
+            return
+        for var in self.cf.locals:
+            slot = self.builder.alloca(self.low.mem_ty(var.type), name=var.name)
+            self.slots[id(var)] = slot
+        params = iter(self.func.args)
+        for var in self.cf.locals:
+            if var.is_param:
+                self.store(next(params), self.slots[id(var)], var.type)
+            else:
+                self.zero(self.slots[id(var)], var.type)
+        self.block(self.fn.node.body)
+        if not self.builder.block.is_terminated:
+            if isinstance(self.func.function_type.return_type, ir.VoidType):
+                self.builder.ret_void()
+            else:
+                self.builder.unreachable()
+
+    def block(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            if self.builder.block.is_terminated:
+                # Code after return/break/panic: give it a block of its own that nothing reaches.
+                self.builder.position_at_end(self.new_block("dead"))
+            self.stmt(stmt)
+
+    # ----- statements -----------------------------------------------------
+    def stmt(self, node: ast.stmt) -> None:
+        getattr(self, f"stmt_{type(node).__name__}")(node)
+
+    def stmt_Pass(self, node: ast.Pass) -> None:
+        pass
+
+    def stmt_Global(self, node: ast.Global) -> None:
+        pass
+
+    def stmt_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Call):
+            self.value(node.value)
+
+    def stmt_Return(self, node: ast.Return) -> None:
+        if node.value is None:
+            self.builder.ret_void()
+        else:
+            self.builder.ret(self.value(node.value))
+
+    def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
+        var: LocalVar = node.target.kref
+        slot = self.slots[id(var)]
+        if node.value is None:
+            self.zero(slot, var.type)
+        else:
+            self.assign_to(slot, var.type, node.value)
+
+    def assign_to(self, ptr: ir.Value, ty: Type, value: ast.expr) -> None:
+        if isinstance(ty, StructType | ArrayType):
+            src = self.address(value)
+            self.copy(ptr, src, ty)
+        else:
+            self.store(self.value(value), ptr, ty)
+
+    def stmt_Assign(self, node: ast.Assign) -> None:
+        target = node.targets[0]
+        if isinstance(target, ast.Tuple):
+            values = [self.value(v) for v in node.value.elts]
+            for t, v in zip(target.elts, values, strict=True):
+                self.store(v, self.address(t), t.kty)
+            return
+        value_ty = target.kty
+        if isinstance(value_ty, StructType | ArrayType):
+            src = self.address(node.value)
+            self.copy(self.address(target), src, value_ty)
+        else:
+            v = self.value(node.value)
+            self.store(v, self.address(target), value_ty)
+
+    def stmt_AugAssign(self, node: ast.AugAssign) -> None:
+        ptr = self.address(node.target)
+        ty = node.kty
+        current = self.load(ptr, ty)
+        result = self.arith(node, node.op, current, self.value(node.value), ty, node.value.kty, node.value)
+        self.store(result, ptr, ty)
+
+    def stmt_If(self, node: ast.If) -> None:
+        keep = getattr(node, "kprune", None)
+        if keep is not None:
+            self.block(node.body if keep else node.orelse)
+            return
+        then_bb, else_bb, end_bb = self.new_block("then"), self.new_block("else"), self.new_block("endif")
+        self.builder.cbranch(self.truth(node.test), then_bb, else_bb)
+        for bb, body in ((then_bb, node.body), (else_bb, node.orelse)):
+            self.builder.position_at_end(bb)
+            self.block(body)
+            if not self.builder.block.is_terminated:
+                self.builder.branch(end_bb)
+        self.builder.position_at_end(end_bb)
+
+    def stmt_While(self, node: ast.While) -> None:
+        head, body, end = self.new_block("while"), self.new_block("body"), self.new_block("wend")
+        self.builder.branch(head)
+        self.builder.position_at_end(head)
+        if getattr(node.test, "kconst", None) is not None:
+            if node.test.kconst:
+                self.builder.branch(body)
+            else:
+                self.builder.branch(end)
+        else:
+            self.builder.cbranch(self.truth(node.test), body, end)
+        self.builder.position_at_end(body)
+        self.loops.append((head, end))
+        self.block(node.body)
+        self.loops.pop()
+        if not self.builder.block.is_terminated:
+            self.builder.branch(head)
+        self.builder.position_at_end(end)
+
+    def stmt_For(self, node: ast.For) -> None:
+        b = self.builder
+        var: LocalVar = node.target.kref
+        ty: IntType = var.type
+        args = node.iter.args
+        start = self.const(ty, 0) if len(args) == 1 else self.value(args[0])
+        stop = self.value(args[0] if len(args) == 1 else args[1])
+        step: int = node.kstep
+        counter = self._entry_alloca(self.low.mem_ty(ty), "range")
+        b.store(start, counter)
+        body, inc, end = self.new_block("for"), self.new_block("next"), self.new_block("fend")
+        sign_cmp = "<" if step > 0 else ">"
+        enter = b.icmp_signed(sign_cmp, start, stop) if ty.signed else b.icmp_unsigned(sign_cmp, start, stop)
+        b.cbranch(enter, body, end)
+        b.position_at_end(body)
+        self.store(b.load(counter, typ=self.low.mem_ty(ty)), self.slots[id(var)], ty)
+        self.loops.append((inc, end))
+        self.block(node.body)
+        self.loops.pop()
+        if not b.block.is_terminated:
+            b.branch(inc)
+        b.position_at_end(inc)
+        cur = b.load(counter, typ=self.low.mem_ty(ty))
+        # Python's range stops before passing ``stop``: the distance left, taken unsigned in the
+        # type's width, is exact because cur lies strictly on the near side of stop.
+        dist = b.sub(stop, cur) if step > 0 else b.sub(cur, stop)
+        more = b.icmp_unsigned(">", dist, ir.Constant(dist.type, abs(step)))
+        nxt = b.add(cur, ir.Constant(cur.type, step & ((1 << ty.bits) - 1)))
+        b.store(nxt, counter)
+        b.cbranch(more, body, end)
+        b.position_at_end(end)
+
+    def _entry_alloca(self, ty: ir.Type, name: str) -> ir.Value:
+        entry = self.func.entry_basic_block
+        saved = self.builder.block
+        with self.builder.goto_block(entry):
+            if entry.instructions:
+                self.builder.position_before(entry.instructions[0])
+            slot = self.builder.alloca(ty, name=name)
+        self.builder.position_at_end(saved)
+        return slot
+
+    def stmt_Break(self, node: ast.Break) -> None:
+        self.builder.branch(self.loops[-1][1])
+
+    def stmt_Continue(self, node: ast.Continue) -> None:
+        self.builder.branch(self.loops[-1][0])
+
+    def stmt_Assert(self, node: ast.Assert) -> None:
+        if not self.low.checked:
+            return
+        msg = node.msg.value if node.msg is not None else f"assertion failed: {ast.unparse(node.test)}"
+        self.check(self.builder.not_(self.truth(node.test)), PanicKind.ASSERT, node, msg)
+
+    # ----- places ---------------------------------------------------------
+    def address(self, node: ast.expr) -> ir.Value:
+        """The address of a place: a local, a global, a field, an element or a string literal."""
+        b = self.builder
+        if isinstance(node, ast.Name) or (isinstance(node, ast.Attribute) and isinstance(
+                getattr(node, "kref", None), GlobalSym)):
+            ref = node.kref
+            if isinstance(ref, LocalVar):
+                return self.slots[id(ref)]
+            if isinstance(ref, GlobalSym):
+                return self.low.gvalues[id(ref)]
+            raise AssertionError(f"no address for {ast.dump(node)}")
+        if isinstance(node, ast.Attribute):
+            base_ty = node.value.kty
+            if isinstance(base_ty, PtrType):
+                base = self.value(node.value)
+                self.null_check(base, node)
+                st = base_ty.pointee
+            else:
+                base = self.address(node.value)
+                st = base_ty
+            return b.gep(base, [ir.Constant(I32, 0), ir.Constant(I32, node.kfield)],
+                         inbounds=True, source_etype=self.low.mem_ty(st))
+        if isinstance(node, ast.Subscript):
+            base_ty = node.value.kty
+            index = self.value(node.slice)
+            ity: IntType = node.slice.kty
+            wide = self.widen(index, ity, 64)
+            if isinstance(base_ty, ArrayType):
+                base = self.address(node.value)
+                if self.low.checked and getattr(node.slice, "kconst", None) is None:
+                    bad = b.icmp_unsigned(">=", wide, ir.Constant(I64, base_ty.count))
+                    self.check(bad, PanicKind.INDEX, node, f"index out of bounds for {base_ty}")
+                return b.gep(base, [ir.Constant(I64, 0), wide], inbounds=True,
+                             source_etype=self.low.mem_ty(base_ty))
+            base = self.value(node.value)
+            self.null_check(base, node)
+            return b.gep(base, [wide], source_etype=self.low.mem_ty(base_ty.pointee))
+        if isinstance(node, ast.Call) and getattr(node, "kcall", None) == "cast":
+            return self.value(node)
+        raise AssertionError(f"no address for {ast.dump(node)}")
+
+    def widen(self, v: ir.Value, ty: IntType, bits: int) -> ir.Value:
+        if ty.bits == bits:
+            return v
+        if ty.bits > bits:
+            return self.builder.trunc(v, ir.IntType(bits))
+        return self.builder.sext(v, ir.IntType(bits)) if ty.signed else self.builder.zext(v, ir.IntType(bits))
+
+    def null_check(self, ptr: ir.Value, node: ast.AST) -> None:
+        if self.low.checked:
+            bad = self.builder.icmp_unsigned("==", ptr, ir.Constant(PTR, None))
+            self.check(bad, PanicKind.NULL, node, "NULL pointer dereference")
+
+    # ----- values ---------------------------------------------------------
+    def truth(self, node: ast.expr) -> ir.Value:
+        """An i1 for a condition: bools as they are, integers and pointers compared with zero."""
+        v = self.value(node)
+        ty = node.kty
+        if isinstance(ty, BoolType):
+            return v
+        if isinstance(ty, PtrType):
+            return self.builder.icmp_unsigned("!=", v, ir.Constant(PTR, None))
+        return self.builder.icmp_unsigned("!=", v, ir.Constant(v.type, 0))
+
+    def value(self, node: ast.expr) -> ir.Value:
+        """The register value of a scalar expression."""
+        k = getattr(node, "kconst", None)
+        if k is not None:
+            return self.const(node.kty, k)
+        if isinstance(node, ast.Name | ast.Attribute) and isinstance(getattr(node, "kref", None), LangSym):
+            return ir.Constant(PTR, None)  # NULL
+        if isinstance(node, ast.Name | ast.Subscript) or (isinstance(node, ast.Attribute)):
+            return self.load(self.address(node), node.kty)
+        return getattr(self, f"value_{type(node).__name__}")(node)
+
+    def value_UnaryOp(self, node: ast.UnaryOp) -> ir.Value:
+        b = self.builder
+        if isinstance(node.op, ast.Not):
+            return b.not_(self.truth(node.operand))
+        v = self.value(node.operand)
+        ty: IntType = node.kty
+        if isinstance(node.op, ast.UAdd):
+            return v
+        if isinstance(node.op, ast.Invert):
+            return b.not_(v)
+        zero = ir.Constant(v.type, 0)
+        if ty.signed and self.low.checked:
+            return self.overflowing("ssub", zero, v, node)
+        return b.sub(zero, v)
+
+    def overflowing(self, op: str, a: ir.Value, c: ir.Value, node: ast.AST) -> ir.Value:
+        fn = self.low.intrinsic(f"llvm.{op}.with.overflow.i{a.type.width}",
+                                ir.LiteralStructType([a.type, I1]), [a.type, a.type])
+        pair = self.builder.call(fn, [a, c])
+        self.check(self.builder.extract_value(pair, 1), PanicKind.OVERFLOW, node,
+                   f"signed overflow in '{ast.unparse(node)}'")
+        return self.builder.extract_value(pair, 0)
+
+    def value_BinOp(self, node: ast.BinOp) -> ir.Value:
+        left = self.value(node.left)
+        right = self.value(node.right)
+        return self.arith(node, node.op, left, right, node.left.kty, node.right.kty, node.right)
+
+    def arith(self, node: ast.AST, op: ast.operator, a: ir.Value, c: ir.Value, ty: Type, rty: Type,
+              rnode: ast.expr) -> ir.Value:
+        """``a op c`` with language.md section 3's meaning, for operands of type ``ty`` (right: ``rty``)."""
+        b = self.builder
+        if isinstance(ty, PtrType):
+            idx = self.widen(c, rty, 64)
+            if isinstance(op, ast.Sub):
+                idx = b.neg(idx)
+            return b.gep(a, [idx], source_etype=self.low.mem_ty(ty.pointee))
+        if isinstance(ty, BoolType):
+            return {ast.BitAnd: b.and_, ast.BitOr: b.or_, ast.BitXor: b.xor}[type(op)](a, c)
+        assert isinstance(ty, IntType)
+        checked_signed = ty.signed and self.low.checked
+        if isinstance(op, ast.Add):
+            return self.overflowing("sadd", a, c, node) if checked_signed else b.add(a, c)
+        if isinstance(op, ast.Sub):
+            return self.overflowing("ssub", a, c, node) if checked_signed else b.sub(a, c)
+        if isinstance(op, ast.Mult):
+            return self.overflowing("smul", a, c, node) if checked_signed else b.mul(a, c)
+        if isinstance(op, ast.BitAnd):
+            return b.and_(a, c)
+        if isinstance(op, ast.BitOr):
+            return b.or_(a, c)
+        if isinstance(op, ast.BitXor):
+            return b.xor(a, c)
+        if isinstance(op, ast.FloorDiv | ast.Mod):
+            return self.divmod(node, isinstance(op, ast.FloorDiv), a, c, ty, rnode)
+        if isinstance(op, ast.LShift | ast.RShift):
+            return self.shift(node, isinstance(op, ast.LShift), a, c, ty, rty, rnode)
+        raise AssertionError(op)
+
+    def divmod(self, node: ast.AST, is_div: bool, a: ir.Value, c: ir.Value, ty: IntType,
+               rnode: ast.expr) -> ir.Value:
+        b = self.builder
+        zero = ir.Constant(a.type, 0)
+        k = getattr(rnode, "kconst", None)
+        if k is None or k == 0:
+            self.check(b.icmp_unsigned("==", c, zero), PanicKind.DIVIDE_BY_ZERO, node,
+                       "integer division by zero" if is_div else "integer modulo by zero")
+        if not ty.signed:
+            return b.udiv(a, c) if is_div else b.urem(a, c)
+        minus_one = ir.Constant(a.type, -1 & ((1 << ty.bits) - 1))
+        is_m1 = b.icmp_signed("==", c, minus_one)
+        if is_div and self.low.checked:
+            is_min = b.icmp_signed("==", a, ir.Constant(a.type, 1 << (ty.bits - 1)))
+            self.check(b.and_(is_m1, is_min), PanicKind.OVERFLOW, node, f"signed overflow in '{ast.unparse(node)}'")
+        # sdiv/srem of MIN by -1 are undefined in LLVM (and trap on x86): divide by 1 instead.
+        safe = b.select(is_m1, ir.Constant(a.type, 1), c)
+        q = b.sdiv(a, safe)
+        r = b.srem(a, safe)
+        # Python floors: when the remainder is non-zero and its sign differs from the divisor's,
+        # the truncated quotient is one too big and the remainder one divisor short.
+        adjust = b.and_(b.icmp_signed("!=", r, zero), b.icmp_signed("<", b.xor(r, safe), zero))
+        if is_div:
+            q = b.sub(q, b.zext(adjust, a.type))
+            return b.select(is_m1, b.sub(zero, a), q)
+        return b.select(adjust, b.add(r, safe), r)
+
+    def shift(self, node: ast.AST, left: bool, a: ir.Value, n: ir.Value, ty: IntType, nty: IntType,
+              rnode: ast.expr) -> ir.Value:
+        b = self.builder
+        k = getattr(rnode, "kconst", None)
+        width = ty.bits
+        if k is not None:
+            if k >= width:
+                if left or not ty.signed:
+                    return ir.Constant(a.type, 0)
+                return b.ashr(a, ir.Constant(a.type, width - 1))
+            amount = ir.Constant(a.type, k)
+            return b.shl(a, amount) if left else (b.ashr(a, amount) if ty.signed else b.lshr(a, amount))
+        if nty.signed:
+            self.check(b.icmp_signed("<", n, ir.Constant(n.type, 0)), PanicKind.NEGATIVE_SHIFT, node,
+                       "negative shift amount")
+        big = b.icmp_unsigned(">=", n, ir.Constant(n.type, width))
+        amount = self.widen(n, IntType(nty.bits, False, "u"), width)
+        amount = b.select(big, ir.Constant(a.type, 0), amount)
+        if left:
+            return b.select(big, ir.Constant(a.type, 0), b.shl(a, amount))
+        if ty.signed:
+            return b.select(big, b.ashr(a, ir.Constant(a.type, width - 1)), b.ashr(a, amount))
+        return b.select(big, ir.Constant(a.type, 0), b.lshr(a, amount))
+
+    def value_BoolOp(self, node: ast.BoolOp) -> ir.Value:
+        b = self.builder
+        is_and = isinstance(node.op, ast.And)
+        end = self.new_block("bend")
+        incoming = []
+        for v in node.values[:-1]:
+            cond = self.truth(v)
+            incoming.append((ir.Constant(I1, 0 if is_and else 1), b.block))
+            nxt = self.new_block("bnext")
+            if is_and:
+                b.cbranch(cond, nxt, end)
+            else:
+                b.cbranch(cond, end, nxt)
+            b.position_at_end(nxt)
+        last = self.truth(node.values[-1])
+        incoming.append((last, b.block))
+        b.branch(end)
+        b.position_at_end(end)
+        phi = b.phi(I1)
+        for val, bb in incoming:
+            phi.add_incoming(val, bb)
+        return phi
+
+    def value_Compare(self, node: ast.Compare) -> ir.Value:
+        b = self.builder
+        left = self.value(node.left)
+        lnode = node.left
+        if len(node.ops) == 1:
+            return self.compare(node.ops[0], left, self.value(node.comparators[0]), lnode.kty)
+        end = self.new_block("cend")
+        incoming = []
+        for i, (op, comp) in enumerate(zip(node.ops, node.comparators, strict=True)):
+            right = self.value(comp)
+            result = self.compare(op, left, right, lnode.kty)
+            if i == len(node.ops) - 1:
+                incoming.append((result, b.block))
+                b.branch(end)
+            else:
+                nxt = self.new_block("cnext")
+                incoming.append((ir.Constant(I1, 0), b.block))
+                b.cbranch(result, nxt, end)
+                b.position_at_end(nxt)
+            left, lnode = right, comp
+        b.position_at_end(end)
+        phi = b.phi(I1)
+        for val, bb in incoming:
+            phi.add_incoming(val, bb)
+        return phi
+
+    def compare(self, op: ast.cmpop, a: ir.Value, c: ir.Value, ty: Type) -> ir.Value:
+        text = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}[type(op)]
+        if isinstance(ty, IntType) and ty.signed:
+            return self.builder.icmp_signed(text, a, c)
+        return self.builder.icmp_unsigned(text, a, c)
+
+    def value_IfExp(self, node: ast.IfExp) -> ir.Value:
+        b = self.builder
+        then_bb, else_bb, end = self.new_block("tthen"), self.new_block("telse"), self.new_block("tend")
+        b.cbranch(self.truth(node.test), then_bb, else_bb)
+        b.position_at_end(then_bb)
+        tv = self.value(node.body)
+        tb = b.block
+        b.branch(end)
+        b.position_at_end(else_bb)
+        ev = self.value(node.orelse)
+        eb = b.block
+        b.branch(end)
+        b.position_at_end(end)
+        phi = b.phi(tv.type)
+        phi.add_incoming(tv, tb)
+        phi.add_incoming(ev, eb)
+        return phi
+
+    # ----- calls ----------------------------------------------------------
+    def value_Call(self, node: ast.Call) -> ir.Value:
+        kind = node.kcall
+        b = self.builder
+        if isinstance(kind, FuncSym):
+            args = []
+            for p, a in zip(kind.params, node.kargs, strict=True):
+                if isinstance(a, ConstSym):
+                    args.append(self.const(p.type, a.value))
+                else:
+                    args.append(self.value(a))
+            result = b.call(self.low.declare_function(kind), args)
+            if kind.attrs.noreturn:
+                b.unreachable()
+            return result
+        ints = self.low.prog.ints
+        if kind in ints:
+            return self.convert(node.args[0], ints[kind])
+        if kind == "bool":
+            return self.truth(node.args[0])
+        if kind == "cast":
+            v = self.value(node.args[1])
+            src = node.args[1].kty
+            if isinstance(src, IntType):
+                return b.inttoptr(self.widen(v, src, self.low.target.pointer_bits), PTR)
+            return v
+        if kind == "addr":
+            if hasattr(node, "kfunc"):
+                f = self.low.declare_function(node.kfunc)
+                return b.ptrtoint(f, self.low.val_ty(self.low.usize))
+            return self.address(node.args[0])
+        if kind == "volatile_load":
+            ptr = self.value(node.args[0])
+            return self.vload(ptr, node.kty)
+        if kind == "volatile_store":
+            ptr = self.value(node.args[0])
+            self.vstore(self.value(node.args[1]), ptr, node.args[1].kty)
+            return None
+        if kind == "mmio":
+            return b.inttoptr(self.value(node.args[1]), PTR)
+        if kind == "extern_symbol":
+            gv = self.low.extern_symbol(node.args[0].value)
+            return b.ptrtoint(gv, self.low.val_ty(self.low.usize))
+        if kind == "panic":
+            self.panic(PanicKind.EXPLICIT, node, node.args[0].value)
+            self.builder.position_at_end(self.new_block("after_panic"))
+            return None
+        if kind == "asm":
+            return self.inline_asm(node)
+        if isinstance(kind, str) and kind.startswith("reg."):
+            return self.reg_method(node, kind[4:])
+        raise AssertionError(f"unknown call kind {kind}")
+
+    def convert(self, arg: ast.expr, to: IntType) -> ir.Value:
+        """``T(x)``: reduce modulo 2**bits, extending by the source's signedness (section 2)."""
+        v = self.value(arg)
+        src = arg.kty
+        if isinstance(src, BoolType):
+            return self.builder.zext(v, ir.IntType(to.bits))
+        if isinstance(src, PtrType | StrType):
+            v = self.builder.ptrtoint(v, ir.IntType(self.low.target.pointer_bits))
+            src = self.low.usize
+        return self.widen(v, src, to.bits)
+
+    def vload(self, ptr: ir.Value, ty: Type) -> ir.Value:
+        instr = VolatileLoad(self.builder.block, ptr, typ=self.low.mem_ty(ty))
+        self.builder._insert(instr)
+        if isinstance(ty, BoolType):
+            return self.builder.trunc(instr, I1)
+        return instr
+
+    def vstore(self, value: ir.Value, ptr: ir.Value, ty: Type) -> None:
+        if isinstance(ty, BoolType):
+            value = self.builder.zext(value, I8)
+        self.builder._insert(VolatileStore(self.builder.block, value, ptr))
+
+    def reg_method(self, node: ast.Call, method: str) -> ir.Value | None:
+        reg_node = node.func.value
+        rty: RegType = reg_node.kty
+        ptr = self.address(reg_node)
+        if method == "read":
+            return self.vload(ptr, rty.value)
+        v = self.value(node.args[0])
+        if method == "write":
+            self.vstore(v, ptr, rty.value)
+            return None
+        cur = self.vload(ptr, rty.value)
+        new = self.builder.or_(cur, v) if method == "set_bits" else self.builder.and_(cur, self.builder.not_(v))
+        self.vstore(new, ptr, rty.value)
+        return None
+
+    def inline_asm(self, node: ast.Call) -> ir.Value | None:
+        """Inline asm: ``{N}`` names input N and ``{out}`` the result; all operands are registers."""
+        out_ty = node.kty
+        has_out = not isinstance(out_ty, VoidType)
+        template = node.args[0].value.replace("$", "$$")
+        shift = 1 if has_out else 0
+        template = re.sub(r"\{(\w+)\}", lambda m: "$0" if m.group(1) == "out" else f"${int(m.group(1)) + shift}",
+                          template)
+        inputs = [self.value(a) for a in node.args[1:]]
+        constraints = (["=r"] if has_out else []) + ["r"] * len(inputs)
+        constraints += [f"~{{{c}}}" for c in node.kclobbers]
+        ret = self.low.val_ty(out_ty) if has_out else ir.VoidType()
+        ftype = ir.FunctionType(ret, [v.type for v in inputs])
+        asm = ir.InlineAsm(ftype, template, ",".join(constraints), side_effect=True)
+        result = self.builder.call(asm, inputs)
+        return result if has_out else None
+
+
+def lower_program(prog: Program, functions: list[CheckedFunction], checked: bool) -> ir.Module:
+    """Lower a checked program to one llvmlite ir.Module for ``prog.target``.
+
+    Raises CompileError when two functions claim the same symbol (e.g. two @export of one name).
+    """
+    low = Lowerer(prog, functions, checked)
+    try:
+        return low.lower()
+    except _Duplicate as dup:
+        prog.reporter.error(dup.fn.module.source, dup.fn.node, f"symbol '{dup.fn.symbol}' is defined twice")
+        prog.reporter.check()
+        raise

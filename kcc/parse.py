@@ -1,0 +1,158 @@
+"""Stage 1: parse a source file with Python's own parser and reject what the language leaves out (section 7)."""
+
+from __future__ import annotations
+
+import ast
+
+from kcc.diagnostics import CompileError, Diagnostic, Reporter, SourceFile
+
+# Node kinds that language.md section 7 forbids outright, with the message and hint given for each.
+_FORBIDDEN: dict[type, tuple[str, str]] = {
+    ast.List: ("lists are not in the language", "use Array[T, N]"),
+    ast.ListComp: ("comprehensions are not in the language", "write a for loop over range()"),
+    ast.SetComp: ("comprehensions are not in the language", "write a for loop over range()"),
+    ast.DictComp: ("comprehensions are not in the language", "write a for loop over range()"),
+    ast.GeneratorExp: ("generator expressions are not in the language", "write a for loop over range()"),
+    ast.Dict: ("dicts are not in the language", "use a @struct or an Array"),
+    ast.Set: ("sets are not in the language", "use an Array of bool or a bit mask"),
+    ast.JoinedStr: ("f-strings are not in the language", "use kprintf-style formatting"),
+    ast.Lambda: ("lambdas are not in the language", "define a module-level function"),
+    ast.Try: ("try is not in the language", "return an error code"),
+    ast.TryStar: ("try is not in the language", "return an error code"),
+    ast.With: ("with is not in the language", ""),
+    ast.AsyncWith: ("async is not in the language", ""),
+    ast.Raise: ("raise is not in the language", "call panic(\"...\") or return an error code"),
+    ast.Yield: ("generators are not in the language", ""),
+    ast.YieldFrom: ("generators are not in the language", ""),
+    ast.AsyncFunctionDef: ("async is not in the language", ""),
+    ast.AsyncFor: ("async is not in the language", ""),
+    ast.Await: ("async is not in the language", ""),
+    ast.Nonlocal: ("nonlocal is not in the language", "use a module-level global"),
+    ast.NamedExpr: ("assignment expressions (:=) are not in the language", "assign in a statement"),
+    ast.Starred: ("starred expressions are not in the language", ""),
+    ast.Slice: ("slices are not in the language", "index one element at a time"),
+    ast.Delete: ("del is not in the language", ""),
+    ast.Match: ("match is not in the language", "use if/elif"),
+}
+
+
+def parse_source(source: SourceFile) -> ast.Module:
+    """Parse ``source`` and check it against language.md section 7.
+
+    Returns the module's ast with positions. Raises CompileError holding every
+    forbidden construct found (or the one syntax error Python's parser reports).
+    """
+    try:
+        tree = ast.parse(source.text, filename=source.path, type_comments=False)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        col = exc.offset or 1
+        end_col = exc.end_offset if exc.end_offset and exc.end_lineno == line else col + 1
+        raise CompileError([Diagnostic(source, line, col, f"syntax error: {exc.msg}", line,
+                                       max(end_col, col + 1))]) from None
+    except ValueError as exc:  # e.g. source holds NUL bytes
+        raise CompileError([Diagnostic(source, 1, 1, f"cannot parse: {exc}")]) from None
+    reporter = Reporter()
+    _Subset(source, reporter).visit(tree)
+    reporter.check()
+    return tree
+
+
+class _Subset(ast.NodeVisitor):
+    """Walks a module and reports every construct section 7 forbids, located."""
+
+    def __init__(self, source: SourceFile, reporter: Reporter) -> None:
+        self.source = source
+        self.reporter = reporter
+        self.depth = 0  # function nesting
+
+    def _err(self, node: ast.AST, message: str, hint: str = "") -> None:
+        self.reporter.error(self.source, node, message, *([hint] if hint else []))
+
+    def generic_visit(self, node: ast.AST) -> None:
+        rule = _FORBIDDEN.get(type(node))
+        if rule is not None:
+            self._err(node, rule[0], rule[1])
+            return
+        super().generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, float):
+            self._err(node, "floats are not in the language", "use a fixed-point integer")
+        elif isinstance(node.value, complex):
+            self._err(node, "complex numbers are not in the language")
+        elif isinstance(node.value, bytes):
+            self._err(node, "bytes literals are not in the language", "use a string literal (Ptr[u8])")
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        if self.depth > 0:
+            self._err(node, "nested functions and closures are not in the language",
+                      "move the function to module level")
+            return
+        args = node.args
+        if args.vararg or args.kwarg:
+            bad = args.vararg or args.kwarg
+            self._err(bad or node, "*args and **kwargs are not in the language", "list the parameters")
+        if args.kwonlyargs or args.posonlyargs:
+            self._err(node, "keyword-only and positional-only parameters are not in the language")
+        self.depth += 1
+        self.generic_visit(node)
+        self.depth -= 1
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        if self.depth > 0:
+            self._err(node, "classes inside functions are not in the language")
+            return
+        if node.bases or node.keywords:
+            self._err(node, "inheritance is not in the language", "a @struct stands alone")
+        if not any(decorator_name(d) == "struct" for d in node.decorator_list):
+            self._err(node, "classes other than @struct are not in the language",
+                      "decorate it with @struct to get a C-layout aggregate")
+        for stmt in node.body:
+            if isinstance(stmt, ast.FunctionDef):
+                self._err(stmt, "methods are not in the language", "write a module-level function")
+        self.generic_visit(node)
+
+    def visit_Compare(self, node: ast.Compare) -> None:
+        for op in node.ops:
+            if isinstance(op, (ast.Is, ast.IsNot)):
+                self._err(node, "'is' is not in the language", "compare with == (NULL == p)")
+            elif isinstance(op, (ast.In, ast.NotIn)):
+                self._err(node, "'in' is not in the language", "compare elements in a loop")
+        self.generic_visit(node)
+
+    def visit_For(self, node: ast.For) -> None:
+        if node.orelse:
+            self._err(node.orelse[0], "for ... else is not in the language")
+        self.generic_visit(node)
+
+    def visit_While(self, node: ast.While) -> None:
+        if node.orelse:
+            self._err(node.orelse[0], "while ... else is not in the language")
+        self.generic_visit(node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        if self.depth > 0:
+            self._err(node, "imports belong at module level")
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if self.depth > 0:
+            self._err(node, "imports belong at module level")
+        elif node.level:
+            self._err(node, "relative imports are not in the language",
+                      "import by the module's path from the source root")
+        for alias in node.names:
+            if alias.name == "*" and node.module != "kcc.lang":
+                self._err(node, "'import *' is only allowed from kcc.lang")
+
+
+def decorator_name(node: ast.expr) -> str:
+    """The bare name of a decorator (``struct`` for ``@struct`` and ``@struct(packed=True)``)."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+

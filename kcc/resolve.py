@@ -1,0 +1,867 @@
+"""Stage 2: find the modules of a source root, bind every module-level name, fold constants, resolve types."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kcc.diagnostics import CompileError, Diagnostic, Reporter, SourceFile, load_source, located
+from kcc.parse import decorator_name, parse_source
+from kcc.targets.base import Target
+from kcc.types import (
+    BOOL,
+    VOID,
+    ArrayType,
+    IntType,
+    PtrType,
+    RegType,
+    StructType,
+    Type,
+    int_types,
+)
+
+# Every name kcc.lang offers (language.md sections 2, 4, 5, 6), as the compiler knows them.
+LANG_NAMES = frozenset({
+    "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "usize", "isize",
+    "Ptr", "Array", "Reg", "struct", "Final", "NULL", "TARGET",
+    "addr", "cast", "sizeof", "volatile_load", "volatile_store", "mmio", "asm",
+    "section", "export", "extern", "naked", "inline", "noinline", "noreturn", "interrupt",
+    "extern_symbol", "panic",
+})
+DECORATORS = frozenset({"section", "export", "extern", "naked", "inline", "noinline", "noreturn",
+                        "interrupt"})
+
+
+class Symbol:
+    """Something a module-level name is bound to."""
+
+
+@dataclass(eq=False)
+class LangSym(Symbol):
+    """A name imported from kcc.lang (``name`` is its kcc.lang spelling)."""
+
+    name: str
+
+
+@dataclass(eq=False)
+class ModuleSym(Symbol):
+    """A module of the source root, bound by ``import`` or ``from pkg import mod``."""
+
+    module: Module
+
+
+@dataclass(eq=False)
+class PackageSym(Symbol):
+    """A package prefix bound by ``import a.b`` (the name ``a``); attributes reach its submodules."""
+
+    prefix: str
+
+
+@dataclass(eq=False)
+class ConstSym(Symbol):
+    """A ``Final`` constant: ``value`` is a Python int, bool or str; ``type`` is None while untyped."""
+
+    name: str
+    value: int | bool | str | None
+    type: Type | None
+    node: ast.AST | None
+    module: Module | None
+    evaluating: bool = False
+
+
+@dataclass(eq=False)
+class GlobalSym(Symbol):
+    """A module-level variable: its type, constant initial value (None: zero) and symbol name."""
+
+    name: str
+    type: Type
+    init: int | bool | None
+    node: ast.AST
+    module: Module
+    symbol: str
+
+
+@dataclass
+class Param:
+    """One function parameter: name, type and constant default (None when it has none)."""
+
+    name: str
+    type: Type
+    default: ConstSym | None
+    node: ast.arg
+
+
+@dataclass
+class FuncAttrs:
+    """What a function's decorators asked for (language.md section 6)."""
+
+    section: str | None = None
+    export: str | None = None
+    extern: bool = False
+    naked: bool = False
+    inline: bool = False
+    noinline: bool = False
+    noreturn: bool = False
+    interrupt: bool = False
+
+
+@dataclass(eq=False)
+class FuncSym(Symbol):
+    """A module-level function with its resolved signature."""
+
+    name: str
+    module: Module
+    node: ast.FunctionDef
+    params: list[Param]
+    result: Type
+    attrs: FuncAttrs
+    symbol: str
+
+
+@dataclass(eq=False)
+class StructSym(Symbol):
+    """A ``@struct`` class."""
+
+    type: StructType
+    node: ast.ClassDef
+    module: Module
+
+
+@dataclass(eq=False)
+class Module:
+    """One source module: dotted name, file, ast and its module-level bindings."""
+
+    name: str
+    source: SourceFile
+    tree: ast.Module
+    symbols: dict[str, Symbol] = field(default_factory=dict)
+    functions: list[FuncSym] = field(default_factory=list)
+    globals: list[GlobalSym] = field(default_factory=list)
+    structs: list[StructSym] = field(default_factory=list)
+
+
+class Program:
+    """Every module reachable from the entry, resolved, plus the target facts the later stages need."""
+
+    def __init__(self, root: Path, target: Target, board_constants: dict[str, int | str]):
+        self.root = root
+        self.target = target
+        self.ints = int_types(target.pointer_bits)
+        self.modules: dict[str, Module] = {}
+        self.board_constants = board_constants
+        self.reporter = Reporter()
+        self.entry: Module | None = None
+        self._board: Module | None = None
+
+    # ----- module loading -------------------------------------------------
+    def module_path(self, dotted: str) -> Path | None:
+        """The file of module ``dotted``; ``arch.x`` maps to ``arch/<target>/x.py``."""
+        parts = dotted.split(".")
+        if parts[0] == "arch" and len(parts) > 1:
+            parts = ["arch", self.target.name] + parts[1:]
+        base = self.root.joinpath(*parts)
+        for cand in (base.with_suffix(".py"), base / "__init__.py"):
+            if cand.is_file():
+                return cand
+        return None
+
+    def is_package(self, dotted: str) -> bool:
+        """True when ``dotted`` names a directory of the source root (a namespace or regular package)."""
+        parts = dotted.split(".")
+        if parts[0] == "arch":
+            parts = ["arch", self.target.name] + parts[1:] if len(parts) > 1 else ["arch"]
+        return self.root.joinpath(*parts).is_dir()
+
+    def load(self, dotted: str, node: ast.AST | None = None, source: SourceFile | None = None) -> Module | None:
+        """Load (once) and bind module ``dotted``; report a located error when it does not exist."""
+        if dotted in self.modules:
+            return self.modules[dotted]
+        if dotted == "board":
+            return self.board_module()
+        path = self.module_path(dotted)
+        if path is None:
+            where = f"arch/{self.target.name}/" if dotted.startswith("arch.") else ""
+            self.reporter.error(source, node, f"no module '{dotted}' in the source root {self.root}",
+                                f"looked for {where}{dotted.replace('.', '/')}.py; only modules of the "
+                                "source root and kcc.lang can be imported")
+            return None
+        try:
+            shown = str(path.relative_to(Path.cwd()))
+        except ValueError:
+            shown = str(path)
+        src = load_source(path, shown)
+        try:
+            tree = parse_source(src)
+        except CompileError as exc:
+            self.reporter.diagnostics.extend(exc.diagnostics)
+            return None
+        mod = Module(dotted, src, tree)
+        self.modules[dotted] = mod
+        self._bind_module(mod)
+        return mod
+
+    def board_module(self) -> Module:
+        """The synthetic ``board`` module: the board's constants as Final constants."""
+        if self._board is None:
+            src = SourceFile("<board>", "")
+            mod = Module("board", src, ast.Module(body=[], type_ignores=[]))
+            for name, value in self.board_constants.items():
+                mod.symbols[name] = ConstSym(name, value, None, None, mod)
+            self.modules["board"] = mod
+            self._board = mod
+        return self._board
+
+    # ----- binding --------------------------------------------------------
+    def _bind_module(self, mod: Module) -> None:
+        for stmt in self._module_body(mod, mod.tree.body):
+            self._bind_stmt(mod, stmt)
+
+    def _module_body(self, mod: Module, body: list[ast.stmt]) -> list[ast.stmt]:
+        """Flatten module-level ``if <constant>:`` blocks, keeping only the branch taken."""
+        out: list[ast.stmt] = []
+        for stmt in body:
+            if isinstance(stmt, ast.If):
+                value = self.const_eval(stmt.test, mod)
+                if value is None:
+                    self.reporter.error(mod.source, stmt.test,
+                                        "a module-level 'if' needs a compile-time condition",
+                                        "compare TARGET or a Final constant")
+                    continue
+                out.extend(self._module_body(mod, stmt.body if value.value else stmt.orelse))
+            else:
+                out.append(stmt)
+        return out
+
+    def _define(self, mod: Module, name: str, sym: Symbol, node: ast.AST) -> None:
+        if name in mod.symbols and not isinstance(mod.symbols[name], LangSym | ModuleSym | PackageSym):
+            self.reporter.error(mod.source, node, f"'{name}' is already defined in this module")
+            return
+        mod.symbols[name] = sym
+
+    def _bind_stmt(self, mod: Module, stmt: ast.stmt) -> None:
+        err = self.reporter.error
+        if isinstance(stmt, ast.ImportFrom):
+            self._bind_import_from(mod, stmt)
+        elif isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.name == "kcc.lang" or alias.name.startswith("kcc."):
+                    err(mod.source, stmt, "import names from kcc.lang with 'from kcc.lang import ...'")
+                    continue
+                target = self.load(alias.name, stmt, mod.source)
+                if target is None:
+                    continue
+                if alias.asname:
+                    mod.symbols[alias.asname] = ModuleSym(target)
+                elif "." in alias.name:
+                    mod.symbols[alias.name.split(".")[0]] = PackageSym(alias.name.split(".")[0])
+                else:
+                    mod.symbols[alias.name] = ModuleSym(target)
+        elif isinstance(stmt, ast.FunctionDef):
+            fn = FuncSym(stmt.name, mod, stmt, [], VOID, FuncAttrs(), f"{mod.name}.{stmt.name}")
+            self._define(mod, stmt.name, fn, stmt)
+            mod.functions.append(fn)
+        elif isinstance(stmt, ast.ClassDef):
+            packed = False
+            for dec in stmt.decorator_list:
+                if isinstance(dec, ast.Call):
+                    for kw in dec.keywords:
+                        if kw.arg == "packed" and isinstance(kw.value, ast.Constant):
+                            packed = bool(kw.value.value)
+                        else:
+                            err(mod.source, kw, "@struct takes only packed=True or packed=False")
+            st = StructSym(StructType(f"{mod.name}.{stmt.name}", [], packed), stmt, mod)
+            self._define(mod, stmt.name, st, stmt)
+            mod.structs.append(st)
+        elif isinstance(stmt, ast.AnnAssign):
+            self._bind_annassign(mod, stmt)
+        elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
+                and isinstance(stmt.value.value, str):
+            pass  # docstring
+        elif isinstance(stmt, ast.Pass):
+            pass
+        elif isinstance(stmt, ast.Assign):
+            err(mod.source, stmt, "module-level names need a type",
+                "write NAME: Final = value for a constant, or name: T = value for a variable")
+        else:
+            err(mod.source, stmt, "only imports, constants, globals, functions and @struct classes "
+                "may appear at module level")
+
+    def _bind_import_from(self, mod: Module, stmt: ast.ImportFrom) -> None:
+        err = self.reporter.error
+        name = stmt.module or ""
+        if name == "kcc.lang":
+            for alias in stmt.names:
+                if alias.name == "*":
+                    for lang in LANG_NAMES:
+                        mod.symbols.setdefault(lang, LangSym(lang))
+                elif alias.name not in LANG_NAMES:
+                    err(mod.source, stmt, f"kcc.lang has no name '{alias.name}'")
+                else:
+                    mod.symbols[alias.asname or alias.name] = LangSym(alias.name)
+            return
+        if name.startswith("kcc") or name.split(".")[0] in ("typing", "os", "sys") and \
+                self.module_path(name) is None:
+            err(mod.source, stmt, f"cannot import '{name}': only modules of the source root and kcc.lang "
+                "can be imported")
+            return
+        source_mod = None
+        if self.module_path(name) is not None or name == "board":
+            source_mod = self.load(name, stmt, mod.source)
+            if source_mod is None:
+                return
+        elif not self.is_package(name):
+            err(mod.source, stmt, f"cannot import '{name}': no such module in the source root {self.root}",
+                "only modules of the source root and kcc.lang can be imported")
+            return
+        for alias in stmt.names:
+            local = alias.asname or alias.name
+            if source_mod is not None and alias.name in source_mod.symbols:
+                mod.symbols[local] = source_mod.symbols[alias.name]
+                continue
+            sub = f"{name}.{alias.name}"
+            if self.module_path(sub) is not None:
+                target = self.load(sub, stmt, mod.source)
+                if target is not None:
+                    mod.symbols[local] = ModuleSym(target)
+            elif source_mod is not None and alias.name != "*":
+                # The name may be bound later in a module that imports us back: bind lazily.
+                mod.symbols[local] = _Deferred(source_mod, alias.name, stmt)
+            else:
+                err(mod.source, stmt, f"cannot import '{alias.name}' from '{name}'")
+
+    def _bind_annassign(self, mod: Module, stmt: ast.AnnAssign) -> None:
+        err = self.reporter.error
+        if not isinstance(stmt.target, ast.Name):
+            err(mod.source, stmt.target, "module-level declarations name a single variable")
+            return
+        name = stmt.target.id
+        ann = stmt.annotation
+        is_final = (isinstance(ann, ast.Name) and self._lang_name(mod, ann.id) == "Final") or (
+            isinstance(ann, ast.Subscript) and isinstance(ann.value, ast.Name)
+            and self._lang_name(mod, ann.value.id) == "Final")
+        if is_final:
+            if stmt.value is None:
+                err(mod.source, stmt, "a Final constant needs a value")
+                return
+            self._define(mod, name, ConstSym(name, None, None, stmt, mod), stmt)
+            return
+        gsym = GlobalSym(name, VOID, None, stmt, mod, f"{mod.name}.{name}")
+        self._define(mod, name, gsym, stmt)
+        mod.globals.append(gsym)
+
+    def _lang_name(self, mod: Module, name: str) -> str | None:
+        sym = mod.symbols.get(name)
+        return sym.name if isinstance(sym, LangSym) else None
+
+    # ----- lookups --------------------------------------------------------
+    def lookup(self, mod: Module, name: str) -> Symbol | None:
+        """The module-level binding of ``name`` in ``mod`` (following deferred imports)."""
+        sym = mod.symbols.get(name)
+        if isinstance(sym, _Deferred):
+            real = sym.module.symbols.get(sym.name)
+            if real is None or isinstance(real, _Deferred):
+                self.reporter.error(mod.source, sym.node, f"cannot import '{sym.name}' from "
+                                    f"'{sym.module.name}'")
+                mod.symbols.pop(name)
+                return None
+            mod.symbols[name] = real
+            return real
+        return sym
+
+    def attribute(self, sym: Symbol, attr: str) -> Symbol | None:
+        """``sym.attr`` where ``sym`` is a module or package binding; None when there is no such name."""
+        if isinstance(sym, ModuleSym):
+            return self.lookup(sym.module, attr)
+        if isinstance(sym, PackageSym):
+            dotted = f"{sym.prefix}.{attr}"
+            if self.module_path(dotted) is not None:
+                target = self.load(dotted)
+                return ModuleSym(target) if target else None
+            if self.is_package(dotted):
+                return PackageSym(dotted)
+        return None
+
+    def resolve_name_expr(self, node: ast.expr, mod: Module) -> Symbol | None:
+        """The module-level symbol a Name or dotted Attribute chain denotes, or None."""
+        if isinstance(node, ast.Name):
+            return self.lookup(mod, node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.resolve_name_expr(node.value, mod)
+            if isinstance(base, ModuleSym | PackageSym):
+                return self.attribute(base, node.attr)
+        return None
+
+    # ----- constants ------------------------------------------------------
+    def const_value(self, sym: ConstSym) -> ConstSym | None:
+        """Evaluate a Final constant once; returns it with ``value`` set, or None on error."""
+        if sym.value is not None:
+            return sym
+        if sym.evaluating:
+            self.reporter.error(sym.module.source if sym.module else None, sym.node,
+                                f"constant '{sym.name}' is defined in terms of itself")
+            return None
+        assert isinstance(sym.node, ast.AnnAssign) and sym.module is not None
+        sym.evaluating = True
+        result = self.const_eval(sym.node.value, sym.module, report=True)
+        sym.evaluating = False
+        if result is None:
+            return None
+        ann = sym.node.annotation
+        if isinstance(ann, ast.Subscript):  # Final[T]
+            ty = self.resolve_type(ann.slice, sym.module)
+            if isinstance(ty, IntType) and isinstance(result.value, int) and not isinstance(result.value, bool):
+                if not ty.fits(result.value):
+                    self.reporter.error(sym.module.source, sym.node.value,
+                                        f"{result.value} does not fit {ty}")
+                    return None
+                result = ConstSym(sym.name, result.value, ty, sym.node, sym.module)
+        sym.value, sym.type = result.value, result.type
+        return sym
+
+    def const_eval(self, node: ast.expr | None, mod: Module, report: bool = False) -> ConstSym | None:
+        """Fold ``node`` when it is a compile-time constant expression; None otherwise.
+
+        Integer arithmetic is Python's (exact); a typed operand makes the result typed and
+        reduced to that type's width. With ``report`` a non-constant expression is an error.
+        """
+        try:
+            value, ty = self._fold(node, mod)
+        except _NotConst as exc:
+            if report:
+                self.reporter.error(mod.source, exc.node or node, exc.message or "not a constant expression",
+                                    *exc.hints)
+            return None
+        return ConstSym("", value, ty, node, mod)
+
+    def _fold(self, node: ast.expr | None, mod: Module) -> tuple[int | bool | str, Type | None]:
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool):
+                return node.value, BOOL
+            if isinstance(node.value, int | str):
+                return node.value, None
+            raise _NotConst(node)
+        if isinstance(node, ast.Name | ast.Attribute):
+            sym = self.resolve_name_expr(node, mod)
+            if isinstance(sym, LangSym) and sym.name == "TARGET":
+                return self.target.name, None
+            if isinstance(sym, LangSym) and sym.name == "NULL":
+                raise _NotConst(node)
+            if isinstance(sym, ConstSym):
+                done = self.const_value(sym)
+                if done is None or done.value is None:
+                    raise _NotConst(node, "constant has no value")
+                return done.value, done.type
+            raise _NotConst(node)
+        if isinstance(node, ast.UnaryOp):
+            value, ty = self._fold(node.operand, mod)
+            if isinstance(node.op, ast.Not):
+                return (not value), BOOL
+            if isinstance(value, str) or ty is BOOL:
+                raise _NotConst(node, "unary operator on a non-integer constant")
+            result = {ast.USub: lambda v: -v, ast.UAdd: lambda v: v, ast.Invert: lambda v: ~v}[
+                type(node.op)](value)
+            return self._typed(node, result, ty)
+        if isinstance(node, ast.BinOp):
+            lv, lt = self._fold(node.left, mod)
+            rv, rt = self._fold(node.right, mod)
+            if isinstance(lv, str) or isinstance(rv, str) or lt is BOOL or rt is BOOL:
+                raise _NotConst(node, "arithmetic on a non-integer constant")
+            if lt is not None and rt is not None and lt != rt and not isinstance(node.op, ast.LShift | ast.RShift):
+                raise _NotConst(node, f"cannot mix {lt} and {rt} in a constant expression")
+            ty = lt if lt is not None else (rt if not isinstance(node.op, ast.LShift | ast.RShift) else None)
+            op = type(node.op)
+            if op in (ast.FloorDiv, ast.Mod) and rv == 0:
+                raise _NotConst(node, "division by zero in a constant expression")
+            if op in (ast.LShift, ast.RShift) and rv < 0:
+                raise _NotConst(node, "negative shift amount in a constant expression")
+            if op is ast.Pow:
+                if rv < 0:
+                    raise _NotConst(node, "negative exponent")
+                result = lv ** rv
+            elif op in _CONST_OPS:
+                result = _CONST_OPS[op](lv, rv)
+            else:
+                raise _NotConst(node, "operator not allowed in a constant expression")
+            return self._typed(node, result, ty)
+        if isinstance(node, ast.BoolOp):
+            values = [self._fold(v, mod)[0] for v in node.values]
+            if isinstance(node.op, ast.And):
+                return all(values), BOOL
+            return any(values), BOOL
+        if isinstance(node, ast.Compare):
+            left, _ = self._fold(node.left, mod)
+            for op, comp in zip(node.ops, node.comparators, strict=True):
+                right, _ = self._fold(comp, mod)
+                if type(op) not in _CMP_OPS:
+                    raise _NotConst(node)
+                if isinstance(left, str) != isinstance(right, str) and type(op) not in (ast.Eq, ast.NotEq):
+                    raise _NotConst(node, "cannot compare a string with a number")
+                if not _CMP_OPS[type(op)](left, right):
+                    return False, BOOL
+                left = right
+            return True, BOOL
+        if isinstance(node, ast.IfExp):
+            test, _ = self._fold(node.test, mod)
+            return self._fold(node.body if test else node.orelse, mod)
+        if isinstance(node, ast.Call) and not node.keywords:
+            sym = self.resolve_name_expr(node.func, mod)
+            if isinstance(sym, LangSym) and sym.name in self.ints and len(node.args) == 1:
+                value, _ = self._fold(node.args[0], mod)
+                if isinstance(value, str):
+                    raise _NotConst(node)
+                ty = self.ints[sym.name]
+                return ty.wrap(int(value)), ty
+            if isinstance(sym, LangSym) and sym.name == "sizeof" and len(node.args) == 1:
+                ty = self.resolve_type(node.args[0], mod)
+                return self.sizeof(ty), None
+            if isinstance(node.func, ast.Name) and node.func.id == "bool" and len(node.args) == 1:
+                value, _ = self._fold(node.args[0], mod)
+                return bool(value), BOOL
+        raise _NotConst(node)
+
+    def _typed(self, node: ast.AST, value: int, ty: Type | None) -> tuple[int, Type | None]:
+        if isinstance(ty, IntType):
+            return ty.wrap(value), ty
+        return value, ty
+
+    # ----- types ----------------------------------------------------------
+    def resolve_type(self, node: ast.expr | None, mod: Module, allow_void: bool = False) -> Type:
+        """The kcc type a type expression denotes (language.md section 2); reports and returns VOID on error."""
+        err = self.reporter.error
+        if node is None:
+            err(mod.source, node, "missing type")
+            return VOID
+        if isinstance(node, ast.Constant) and node.value is None:
+            if not allow_void:
+                err(mod.source, node, "None is only a return type")
+            return VOID
+        if isinstance(node, ast.Name) and node.id == "bool" and node.id not in mod.symbols:
+            return BOOL
+        if isinstance(node, ast.Name) and node.id in ("int", "str", "float", "list", "dict"):
+            err(mod.source, node, f"'{node.id}' is not a kcc type",
+                "use a fixed-width integer such as u32 or i64" if node.id == "int" else
+                "see language.md section 2 for the types")
+            return VOID
+        if isinstance(node, ast.Subscript):
+            base = self.resolve_name_expr(node.value, mod)
+            if not isinstance(base, LangSym) or base.name not in ("Ptr", "Array", "Reg"):
+                err(mod.source, node, "unknown generic type", "use Ptr[T], Array[T, N] or Reg[T]")
+                return VOID
+            args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            if base.name == "Array":
+                if len(args) != 2:
+                    err(mod.source, node, "Array takes an element type and a count: Array[T, N]")
+                    return VOID
+                elem = self.resolve_type(args[0], mod)
+                count = self.const_eval(args[1], mod, report=True)
+                if count is None:
+                    return VOID
+                if not isinstance(count.value, int) or isinstance(count.value, bool) or count.value < 0:
+                    err(mod.source, args[1], "an Array's count must be a non-negative integer constant")
+                    return VOID
+                return ArrayType(elem, count.value)
+            if len(args) != 1:
+                err(mod.source, node, f"{base.name} takes one type: {base.name}[T]")
+                return VOID
+            inner = self.resolve_type(args[0], mod)
+            return PtrType(inner) if base.name == "Ptr" else RegType(inner)
+        sym = self.resolve_name_expr(node, mod)
+        if isinstance(sym, LangSym) and sym.name in self.ints:
+            return self.ints[sym.name]
+        if isinstance(sym, StructSym):
+            return sym.type
+        err(mod.source, node, f"'{ast.unparse(node)}' is not a type")
+        return VOID
+
+    def sizeof(self, ty: Type) -> int:
+        """Size in bytes of ``ty`` in memory under the target's C ABI (bool: 1 byte)."""
+        return self.layout(ty)[0]
+
+    def layout(self, ty: Type) -> tuple[int, int]:
+        """(size, alignment) in bytes of ``ty`` under the target's C ABI."""
+        if isinstance(ty, IntType):
+            size = ty.bits // 8
+            align = min(size, 4) if size == 8 and self.target.name == "i586" else size
+            return size, align
+        if isinstance(ty, RegType):
+            return self.layout(ty.value)
+        if ty is BOOL:
+            return 1, 1
+        if isinstance(ty, PtrType):
+            return self.target.pointer_bytes, self.target.pointer_bytes
+        if isinstance(ty, ArrayType):
+            size, align = self.layout(ty.element)
+            return size * ty.count, align
+        if isinstance(ty, StructType):
+            offset, max_align = 0, 1
+            for _, fty in ty.fields:
+                size, align = self.layout(fty)
+                if ty.packed:
+                    align = 1
+                offset = (offset + align - 1) // align * align + size
+                max_align = max(max_align, align)
+            return (offset + max_align - 1) // max_align * max_align, max_align
+        return 0, 1
+
+    # ----- declarations ---------------------------------------------------
+    def resolve_declarations(self) -> None:
+        """Resolve struct fields, global types and initialisers, function signatures, constants."""
+        for mod in list(self.modules.values()):
+            for st in mod.structs:
+                self._resolve_struct(st)
+        for mod in list(self.modules.values()):
+            for sym in list(mod.symbols.values()):
+                if isinstance(sym, ConstSym) and sym.module is mod:
+                    self.const_value(sym)
+            for g in mod.globals:
+                self._resolve_global(g)
+            for fn in mod.functions:
+                self._resolve_function(fn)
+        for mod in list(self.modules.values()):
+            for st in mod.structs:
+                self._check_recursive(st)
+
+    def _resolve_struct(self, st: StructSym) -> None:
+        mod = st.module
+        for stmt in st.node.body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                if stmt.value is not None:
+                    self.reporter.error(mod.source, stmt.value, "struct fields cannot have default values",
+                                        "fields start zeroed")
+                ty = self.resolve_type(stmt.annotation, mod)
+                if st.type.field_index(stmt.target.id) >= 0:
+                    self.reporter.error(mod.source, stmt, f"duplicate field '{stmt.target.id}'")
+                st.type.fields.append((stmt.target.id, ty))
+            elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
+                    and isinstance(stmt.value.value, str):
+                continue
+            elif isinstance(stmt, ast.Pass | ast.FunctionDef):
+                continue  # methods were reported by the parser
+            else:
+                self.reporter.error(mod.source, stmt, "a @struct body holds only annotated fields")
+
+    def _check_recursive(self, st: StructSym) -> None:
+        def contains(ty: Type, seen: tuple[StructType, ...]) -> bool:
+            if isinstance(ty, ArrayType):
+                return contains(ty.element, seen)
+            if isinstance(ty, StructType):
+                if ty in seen:
+                    return True
+                return any(contains(f, seen + (ty,)) for _, f in ty.fields)
+            return False
+        if any(contains(f, (st.type,)) for _, f in st.type.fields):
+            self.reporter.error(st.module.source, st.node, f"struct {st.type} contains itself",
+                                "hold a Ptr to it instead")
+
+    def _resolve_global(self, g: GlobalSym) -> None:
+        mod = g.module
+        stmt = g.node
+        assert isinstance(stmt, ast.AnnAssign)
+        g.type = self.resolve_type(stmt.annotation, mod)
+        if stmt.value is None:
+            return
+        value = self.const_eval(stmt.value, mod, report=False)
+        if value is None:
+            self.reporter.error(mod.source, stmt.value, "a global's initial value must be a constant",
+                                "assign it at boot inside a function")
+            return
+        if isinstance(g.type, IntType):
+            if isinstance(value.value, bool) or not isinstance(value.value, int):
+                self.reporter.error(mod.source, stmt.value, f"expected {g.type}, found {value.type or 'a string'}")
+            elif value.type is not None and value.type != g.type:
+                self.reporter.error(mod.source, stmt.value, f"expected {g.type}, found {value.type}")
+            elif not g.type.fits(value.value):
+                self.reporter.error(mod.source, stmt.value, f"{value.value} does not fit {g.type}",
+                                    f"{g.type} holds {g.type.min}..{g.type.max}")
+            else:
+                g.init = value.value
+        elif g.type is BOOL:
+            if value.type is not BOOL:
+                self.reporter.error(mod.source, stmt.value, "expected a bool")
+            else:
+                g.init = bool(value.value)
+        else:
+            self.reporter.error(mod.source, stmt.value, f"a global of type {g.type} starts zeroed",
+                                "leave out the initial value")
+
+    def _resolve_function(self, fn: FuncSym) -> None:
+        mod, node = fn.module, fn.node
+        err = self.reporter.error
+        for dec in node.decorator_list:
+            self._apply_decorator(fn, dec)
+        args = node.args
+        defaults: list[ast.expr | None] = [None] * (len(args.args) - len(args.defaults)) + list(args.defaults)
+        for arg, default in zip(args.args, defaults, strict=True):
+            if arg.annotation is None:
+                err(mod.source, arg, f"parameter '{arg.arg}' needs a type annotation")
+                ty: Type = VOID
+            else:
+                ty = self.resolve_type(arg.annotation, mod)
+            dsym = None
+            if default is not None:
+                dsym = self.const_eval(default, mod, report=False)
+                if dsym is None and not _is_null(default, mod, self):
+                    err(mod.source, default, "a default value must be a constant")
+                elif dsym is None:
+                    dsym = ConstSym("NULL", 0, ty, default, mod)
+            fn.params.append(Param(arg.arg, ty, dsym, arg))
+        if node.returns is None:
+            err(mod.source, node, f"function '{node.name}' needs a return annotation", "write -> None")
+        else:
+            fn.result = self.resolve_type(node.returns, mod, allow_void=True)
+        if fn.attrs.export:
+            fn.symbol = fn.attrs.export
+        elif fn.attrs.extern:
+            fn.symbol = node.name
+        if fn.attrs.extern:
+            body = [s for s in node.body if not _is_docstring(s)]
+            if len(body) != 1 or not (isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                                      and body[0].value.value is Ellipsis):
+                err(mod.source, node, "an @extern function's body is '...'",
+                    "it is defined in assembly or by the linker")
+
+    def _apply_decorator(self, fn: FuncSym, dec: ast.expr) -> None:
+        mod = fn.module
+        err = self.reporter.error
+        name = decorator_name(dec)
+        sym = self.resolve_name_expr(dec.func if isinstance(dec, ast.Call) else dec, mod)
+        if not isinstance(sym, LangSym) or sym.name not in DECORATORS:
+            err(mod.source, dec, f"unknown decorator '{ast.unparse(dec)}'",
+                "known: " + ", ".join(sorted(DECORATORS)))
+            return
+        name = sym.name
+        args = dec.args if isinstance(dec, ast.Call) else []
+        if name in ("section", "export"):
+            if not args and name == "export":
+                fn.attrs.export = fn.name
+                return
+            if len(args) != 1 or not isinstance(args[0], ast.Constant) or not isinstance(args[0].value, str) \
+                    or not args[0].value:
+                err(mod.source, dec, f"@{name} takes one non-empty string")
+                return
+            setattr(fn.attrs, name, args[0].value)
+            return
+        if isinstance(dec, ast.Call):
+            err(mod.source, dec, f"@{name} takes no arguments")
+            return
+        setattr(fn.attrs, name, True)
+        if fn.attrs.inline and fn.attrs.noinline:
+            err(mod.source, dec, "a function cannot be both @inline and @noinline")
+
+    # ----- the arch interface --------------------------------------------
+    def check_arch_interface(self) -> None:
+        """Every ``arch/<a>/m.py`` defines the same public functions with the same signatures as the target's.
+
+        language.md section 6: "Architecture code lives in arch/<arch>/ modules with the
+        same names and signatures on every architecture; the compiler checks the interface."
+        """
+        own = self.root / "arch" / self.target.name
+        if not own.is_dir():
+            return
+        for other in sorted((self.root / "arch").iterdir()):
+            if not other.is_dir() or other == own:
+                continue
+            for path in sorted(own.glob("*.py")):
+                peer = other / path.name
+                if not peer.is_file():
+                    continue
+                mine = _signatures(path)
+                theirs = _signatures(peer)
+                if mine is None or theirs is None:
+                    continue
+                for fname, (sig, line) in mine.items():
+                    src = SourceFile(str(path), path.read_text(encoding="utf-8"))
+                    if fname not in theirs:
+                        self.reporter.diagnostics.append(Diagnostic(
+                            src, line, 1, f"arch interface: '{fname}' is missing from {peer}",
+                            hints=["every architecture's module defines the same functions"]))
+                    elif theirs[fname][0] != sig:
+                        self.reporter.diagnostics.append(Diagnostic(
+                            src, line, 1, f"arch interface: '{fname}{sig}' differs from "
+                            f"'{fname}{theirs[fname][0]}' in {peer}"))
+
+
+class _Deferred(Symbol):
+    """A ``from m import x`` whose ``x`` was not yet bound when the import ran (import cycles)."""
+
+    def __init__(self, module: Module, name: str, node: ast.AST):
+        self.module, self.name, self.node = module, name, node
+
+
+class _NotConst(Exception):
+    def __init__(self, node: ast.AST | None, message: str = "", *hints: str):
+        super().__init__(message)
+        self.node, self.message, self.hints = node, message, hints
+
+
+_CONST_OPS = {
+    ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+    ast.FloorDiv: lambda a, b: a // b, ast.Mod: lambda a, b: a % b,
+    ast.LShift: lambda a, b: a << b, ast.RShift: lambda a, b: a >> b,
+    ast.BitAnd: lambda a, b: a & b, ast.BitOr: lambda a, b: a | b, ast.BitXor: lambda a, b: a ^ b,
+}
+_CMP_OPS = {
+    ast.Eq: lambda a, b: a == b, ast.NotEq: lambda a, b: a != b, ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b, ast.Gt: lambda a, b: a > b, ast.GtE: lambda a, b: a >= b,
+}
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+
+
+def _is_null(node: ast.expr, mod: Module, prog: Program) -> bool:
+    sym = prog.resolve_name_expr(node, mod)
+    return isinstance(sym, LangSym) and sym.name == "NULL"
+
+
+def _signatures(path: Path) -> dict[str, tuple[str, int]] | None:
+    """Public function signatures of a file as text: {name: ("(a: u32) -> None", line)}."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, OSError, UnicodeDecodeError, ValueError):
+        return None
+    out = {}
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef) and not stmt.name.startswith("_"):
+            params = ", ".join(f"{a.arg}: {ast.unparse(a.annotation) if a.annotation else '?'}"
+                               for a in stmt.args.args)
+            ret = ast.unparse(stmt.returns) if stmt.returns else "?"
+            out[stmt.name] = (f"({params}) -> {ret}", stmt.lineno)
+    return out
+
+
+def resolve_program(root: Path, entry: str, target: Target,
+                    board_constants: dict[str, int | str]) -> Program:
+    """Load the entry module and everything it imports, then resolve all declarations.
+
+    ``entry`` is a dotted module name or a path to a .py file under ``root``.
+    Raises CompileError with every error found.
+    """
+    prog = Program(root, target, board_constants)
+    dotted = entry
+    if entry.endswith(".py"):
+        path = Path(entry).resolve()
+        try:
+            rel = path.relative_to(root.resolve())
+        except ValueError:
+            raise CompileError([Diagnostic(None, 0, 0, f"{entry} is not inside the source root {root}")]) from None
+        parts = list(rel.with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        if len(parts) >= 2 and parts[0] == "arch" and parts[1] == target.name:
+            parts.pop(1)
+        dotted = ".".join(parts)
+        if not path.is_file():
+            raise CompileError([Diagnostic(None, 0, 0, f"no such file: {entry}")])
+    prog.entry = prog.load(dotted, None, None)
+    prog.reporter.check()
+    prog.resolve_declarations()
+    prog.check_arch_interface()
+    prog.reporter.check()
+    return prog
+
+
+__all__ = ["Program", "Module", "Symbol", "LangSym", "ModuleSym", "PackageSym", "ConstSym", "GlobalSym",
+           "FuncSym", "StructSym", "Param", "FuncAttrs", "resolve_program", "located", "LANG_NAMES"]

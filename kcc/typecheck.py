@@ -1,0 +1,947 @@
+"""Stage 3: type-check every function body and annotate the ast for lowering.
+
+Each checked expression node gets ``kty`` (its kcc Type) and, when it folds to a
+compile-time constant, ``kconst`` (a Python int, bool or str). Names get ``kref``
+(a LocalVar or a module-level Symbol); calls get ``kcall`` (what is called) and
+``kargs`` (one entry per parameter after keyword and default matching);
+statements whose condition is constant get ``kprune`` (the branch kept).
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+from kcc.diagnostics import SourceFile
+from kcc.resolve import (
+    ConstSym,
+    FuncSym,
+    GlobalSym,
+    LangSym,
+    Module,
+    ModuleSym,
+    PackageSym,
+    Program,
+    StructSym,
+    Symbol,
+)
+from kcc.types import (
+    BOOL,
+    CONST_INT,
+    NULL_T,
+    STR_T,
+    VOID,
+    ArrayType,
+    BoolType,
+    ConstIntType,
+    IntType,
+    NullType,
+    PtrType,
+    RegType,
+    StrType,
+    StructType,
+    Type,
+)
+
+U8_PTR_NAME = "u8"
+REG_METHODS = {"read": 0, "write": 1, "set_bits": 1, "clear_bits": 1}
+_OP_TEXT = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<",
+    ast.RShift: ">>", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.Div: "/", ast.Pow: "**",
+    ast.MatMult: "@",
+}
+
+
+@dataclass(eq=False)
+class LocalVar:
+    """A function's local variable or parameter; lowering attaches its stack slot."""
+
+    name: str
+    type: Type
+    node: ast.AST
+    is_param: bool = False
+
+
+@dataclass(eq=False)
+class CheckedFunction:
+    """A function after checking: its symbol plus every local (parameters first)."""
+
+    sym: FuncSym
+    locals: list[LocalVar] = field(default_factory=list)
+
+
+class _Abort(Exception):
+    """Stops checking one expression after its error was reported."""
+
+
+def check_program(prog: Program) -> list[CheckedFunction]:
+    """Type-check every function of every module; raises CompileError with all errors found."""
+    out = []
+    for mod in list(prog.modules.values()):
+        for fn in mod.functions:
+            checker = FunctionChecker(prog, fn)
+            checker.run()
+            out.append(checker.result)
+    prog.reporter.check()
+    return out
+
+
+def _assigned_names(body: list[ast.stmt]) -> set[str]:
+    names: set[str] = set()
+
+    def target(t: ast.expr) -> None:
+        if isinstance(t, ast.Name):
+            names.add(t.id)
+        elif isinstance(t, ast.Tuple):
+            for e in t.elts:
+                target(e)
+    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                target(t)
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.For):
+            target(node.target)
+    return names
+
+
+class FunctionChecker:
+    """Checks one function's body against its signature (language.md sections 2-6)."""
+
+    def __init__(self, prog: Program, fn: FuncSym):
+        self.prog = prog
+        self.fn = fn
+        self.mod: Module = fn.module
+        self.src: SourceFile = fn.module.source
+        self.result = CheckedFunction(fn)
+        self.scope: dict[str, LocalVar] = {}
+        self.globals_declared: set[str] = set()
+        self.loop_depth = 0
+        self.assigned: set[str] = set()
+
+    # ----- reporting ------------------------------------------------------
+    def error(self, node: ast.AST, message: str, *hints: str) -> _Abort:
+        self.prog.reporter.error(self.src, node, message, *hints)
+        return _Abort()
+
+    # ----- driver ---------------------------------------------------------
+    def run(self) -> None:
+        fn = self.fn
+        if fn.attrs.extern:
+            return
+        for p in fn.params:
+            var = LocalVar(p.name, p.type, p.node, is_param=True)
+            self.scope[p.name] = var
+            self.result.locals.append(var)
+            if not self._storable(p.type):
+                self.error(p.node, f"parameter type {p.type} cannot be passed by value")
+        self.assigned = _assigned_names(fn.node.body)
+        for stmt in fn.node.body:
+            if isinstance(stmt, ast.Global):
+                self.globals_declared.update(stmt.names)
+        self.assigned -= self.globals_declared
+        self.block(fn.node.body)
+        if fn.result != VOID and not self.always_leaves(fn.node.body):
+            self.error(fn.node, f"function '{fn.name}' can reach its end without returning {fn.result}",
+                       "add a return at the end")
+
+    def _storable(self, ty: Type) -> bool:
+        return ty != VOID and not isinstance(ty, RegType)
+
+    def always_leaves(self, body: list[ast.stmt]) -> bool:
+        """True when control cannot fall off the end of ``body`` (return, panic, endless loop)."""
+        for stmt in body:
+            if isinstance(stmt, ast.Return):
+                return True
+            if isinstance(stmt, ast.If):
+                keep = getattr(stmt, "kprune", None)
+                if keep is True and self.always_leaves(stmt.body):
+                    return True
+                if keep is False and self.always_leaves(stmt.orelse):
+                    return True
+                if keep is None and self.always_leaves(stmt.body) and self.always_leaves(stmt.orelse):
+                    return True
+            if isinstance(stmt, ast.While) and getattr(stmt.test, "kconst", None) is True \
+                    and not any(isinstance(n, ast.Break) for n in _loop_own_nodes(stmt.body)):
+                return True
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                kind = getattr(stmt.value, "kcall", None)
+                if kind == "panic" or (isinstance(kind, FuncSym) and kind.attrs.noreturn):
+                    return True
+        return False
+
+    def block(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            try:
+                self.stmt(stmt)
+            except _Abort:
+                pass
+
+    # ----- statements -----------------------------------------------------
+    def stmt(self, node: ast.stmt) -> None:
+        method = getattr(self, f"stmt_{type(node).__name__}", None)
+        if method is None:
+            raise self.error(node, f"'{type(node).__name__}' statements are not in the language")
+        method(node)
+
+    def stmt_Pass(self, node: ast.Pass) -> None:
+        pass
+
+    def stmt_Global(self, node: ast.Global) -> None:
+        for name in node.names:
+            sym = self.prog.lookup(self.mod, name)
+            if not isinstance(sym, GlobalSym):
+                self.error(node, f"'{name}' is not a module-level variable of this module")
+
+    def stmt_Expr(self, node: ast.Expr) -> None:
+        value = node.value
+        if isinstance(value, ast.Constant) and (isinstance(value.value, str) or value.value is Ellipsis):
+            return
+        if not isinstance(value, ast.Call):
+            raise self.error(node, "this expression has no effect", "only calls can stand alone")
+        self.expr(value)
+
+    def stmt_Return(self, node: ast.Return) -> None:
+        want = self.fn.result
+        if node.value is None:
+            if want != VOID:
+                raise self.error(node, f"return needs a value of type {want}")
+            return
+        if want == VOID:
+            raise self.error(node.value, "this function returns None", "change its return annotation")
+        self.coerce(node.value, want)
+
+    def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if not isinstance(node.target, ast.Name):
+            raise self.error(node.target, "an annotated assignment declares one local variable")
+        ty = self.prog.resolve_type(node.annotation, self.mod)
+        if ty == VOID:
+            raise _Abort()
+        if not self._storable(ty):
+            raise self.error(node.annotation, f"a local cannot have type {ty}")
+        name = node.target.id
+        if name in self.globals_declared:
+            raise self.error(node, f"'{name}' was declared global; assign it without an annotation")
+        if node.value is not None:
+            self.coerce(node.value, ty)
+        var = self.declare(name, ty, node.target)
+        node.target.kref = var
+        node.target.kty = ty
+
+    def declare(self, name: str, ty: Type, node: ast.AST) -> LocalVar:
+        old = self.scope.get(name)
+        if old is not None:
+            if old.type != ty:
+                raise self.error(node, f"'{name}' is already a local of type {old.type}, not {ty}",
+                                 "use a new name")
+            return old
+        var = LocalVar(name, ty, node)
+        self.scope[name] = var
+        self.result.locals.append(var)
+        return var
+
+    def stmt_Assign(self, node: ast.Assign) -> None:
+        if len(node.targets) != 1:
+            raise self.error(node, "chained assignment (a = b = c) is not in the language")
+        target = node.targets[0]
+        if isinstance(target, ast.Tuple):
+            self.tuple_assign(target, node.value)
+            return
+        self.assign(target, node.value)
+
+    def assign(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, ast.Name) and target.id not in self.globals_declared \
+                and target.id not in self.scope:
+            ty = self.expr(value)
+            ty = self.settle(value, ty)
+            if ty is None:
+                raise self.error(value, f"cannot infer the type of '{target.id}' from an untyped constant",
+                                 f"annotate it: {target.id}: u32 = {ast.unparse(value)}")
+            if not self._storable(ty):
+                raise self.error(value, f"a local cannot hold a value of type {ty}")
+            var = self.declare(target.id, ty, target)
+            target.kref = var
+            target.kty = ty
+            return
+        ty = self.lvalue(target)
+        self.coerce(value, ty)
+
+    def tuple_assign(self, target: ast.Tuple, value: ast.expr) -> None:
+        if not isinstance(value, ast.Tuple) or len(value.elts) != len(target.elts):
+            raise self.error(value, "tuple assignment needs as many values as targets", "a, b = b, a")
+        types = []
+        for t, v in zip(target.elts, value.elts, strict=True):
+            if isinstance(t, ast.Name) and t.id not in self.globals_declared and t.id not in self.scope:
+                ty = self.settle(v, self.expr(v))
+                if ty is None:
+                    raise self.error(v, f"cannot infer the type of '{t.id}' from an untyped constant",
+                                     f"declare it first: {t.id}: u32 = 0")
+                types.append(ty)
+            else:
+                ty = self.lvalue(t)
+                self.coerce(v, ty)
+                types.append(ty)
+            if not ty.is_scalar:
+                raise self.error(v, "tuple assignment is for scalars (integers, bool, pointers)")
+        for t, ty in zip(target.elts, types, strict=True):
+            if isinstance(t, ast.Name) and not hasattr(t, "kref"):
+                t.kref = self.declare(t.id, ty, t)
+                t.kty = ty
+        value.kty = VOID
+        target.kty = VOID
+
+    def stmt_AugAssign(self, node: ast.AugAssign) -> None:
+        ty = self.lvalue(node.target, reading=True)
+        fake = ast.BinOp(left=node.target, op=node.op, right=node.value)
+        ast.copy_location(fake, node)
+        result = self.binop(fake, ty, target_type=ty)
+        if result != ty:
+            raise self.error(node, f"'{_OP_TEXT.get(type(node.op), '?')}=' gives {result}, not {ty}")
+        node.kty = ty
+
+    def stmt_If(self, node: ast.If) -> None:
+        const = self.const_condition(node.test)
+        if const is not None:
+            node.kprune = const
+            self.block(node.body if const else node.orelse)
+            return
+        self.cond(node.test)
+        self.block(node.body)
+        self.block(node.orelse)
+
+    def stmt_While(self, node: ast.While) -> None:
+        const = self.const_condition(node.test)
+        if const is None:
+            self.cond(node.test)
+        else:
+            node.test.kconst = const
+            node.test.kty = BOOL
+        self.loop_depth += 1
+        self.block(node.body)
+        self.loop_depth -= 1
+
+    def stmt_For(self, node: ast.For) -> None:
+        it = node.iter
+        if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
+                and "range" not in self.mod.symbols and not self.scope.get("range")):
+            raise self.error(it, "for loops run over range(...) only", "for i in range(n):")
+        if not isinstance(node.target, ast.Name):
+            raise self.error(node.target, "the loop variable is a single name")
+        if it.keywords or not 1 <= len(it.args) <= 3:
+            raise self.error(it, "range takes 1 to 3 positional arguments")
+        args = list(it.args)
+        name = node.target.id
+        ty: Type | None = self.scope[name].type if name in self.scope else None
+        if ty is None:
+            for a in args:
+                t = self.settle(a, self.expr(a))
+                if t is not None:
+                    ty = t
+                    break
+        if ty is None:
+            raise self.error(it, f"cannot tell the type of '{name}' from constant bounds",
+                             f"declare it first ({name}: u32 = 0) or type a bound: range(u32(10))")
+        if not isinstance(ty, IntType):
+            raise self.error(it, f"range runs over integers, not {ty}")
+        for a in args[:2]:
+            self.coerce(a, ty)
+        step = 1
+        if len(args) == 3:
+            folded = None if self._mentions_local(args[2]) else self.prog.const_eval(args[2], self.mod)
+            if folded is None or not isinstance(folded.value, int) or isinstance(folded.value, bool):
+                raise self.error(args[2], "range's step must be an integer constant", "write the loop with while")
+            step = folded.value
+            if step == 0:
+                raise self.error(args[2], "range's step cannot be zero")
+            if abs(step) > ty.max:
+                raise self.error(args[2], f"a step of {step} is too large for {ty}")
+        var = self.declare(name, ty, node.target)
+        node.target.kref = var
+        node.target.kty = ty
+        node.kstep = step
+        self.loop_depth += 1
+        self.block(node.body)
+        self.loop_depth -= 1
+
+    def stmt_Break(self, node: ast.Break) -> None:
+        if not self.loop_depth:
+            self.error(node, "'break' outside a loop")
+
+    def stmt_Continue(self, node: ast.Continue) -> None:
+        if not self.loop_depth:
+            self.error(node, "'continue' outside a loop")
+
+    def stmt_Assert(self, node: ast.Assert) -> None:
+        self.cond(node.test)
+        if node.msg is not None and not (isinstance(node.msg, ast.Constant) and isinstance(node.msg.value, str)):
+            self.error(node.msg, "an assert message is a string literal")
+
+    def const_condition(self, node: ast.expr) -> bool | None:
+        """The value of a condition that folds at compile time (TARGET tests), else None."""
+        if self._mentions_local(node):
+            return None
+        folded = self.prog.const_eval(node, self.mod)
+        if folded is None or isinstance(folded.value, str):
+            return None
+        return bool(folded.value)
+
+    # ----- lvalues --------------------------------------------------------
+    def lvalue(self, node: ast.expr, reading: bool = False) -> Type:
+        """Type of an assignable place: a local, a ``global``-declared variable, a field or an element."""
+        if isinstance(node, ast.Name):
+            if node.id in self.globals_declared:
+                sym = self.prog.lookup(self.mod, node.id)
+                if not isinstance(sym, GlobalSym):
+                    raise self.error(node, f"'{node.id}' is not a module-level variable")
+                node.kref = sym
+                node.kty = sym.type
+                return sym.type
+            var = self.scope.get(node.id)
+            if var is None:
+                if reading:
+                    raise self.error(node, f"'{node.id}' is used before it is assigned")
+                sym = self.prog.lookup(self.mod, node.id)
+                if isinstance(sym, GlobalSym):
+                    raise self.error(node, f"assigning module-level '{node.id}' needs 'global {node.id}'",
+                                     "as in Python, add 'global' at the top of the function")
+                raise self.error(node, f"cannot assign to '{node.id}'")
+            node.kref = var
+            node.kty = var.type
+            return var.type
+        if isinstance(node, ast.Attribute | ast.Subscript):
+            ty = self.expr(node, lvalue=True)
+            if isinstance(ty, RegType):
+                raise self.error(node, "an MMIO register is written with .write(v)")
+            return ty
+        raise self.error(node, "cannot assign to this expression")
+
+    # ----- expressions ----------------------------------------------------
+    def _mentions_local(self, node: ast.AST) -> bool:
+        return any(isinstance(n, ast.Name) and (n.id in self.scope or n.id in self.assigned)
+                   for n in ast.walk(node))
+
+    def settle(self, node: ast.expr, ty: Type) -> Type | None:
+        """Give an untyped constant its final type when its context has none; None if it cannot have one."""
+        if isinstance(ty, ConstIntType):
+            return None
+        if isinstance(ty, StrType):
+            node.kty = PtrType(self.prog.ints["u8"])
+            return node.kty
+        if isinstance(ty, NullType):
+            return None
+        return ty
+
+    def coerce(self, node: ast.expr, want: Type) -> None:
+        """Check ``node`` against the type its context needs (literals and NULL adapt)."""
+        got = self.expr(node, want)
+        if got == want:
+            return
+        if isinstance(want, PtrType) and isinstance(got, NullType):
+            node.kty = want
+            return
+        if isinstance(want, PtrType) and isinstance(got, StrType) and want.pointee == self.prog.ints["u8"]:
+            node.kty = want
+            return
+        hint = []
+        if isinstance(want, IntType) and isinstance(got, IntType):
+            hint = [f"convert it: {want}({ast.unparse(node)})"]
+        elif isinstance(want, IntType) and isinstance(got, PtrType):
+            hint = [f"take the address: usize({ast.unparse(node)})"]
+        elif isinstance(want, PtrType) and isinstance(got, IntType | PtrType):
+            hint = [f"cast({want}, {ast.unparse(node)})"]
+        raise self.error(node, f"expected {want}, found {got}", *hint)
+
+    def cond(self, node: ast.expr) -> None:
+        """Check a condition: bool, or an integer or pointer tested against zero as in Python."""
+        ty = self.expr(node)
+        if isinstance(ty, ConstIntType):
+            node.kty = self.prog.ints["i64"]
+        elif not (isinstance(ty, BoolType | IntType | PtrType)):
+            raise self.error(node, f"a condition must be a bool, an integer or a pointer, not {ty}")
+
+    def expr(self, node: ast.expr, expected: Type | None = None, lvalue: bool = False) -> Type:
+        """Type of ``node`` in a context expecting ``expected`` (None: no constraint); annotates the node."""
+        if not lvalue and not self._mentions_local(node) and not isinstance(node, ast.Name | ast.Attribute) \
+                or isinstance(node, ast.Constant):
+            folded = self.prog.const_eval(node, self.mod)
+            if folded is not None:
+                return self._const(node, folded, expected)
+        if isinstance(node, ast.Name | ast.Attribute) and not lvalue and not self._mentions_local(node):
+            sym = self.prog.resolve_name_expr(node, self.mod) if isinstance(node, ast.Attribute) else \
+                (None if node.id in self.scope else self.prog.lookup(self.mod, node.id))
+            if isinstance(sym, ConstSym):
+                folded = self.prog.const_eval(node, self.mod, report=True)
+                if folded is None:
+                    raise _Abort()
+                return self._const(node, folded, expected)
+        method = getattr(self, f"expr_{type(node).__name__}", None)
+        if method is None:
+            raise self.error(node, f"'{type(node).__name__}' expressions are not in the language")
+        ty = method(node, expected) if not lvalue else method(node, expected, lvalue=True)
+        node.kty = ty
+        return ty
+
+    def _const(self, node: ast.expr, folded: ConstSym, expected: Type | None) -> Type:
+        value, ty = folded.value, folded.type
+        node.kconst = value
+        if isinstance(value, str):
+            node.kty = STR_T
+            return STR_T
+        if isinstance(value, bool) or ty is BOOL:
+            node.kty = BOOL
+            return BOOL
+        if ty is None:
+            if isinstance(expected, IntType):
+                if not expected.fits(value):
+                    raise self.error(node, f"{value} does not fit {expected}",
+                                     f"{expected} holds {expected.min}..{expected.max}")
+                ty = expected
+            else:
+                ty = CONST_INT
+        node.kty = ty
+        return ty
+
+    def expr_Constant(self, node: ast.Constant, expected: Type | None) -> Type:
+        raise self.error(node, f"constant {node.value!r} is not in the language")
+
+    def expr_Name(self, node: ast.Name, expected: Type | None, lvalue: bool = False) -> Type:
+        var = self.scope.get(node.id)
+        if var is not None and node.id not in self.globals_declared:
+            node.kref = var
+            return var.type
+        if node.id in self.assigned:
+            raise self.error(node, f"local '{node.id}' is used before it is assigned")
+        sym = self.prog.lookup(self.mod, node.id)
+        return self._symbol_value(node, sym, expected)
+
+    def _symbol_value(self, node: ast.expr, sym: Symbol | None, expected: Type | None) -> Type:
+        name = ast.unparse(node)
+        if isinstance(sym, GlobalSym):
+            node.kref = sym
+            return sym.type
+        if isinstance(sym, LangSym) and sym.name == "NULL":
+            node.kref = sym
+            return expected if isinstance(expected, PtrType) else NULL_T
+        if isinstance(sym, FuncSym):
+            raise self.error(node, f"function '{name}' used as a value", f"call it, or take addr({name})")
+        if isinstance(sym, ModuleSym | PackageSym):
+            raise self.error(node, f"module '{name}' used as a value")
+        if isinstance(sym, StructSym | LangSym):
+            raise self.error(node, f"'{name}' is a type or a built-in, not a value")
+        if node.__class__ is ast.Name and node.id in ("True", "False", "None"):
+            raise self.error(node, f"'{name}' cannot be used here")
+        raise self.error(node, f"name '{name}' is not defined")
+
+    def expr_Attribute(self, node: ast.Attribute, expected: Type | None, lvalue: bool = False) -> Type:
+        base_sym = self.prog.resolve_name_expr(node.value, self.mod) \
+            if not (isinstance(node.value, ast.Name) and node.value.id in self.scope) else None
+        if isinstance(base_sym, ModuleSym | PackageSym):
+            sym = self.prog.attribute(base_sym, node.attr)
+            if sym is None:
+                raise self.error(node, f"module '{ast.unparse(node.value)}' has no name '{node.attr}'")
+            if isinstance(sym, GlobalSym) and lvalue:
+                raise self.error(node, "assign another module's variable through a function of that module")
+            return self._symbol_value(node, sym, expected)
+        base = self.expr(node.value, lvalue=lvalue) if lvalue else self.expr(node.value)
+        struct = base.pointee if isinstance(base, PtrType) else base
+        if not isinstance(struct, StructType):
+            if isinstance(base, StrType):
+                raise self.error(node, "str methods are not in the language")
+            raise self.error(node, f"{base} has no fields")
+        idx = struct.field_index(node.attr)
+        if idx < 0:
+            raise self.error(node, f"struct {struct} has no field '{node.attr}'",
+                             "fields: " + ", ".join(n for n, _ in struct.fields))
+        node.kfield = idx
+        return struct.fields[idx][1]
+
+    def expr_Subscript(self, node: ast.Subscript, expected: Type | None, lvalue: bool = False) -> Type:
+        base = self.expr(node.value, lvalue=lvalue) if lvalue else self.expr(node.value)
+        if isinstance(base, ArrayType):
+            elem = base.element
+        elif isinstance(base, PtrType):
+            elem = base.pointee
+        else:
+            raise self.error(node.value, f"{base} cannot be indexed")
+        ity = self.expr(node.slice, self.prog.ints["usize"])
+        if isinstance(ity, ConstIntType):
+            ity = self.prog.ints["isize"]
+        if not isinstance(ity, IntType):
+            raise self.error(node.slice, f"an index is an integer, not {ity}")
+        k = getattr(node.slice, "kconst", None)
+        if isinstance(base, ArrayType) and isinstance(k, int) and not 0 <= k < base.count:
+            raise self.error(node.slice, f"index {k} is out of bounds for {base}")
+        return elem
+
+    def expr_UnaryOp(self, node: ast.UnaryOp, expected: Type | None) -> Type:
+        if isinstance(node.op, ast.Not):
+            self.cond(node.operand)
+            return BOOL
+        ty = self.expr(node.operand, expected)
+        if not isinstance(ty, IntType):
+            raise self.error(node, f"unary operator needs an integer, not {ty}")
+        return ty
+
+    def expr_BoolOp(self, node: ast.BoolOp, expected: Type | None) -> Type:
+        for v in node.values:
+            ty = self.expr(v, BOOL)
+            if ty is not BOOL:
+                raise self.error(v, f"'{'and' if isinstance(node.op, ast.And) else 'or'}' takes bools, not {ty}",
+                                 "compare explicitly, e.g. x != 0")
+        return BOOL
+
+    def expr_BinOp(self, node: ast.BinOp, expected: Type | None) -> Type:
+        return self.binop(node, expected)
+
+    def binop(self, node: ast.BinOp, expected: Type | None, target_type: Type | None = None) -> Type:
+        op = type(node.op)
+        sym = _OP_TEXT.get(op, "?")
+        if op in (ast.Div, ast.Pow, ast.MatMult):
+            hint = ["use // for integer division"] if op is ast.Div else []
+            raise self.error(node, f"'{sym}' is not in the language", *hint)
+        left_expected = expected if not isinstance(expected, BoolType) else None
+        if target_type is not None:
+            lt = target_type
+        elif getattr(node.left, "kconst", None) is not None or self._is_const(node.left):
+            lt = None  # decided by the right side
+        else:
+            lt = self.expr(node.left, left_expected)
+        if op in (ast.LShift, ast.RShift):
+            if lt is None:
+                lt = self.expr(node.left, left_expected)
+                if isinstance(lt, ConstIntType):
+                    raise self.error(node.left, "cannot tell the type of this constant shift",
+                                     f"write {ast.unparse(node.left)} as a typed value, e.g. u32(...)")
+            if not isinstance(lt, IntType):
+                raise self.error(node, f"'{sym}' needs integers, not {lt}")
+            rt = self.expr(node.right, lt)
+            if isinstance(rt, ConstIntType):
+                if node.right.kconst < 0:
+                    raise self.error(node.right, "negative shift amount")
+                node.right.kty = self.prog.ints["u64"]
+            elif not isinstance(rt, IntType):
+                raise self.error(node.right, f"a shift amount is an integer, not {rt}")
+            return lt
+        if lt is None:
+            rt = self.expr(node.right, left_expected)
+            lt = self.expr(node.left, rt if not isinstance(rt, ConstIntType) else left_expected)
+        else:
+            rt = self.expr(node.right, lt if not isinstance(lt, PtrType) else self.prog.ints["isize"])
+        if isinstance(lt, PtrType) and op in (ast.Add, ast.Sub):
+            if isinstance(rt, ConstIntType):
+                node.right.kty = self.prog.ints["isize"]
+                return lt
+            if isinstance(rt, IntType):
+                return lt
+            raise self.error(node, f"a pointer moves by an integer, not {rt}")
+        if isinstance(lt, BoolType) and isinstance(rt, BoolType) and op in (ast.BitAnd, ast.BitOr, ast.BitXor):
+            return BOOL
+        if isinstance(lt, ConstIntType) and isinstance(rt, ConstIntType):
+            raise self.error(node, "cannot tell the type of this constant expression",
+                             "give one operand a type, e.g. u32(...)")
+        if isinstance(lt, ConstIntType):
+            lt = self.expr(node.left, rt)
+        if isinstance(rt, ConstIntType):
+            rt = self.expr(node.right, lt)
+        if not isinstance(lt, IntType) or not isinstance(rt, IntType):
+            raise self.error(node, f"'{sym}' needs integers, not {lt} and {rt}")
+        if lt != rt:
+            raise self.error(node, f"cannot mix {lt} and {rt} in '{sym}'",
+                             f"convert one side, e.g. {lt}({ast.unparse(node.right)})")
+        return lt
+
+    def _is_const(self, node: ast.expr) -> bool:
+        return not self._mentions_local(node) and self.prog.const_eval(node, self.mod) is not None
+
+    def expr_Compare(self, node: ast.Compare, expected: Type | None) -> Type:
+        left = node.left
+        for op, right in zip(node.ops, node.comparators, strict=True):
+            self.compare_pair(node, op, left, right)
+            left = right
+        return BOOL
+
+    def compare_pair(self, node: ast.Compare, op: ast.cmpop, left: ast.expr, right: ast.expr) -> None:
+        if self._is_const(left) and not self._is_const(right):
+            rt = self.expr(right)
+            lt = self.expr(left, rt)
+        else:
+            lt = self.expr(left) if not hasattr(left, "kty") else left.kty
+            rt = self.expr(right, lt)
+            if isinstance(lt, ConstIntType) and isinstance(rt, IntType):
+                lt = self.expr(left, rt)
+        if isinstance(lt, NullType) and isinstance(rt, PtrType):
+            left.kty = rt
+            lt = rt
+        if isinstance(rt, NullType) and isinstance(lt, PtrType):
+            right.kty = lt
+            rt = lt
+        if isinstance(lt, ConstIntType) and isinstance(rt, ConstIntType):
+            left.kty = right.kty = self.prog.ints["i64"]
+            return
+        ordered = not isinstance(op, ast.Eq | ast.NotEq)
+        if isinstance(lt, IntType) and lt == rt:
+            return
+        if isinstance(lt, PtrType) and isinstance(rt, PtrType):
+            if lt != rt:
+                raise self.error(node, f"cannot compare {lt} with {rt}", f"cast one side: cast({lt}, ...)")
+            return
+        if isinstance(lt, BoolType) and isinstance(rt, BoolType) and not ordered:
+            return
+        if isinstance(lt, IntType) and isinstance(rt, IntType):
+            raise self.error(node, f"cannot mix {lt} and {rt} in a comparison",
+                             f"convert one side, e.g. {lt}({ast.unparse(right)})")
+        raise self.error(node, f"cannot compare {lt} with {rt}")
+
+    def expr_IfExp(self, node: ast.IfExp, expected: Type | None) -> Type:
+        self.cond(node.test)
+        bt = self.expr(node.body, expected)
+        et = self.expr(node.orelse, bt if not isinstance(bt, ConstIntType | NullType) else expected)
+        if isinstance(bt, ConstIntType | NullType) and not isinstance(et, ConstIntType | NullType):
+            bt = self.expr(node.body, et)
+        if isinstance(bt, StrType) and isinstance(et, StrType):
+            node.body.kty = node.orelse.kty = PtrType(self.prog.ints["u8"])
+            return node.body.kty
+        if bt != et:
+            raise self.error(node, f"the two branches differ: {bt} and {et}")
+        return bt
+
+    def expr_Tuple(self, node: ast.Tuple, expected: Type | None) -> Type:
+        raise self.error(node, "tuples are only for tuple assignment (a, b = b, a)")
+
+    # ----- calls ----------------------------------------------------------
+    def expr_Call(self, node: ast.Call, expected: Type | None) -> Type:
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in REG_METHODS and not self._is_module_path(func.value):
+            return self.reg_method(node, func)
+        if isinstance(func, ast.Name) and func.id not in self.scope and func.id not in self.mod.symbols:
+            if func.id in ("len", "bool", "range", "print", "int", "str", "isinstance", "abs", "min", "max"):
+                return self.python_builtin(node, func.id)
+        sym = self.prog.resolve_name_expr(func, self.mod) if not (
+            isinstance(func, ast.Name) and func.id in self.scope) else None
+        if isinstance(sym, FuncSym):
+            return self.call_function(node, sym)
+        if isinstance(sym, LangSym):
+            return self.lang_call(node, sym.name, expected)
+        if isinstance(sym, StructSym):
+            raise self.error(node, f"struct {sym.type} is not called",
+                             "declare a variable of the struct type; its fields start zeroed")
+        if isinstance(func, ast.Attribute):
+            base_ty = self.expr(func.value)
+            if isinstance(base_ty, StrType | PtrType):
+                raise self.error(node, f"{base_ty} has no methods", "str methods are not in the language")
+            raise self.error(node, f"'{ast.unparse(func)}' cannot be called")
+        raise self.error(node, f"'{ast.unparse(func)}' is not a function")
+
+    def _is_module_path(self, node: ast.expr) -> bool:
+        if isinstance(node, ast.Name) and node.id in self.scope:
+            return False
+        return isinstance(self.prog.resolve_name_expr(node, self.mod), ModuleSym | PackageSym)
+
+    def python_builtin(self, node: ast.Call, name: str) -> Type:
+        if name == "len":
+            if len(node.args) != 1 or node.keywords:
+                raise self.error(node, "len takes one Array")
+            ty = self.expr(node.args[0])
+            if not isinstance(ty, ArrayType):
+                raise self.error(node.args[0], f"len() takes an Array, not {ty}")
+            node.kconst = ty.count
+            node.kcall = "len"
+            return CONST_INT
+        if name == "bool":
+            if len(node.args) != 1 or node.keywords:
+                raise self.error(node, "bool takes one value")
+            self.cond(node.args[0])
+            node.kcall = "bool"
+            return BOOL
+        if name == "range":
+            raise self.error(node, "range() is only the iterable of a for loop")
+        if name == "int":
+            raise self.error(node, "'int' is not a kcc type", "convert to a fixed-width type, e.g. u32(x)")
+        raise self.error(node, f"'{name}' is not in the language")
+
+    def call_function(self, node: ast.Call, fn: FuncSym) -> Type:
+        params = fn.params
+        bound: list[ast.expr | ConstSym | None] = [None] * len(params)
+        if len(node.args) > len(params):
+            raise self.error(node, f"'{fn.name}' takes {len(params)} arguments, {len(node.args)} given")
+        for i, a in enumerate(node.args):
+            bound[i] = a
+        for kw in node.keywords:
+            if kw.arg is None:
+                raise self.error(kw, "**kwargs is not in the language")
+            idx = next((i for i, p in enumerate(params) if p.name == kw.arg), -1)
+            if idx < 0:
+                raise self.error(kw, f"'{fn.name}' has no parameter '{kw.arg}'",
+                                 "parameters: " + ", ".join(p.name for p in params))
+            if bound[idx] is not None:
+                raise self.error(kw, f"'{kw.arg}' is given twice")
+            bound[idx] = kw.value
+        for i, p in enumerate(params):
+            if bound[i] is None:
+                if p.default is None:
+                    raise self.error(node, f"missing argument '{p.name}' of '{fn.name}'")
+                bound[i] = p.default
+                self._check_default(fn, p)
+            else:
+                self.coerce(bound[i], p.type)
+        node.kcall = fn
+        node.kargs = bound
+        return fn.result
+
+    def _check_default(self, fn: FuncSym, p) -> None:
+        d = p.default
+        if isinstance(p.type, IntType):
+            if isinstance(d.value, bool) or not isinstance(d.value, int) or not p.type.fits(d.value) \
+                    or (d.type is not None and d.type != p.type):
+                raise self.error(p.node, f"default {d.value!r} does not fit {p.type}")
+        elif p.type is BOOL and not isinstance(d.value, bool):
+            raise self.error(p.node, f"default {d.value!r} is not a bool")
+        elif isinstance(p.type, PtrType) and not (d.value == 0 or isinstance(d.value, str)):
+            raise self.error(p.node, "a pointer parameter's default is NULL or a string")
+
+    def lang_call(self, node: ast.Call, name: str, expected: Type | None) -> Type:
+        ints = self.prog.ints
+        args = node.args
+        node.kcall = name
+        if name in ints:
+            if len(args) != 1 or node.keywords:
+                raise self.error(node, f"{name}() converts one value")
+            ty = self.expr(args[0], None)
+            if isinstance(ty, ConstIntType):
+                raise self.error(args[0], "constant does not fit")  # folded earlier when it fits
+            if not isinstance(ty, IntType | BoolType | PtrType):
+                raise self.error(args[0], f"cannot convert {ty} to {name}")
+            return ints[name]
+        if name == "cast":
+            if len(args) != 2:
+                raise self.error(node, "cast takes a pointer type and a value: cast(Ptr[T], v)")
+            ty = self.prog.resolve_type(args[0], self.mod)
+            if not isinstance(ty, PtrType):
+                raise self.error(args[0], f"cast makes pointers; for integers write {ty}(v)")
+            vt = self.expr(args[1], ints["usize"])
+            if not isinstance(vt, IntType | PtrType | StrType):
+                raise self.error(args[1], f"cannot cast {vt} to a pointer")
+            node.ktarget = ty
+            return ty
+        if name == "addr":
+            if len(args) != 1:
+                raise self.error(node, "addr takes one variable, field or element")
+            a = args[0]
+            sym = None if isinstance(a, ast.Name) and a.id in self.scope else self.prog.resolve_name_expr(a, self.mod)
+            if isinstance(sym, FuncSym):
+                a.kref = sym
+                a.kty = VOID
+                node.kfunc = sym
+                return ints["usize"]
+            if isinstance(a, ast.Name):
+                ty = self.expr(a)
+                if not hasattr(a, "kref") or not isinstance(a.kref, LocalVar | GlobalSym):
+                    raise self.error(a, "addr takes a variable, a field or an element")
+            elif isinstance(a, ast.Attribute | ast.Subscript):
+                ty = self.expr(a, lvalue=True)
+            else:
+                raise self.error(a, "addr takes a variable, a field or an element")
+            if isinstance(ty, RegType):
+                ty = ty.value
+            return PtrType(ty)
+        if name == "sizeof":
+            raise self.error(node, "sizeof takes one type")
+        if name == "volatile_load":
+            if len(args) != 1:
+                raise self.error(node, "volatile_load takes one pointer")
+            pt = self.expr(args[0])
+            if not isinstance(pt, PtrType) or not pt.pointee.is_scalar:
+                raise self.error(args[0], f"volatile_load needs a pointer to a scalar, not {pt}")
+            return pt.pointee
+        if name == "volatile_store":
+            if len(args) != 2:
+                raise self.error(node, "volatile_store takes a pointer and a value")
+            pt = self.expr(args[0])
+            if not isinstance(pt, PtrType) or not pt.pointee.is_scalar:
+                raise self.error(args[0], f"volatile_store needs a pointer to a scalar, not {pt}")
+            self.coerce(args[1], pt.pointee)
+            return VOID
+        if name == "mmio":
+            if len(args) != 2:
+                raise self.error(node, "mmio takes a register-block struct and a base address")
+            st = self.prog.resolve_type(args[0], self.mod)
+            if not isinstance(st, StructType):
+                raise self.error(args[0], "mmio's first argument is a @struct")
+            self.coerce(args[1], ints["usize"])
+            return PtrType(st)
+        if name == "extern_symbol":
+            if len(args) != 1 or not isinstance(args[0], ast.Constant) or not isinstance(args[0].value, str):
+                raise self.error(node, "extern_symbol takes the symbol's name as a string literal")
+            return ints["usize"]
+        if name == "panic":
+            if len(args) != 1 or not isinstance(args[0], ast.Constant) or not isinstance(args[0].value, str):
+                raise self.error(node, "panic takes a message string literal")
+            args[0].kty = PtrType(ints["u8"])
+            return VOID
+        if name == "asm":
+            return self.asm_call(node)
+        raise self.error(node, f"'{name}' cannot be called here")
+
+    def asm_call(self, node: ast.Call) -> Type:
+        ints = self.prog.ints
+        if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
+            raise self.error(node, "asm's first argument is the template string literal")
+        for a in node.args[1:]:
+            ty = self.expr(a)
+            if isinstance(ty, ConstIntType):
+                self.coerce(a, ints["usize"])
+            elif not isinstance(ty, IntType | PtrType | BoolType):
+                raise self.error(a, f"an asm input is a scalar, not {ty}")
+        out: Type = VOID
+        clobbers: list[str] = []
+        for kw in node.keywords:
+            if kw.arg == "out":
+                out = self.prog.resolve_type(kw.value, self.mod)
+                if not (isinstance(out, IntType | PtrType)):
+                    raise self.error(kw.value, "asm's out= is an integer or pointer type")
+            elif kw.arg == "clobbers":
+                vals = kw.value.elts if isinstance(kw.value, ast.Tuple) else [kw.value]
+                for v in vals:
+                    if not isinstance(v, ast.Constant) or not isinstance(v.value, str):
+                        raise self.error(v, "clobbers are string literals, e.g. clobbers=(\"memory\",)")
+                    clobbers.append(v.value)
+            else:
+                raise self.error(kw, f"asm has no option '{kw.arg}'", "options: out=T, clobbers=(...)")
+        template = node.args[0].value
+        n_in = len(node.args) - 1
+        import re
+        for m in re.finditer(r"\{(\w+)\}", template):
+            ref = m.group(1)
+            if ref == "out":
+                if out == VOID:
+                    raise self.error(node.args[0], "the template uses {out} but no out= type is given")
+            elif not ref.isdigit() or int(ref) >= n_in:
+                raise self.error(node.args[0], f"the template refers to {{{ref}}} but there are {n_in} inputs")
+        node.kclobbers = clobbers
+        return out
+
+    def reg_method(self, node: ast.Call, func: ast.Attribute) -> Type:
+        rt = self.expr(func.value, lvalue=True)
+        if not isinstance(rt, RegType):
+            raise self.error(func, f"'.{func.attr}()' is a method of MMIO registers (Reg[T]), not of {rt}")
+        want = REG_METHODS[func.attr]
+        if len(node.args) != want or node.keywords:
+            raise self.error(node, f".{func.attr}() takes {want} argument{'s' if want != 1 else ''}")
+        node.kcall = "reg." + func.attr
+        if want:
+            self.coerce(node.args[0], rt.value)
+            return VOID
+        return rt.value
+
+
+def _loop_own_nodes(body: list[ast.stmt]):
+    """Nodes of a loop body, not descending into nested loops (their breaks are their own)."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if not isinstance(child, ast.While | ast.For):
+                stack.append(child)
+
+
+__all__ = ["check_program", "CheckedFunction", "LocalVar", "FunctionChecker", "U8_PTR_NAME"]
