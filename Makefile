@@ -1,0 +1,83 @@
+# Developer entry points: set-up (.venv, QEMU), build, boot, tests, benchmark, docs (see README.md).
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+KCC    := $(VENV)/bin/kcc
+ARCH   ?= riscv64
+# Empty BOARD means the architecture's default board (qemu-virt for riscv64).
+BOARD  ?=
+# RELEASE=1: release build (checks out, -O2). Otherwise a checked build.
+RELEASE ?=
+TIMEOUT ?= 120
+KCCFLAGS = --arch $(ARCH) $(if $(BOARD),--board $(BOARD)) $(if $(RELEASE),--release)
+
+# The QEMU emulator for each architecture and the Debian package that ships it.
+QEMU_BINS := qemu-system-riscv64:qemu-system-misc qemu-system-arm:qemu-system-arm \
+             qemu-system-i386:qemu-system-x86
+
+.PHONY: all venv qemu-deps build qemu qemu-gdb check lint test benchmark docs clean distclean
+
+all: build
+
+venv: $(VENV)/.installed
+
+# Reinstalled whenever pyproject.toml changes; the editable install reads kcc/ from this tree.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+# Installs the missing QEMU packages with apt-get when allowed (root, or sudo without a password);
+# otherwise prints the exact command and fails.
+qemu-deps:
+	@missing=""; \
+	for pair in $(QEMU_BINS); do \
+	  bin=$${pair%%:*}; pkg=$${pair##*:}; \
+	  command -v $$bin >/dev/null 2>&1 || missing="$$missing $$pkg"; \
+	done; \
+	if [ -z "$$missing" ]; then echo "qemu-deps: QEMU is installed"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; \
+	else echo "qemu-deps: missing:$$missing; run as root:"; \
+	     echo "  apt-get update && apt-get install -y$$missing"; exit 1; fi; \
+	echo "qemu-deps: installing$$missing"; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends$$missing
+
+build: venv
+	$(KCC) build $(KCCFLAGS)
+
+qemu: venv qemu-deps
+	$(KCC) run $(KCCFLAGS) --timeout $(TIMEOUT)
+
+qemu-gdb: venv qemu-deps
+	$(KCC) run $(KCCFLAGS) --gdb
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+test: venv qemu-deps
+	$(PY) -m pytest -q tests
+
+check: venv qemu-deps lint test
+
+benchmark: venv qemu-deps
+	$(PY) benchmarks/run.py --arch $(ARCH) $(if $(BOARD),--board $(BOARD))
+
+# The docs are Markdown read in place; this checks that the required pages exist and writes the
+# CLI reference (every command's --help) to build/docs/cli.txt.
+DOCS := README.md docs/language.md docs/architecture.md docs/boards.md qemu/README.md
+docs: venv
+	@for f in $(DOCS); do test -s $$f || { echo "docs: $$f is missing or empty"; exit 1; }; done
+	@mkdir -p build/docs
+	@{ for c in "" build run check boards; do echo "\$$ kcc $$c --help"; $(KCC) $$c --help; echo; done; } \
+	  > build/docs/cli.txt
+	@echo "docs: $(DOCS) present; CLI reference in build/docs/cli.txt"
+
+clean:
+	rm -rf build .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,228 @@
+"""The build driver: kernel sources + board -> kernel.elf/.bin/.map in build/<board>/, skipping unchanged work."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from elftools.elf.constants import SH_FLAGS
+from elftools.elf.elffile import ELFFile
+
+from kcc import emit, link, optimize, toolchain
+from kcc.boards import Board, board_header, load_board
+from kcc.paths import PACKAGE_DIR, data_dir
+from kcc.targets import get_target
+from kcc.targets.base import Target
+
+ENTRY_MODULE = "core.main"
+STAMP = "build.json"
+
+# Checked builds keep their panics cheap to step through at -O1; release builds are -O2
+# (kernel.md, "The toolchain around it": RELEASE=1 is optimised with the checks out).
+DEFAULT_OPT_CHECKED = 1
+DEFAULT_OPT_RELEASE = 2
+
+Progress = Callable[[str, str], None]
+
+
+class BuildError(Exception):
+    """The build request is inconsistent (e.g. the board belongs to another architecture)."""
+
+
+@dataclass
+class SectionSize:
+    """One allocated section of kernel.elf: name, start address and size in bytes."""
+
+    name: str
+    address: int
+    size: int
+
+
+@dataclass
+class BuildResult:
+    """What a build produced.
+
+    Attributes:
+        out_dir: the build directory; elf/binary/map_file/link_script: the outputs in it.
+        entry: the ELF entry address.
+        sections: allocated sections in address order.
+        cached: True when the inputs were unchanged and nothing was rebuilt.
+        seconds: wall-clock time of the build (or of the cache check).
+        stages: seconds spent per stage, in order.
+    """
+
+    out_dir: Path
+    elf: Path
+    binary: Path
+    map_file: Path
+    link_script: Path
+    entry: int
+    sections: list[SectionSize]
+    cached: bool
+    seconds: float
+    stages: dict[str, float] = field(default_factory=dict)
+
+
+def default_opt(release: bool) -> int:
+    """The optimisation level when -O is not given: 1 for checked builds, 2 for release."""
+    return DEFAULT_OPT_RELEASE if release else DEFAULT_OPT_CHECKED
+
+
+def kcc_version() -> str:
+    """The installed kcc distribution's version, or "unknown" when kcc runs from an uninstalled tree."""
+    try:
+        return metadata.version("kcc")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _source_files(root: Path) -> list[Path]:
+    """Every file under ``root`` that a kernel build reads (kcc sources, assembly, headers)."""
+    return sorted(p for p in root.rglob("*")
+                  if p.is_file() and p.suffix in (".py", ".S", ".s", ".h", ".inc") and
+                  "__pycache__" not in p.parts)
+
+
+def input_digest(src_root: Path, board: Board, options: dict[str, object]) -> str:
+    """A SHA-256 over everything that determines the build's outputs.
+
+    Covers: kcc's version and the text of every module of the kcc package
+    (a changed compiler rebuilds), every source file under ``src_root`` with
+    its relative path, the board file, the link-script template and the
+    build ``options``.
+    """
+    h = hashlib.sha256()
+
+    def add(label: str, data: bytes) -> None:
+        h.update(label.encode() + b"\0" + len(data).to_bytes(8, "little") + data)
+
+    add("version", kcc_version().encode())
+    add("options", json.dumps(options, sort_keys=True).encode())
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        add(f"kcc/{path.relative_to(PACKAGE_DIR)}", path.read_bytes())
+    for path in _source_files(src_root):
+        add(f"src/{path.relative_to(src_root)}", path.read_bytes())
+    if board.path is not None:
+        add("board", board.path.read_bytes())
+    template = link.template_path(board.arch)
+    if template.is_file():
+        add("template", template.read_bytes())
+    return h.hexdigest()
+
+
+def section_sizes(elf: Path) -> tuple[int, list[SectionSize]]:
+    """The entry address and the allocated (SHF_ALLOC) sections of ``elf``, in address order."""
+    with elf.open("rb") as fh:
+        f = ELFFile(fh)
+        sections = [SectionSize(s.name, s["sh_addr"], s["sh_size"]) for s in f.iter_sections()
+                    if s["sh_flags"] & SH_FLAGS.SHF_ALLOC and s["sh_size"] > 0]
+        return f.header["e_entry"], sorted(sections, key=lambda s: s.address)
+
+
+def _quiet(stage: str, detail: str) -> None:
+    """A progress callback that reports nothing."""
+
+
+def build(arch: str, board_name: str, *, release: bool = False, opt_level: int | None = None,
+          out_dir: Path | None = None, src_root: Path | None = None, progress: Progress = _quiet,
+          force: bool = False) -> BuildResult:
+    """Build the kernel for ``board_name``.
+
+    Stages: compile (kcc.compiler.compile_program on ``src_root``, entry module
+    ``core.main``), optimise (kcc.optimize), emit kernel.o and kernel.ll
+    (kcc.emit), write board.h, assemble ``src_root/arch/<arch>/*.S`` with
+    ``-I out_dir``, link with the rendered link.ld into kernel.elf and
+    kernel.map (kcc.link), write kernel.bin. When the input digest
+    (input_digest) equals the one recorded in ``out_dir/build.json`` and every
+    output exists, nothing is rebuilt.
+
+    Args:
+        arch: the TARGET name; must be the board's architecture.
+        board_name: a board under boards/ (or a path to a board.toml).
+        release: release build (checks out) instead of a checked build.
+        opt_level: 0..3, or None for default_opt(release).
+        out_dir: the build directory (default ``build/<board>`` under the current directory).
+        src_root: the kernel's source root (default: kcc's ``kernel_src``).
+        progress: called as ``progress(stage, detail)`` when each stage starts.
+        force: rebuild even when the inputs are unchanged.
+
+    Raises:
+        BuildError: arch and board disagree, or the optimisation level is out of range.
+        kcc.boards.BoardError, kcc.diagnostics.CompileError, kcc.toolchain.ToolchainError,
+        kcc.link.LinkScriptError: from the stages.
+        kcc.optimize.InternalCompilerError: when the compiler produced invalid IR.
+    """
+    started = time.monotonic()
+    board = load_board(board_name)
+    if board.arch != arch:
+        raise BuildError(f"board '{board.name}' is a {board.arch} board, not {arch}")
+    target = get_target(arch)
+    opt = default_opt(release) if opt_level is None else opt_level
+    if opt not in (0, 1, 2, 3):
+        raise BuildError(f"optimisation level must be 0..3, not {opt}")
+    src_root = (src_root or data_dir("kernel_src")).resolve()
+    out_dir = (out_dir or Path("build") / board.name).resolve()
+    options = {"arch": arch, "board": board.name, "release": release, "opt": opt, "src": str(src_root)}
+    digest = input_digest(src_root, board, options)
+
+    outputs = {name: out_dir / name for name in ("kernel.elf", "kernel.bin", "kernel.map", "link.ld")}
+    stamp = out_dir / STAMP
+    if not force and stamp.is_file() and all(p.is_file() for p in outputs.values()):
+        try:
+            recorded = json.loads(stamp.read_text(encoding="utf-8")).get("digest")
+        except (OSError, ValueError):
+            recorded = None
+        if recorded == digest:
+            entry, sections = section_sizes(outputs["kernel.elf"])
+            return BuildResult(out_dir, outputs["kernel.elf"], outputs["kernel.bin"], outputs["kernel.map"],
+                               outputs["link.ld"], entry, sections, True, time.monotonic() - started)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp.unlink(missing_ok=True)
+    stages: dict[str, float] = {}
+
+    def stage(name: str, detail: str) -> None:
+        stages[name] = time.monotonic()
+        progress(name, detail)
+
+    stage("compile", f"{ENTRY_MODULE} from {src_root}")
+    ir_text = _compile(src_root, target, board, checked=not release)
+    stage("optimise", f"-O{opt}")
+    module = optimize.optimize(ir_text, target, opt)
+    stage("emit", "kernel.o")
+    objects = [emit.emit_object(module, target, out_dir / "kernel.o", opt)]
+    stage("assemble", f"arch/{arch}/*.S")
+    (out_dir / "board.h").write_text(board_header(board), encoding="utf-8")
+    obj_dir = out_dir / "obj"
+    obj_dir.mkdir(exist_ok=True)
+    for source in sorted((src_root / "arch" / arch).glob("*.S")):
+        objects.append(toolchain.assemble(source, obj_dir / f"{source.stem}.o", target, (out_dir,)))
+    stage("link", "kernel.elf")
+    link.link_kernel(objects, board, target, out_dir)
+    stage("binary", "kernel.bin")
+    toolchain.objcopy_binary(outputs["kernel.elf"], outputs["kernel.bin"])
+
+    order = list(stages)
+    end = time.monotonic()
+    durations = {name: (stages[order[i + 1]] if i + 1 < len(order) else end) - stages[name]
+                 for i, name in enumerate(order)}
+    stamp.write_text(json.dumps({"digest": digest, "options": options, "stages": durations}, indent=2),
+                     encoding="utf-8")
+    entry, sections = section_sizes(outputs["kernel.elf"])
+    return BuildResult(out_dir, outputs["kernel.elf"], outputs["kernel.bin"], outputs["kernel.map"],
+                       outputs["link.ld"], entry, sections, False, end - started, durations)
+
+
+def _compile(src_root: Path, target: Target, board: Board, checked: bool) -> str:
+    """Run the front end on the kernel and return the unoptimised module's IR text."""
+    from kcc.compiler import BuildOptions, compile_program
+
+    program = compile_program(src_root, ENTRY_MODULE,
+                              BuildOptions(target, checked=checked, board_constants=dict(board.constants)))
+    return str(program.ir)
+

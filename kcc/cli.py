@@ -1,0 +1,245 @@
+"""The kcc command line (click): build, run, check and boards; errors become messages, never tracebacks."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from kcc import qemu
+from kcc.boards import BoardError, default_board, list_boards, load_board
+from kcc.build import BuildError, BuildResult, build
+from kcc.diagnostics import CompileError
+from kcc.link import LinkScriptError
+from kcc.optimize import InternalCompilerError
+from kcc.targets import ARCHES, get_target
+from kcc.toolchain import ToolchainError
+
+# Errors in what the user asked for or has installed: a message and exit status 1.
+USER_ERRORS = (BoardError, BuildError, ToolchainError, LinkScriptError, qemu.QemuError)
+
+
+class KccGroup(click.Group):
+    """A click group that turns every exception into a one-line report and an exit status.
+
+    CompileError: rendered diagnostics, status 1 (language.md section 8). A user
+    error (USER_ERRORS): ``kcc: error: ...``, status 1. Anything else is a bug
+    in kcc: ``kcc: internal error: <summary>``, status 2. ``--debug`` re-raises
+    so Python prints the traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the sub-command, reporting its exceptions as described on the class."""
+        debug = bool(ctx.params.get("debug"))
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except CompileError as exc:
+            if debug:
+                raise
+            for diag in exc.diagnostics:
+                click.echo(diag.render(), err=True)
+            count = sum(1 for d in exc.diagnostics if d.severity == "error")
+            click.echo(f"kcc: {count} error{'s' if count != 1 else ''}", err=True)
+            raise click.exceptions.Exit(1) from None
+        except USER_ERRORS as exc:
+            if debug:
+                raise
+            click.echo(f"kcc: error: {exc}", err=True)
+            raise click.exceptions.Exit(1) from None
+        except Exception as exc:
+            if debug:
+                raise
+            click.echo(f"kcc: internal error: {_summary(exc)}", err=True)
+            click.echo("kcc: this is a bug in kcc; rerun with `kcc --debug ...` to see the traceback",
+                       err=True)
+            raise click.exceptions.Exit(2) from None
+
+
+def _summary(exc: BaseException) -> str:
+    """One line naming an unexpected exception: its type and the first line of its message."""
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    if isinstance(exc, InternalCompilerError):
+        return first
+    return f"{type(exc).__name__}: {first}"[:300] if first else type(exc).__name__
+
+
+@click.group(cls=KccGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
+@click.version_option(package_name="kcc", message="kcc %(version)s")
+def cli(debug: bool) -> None:
+    """kcc: compile kernels written in a typed Python subset to native code through LLVM.
+
+    Build the kernel (kcc build), boot it under QEMU (kcc run) or check sources
+    for errors (kcc check). See README.md and docs/language.md.
+    """
+
+
+def _arch_option(default: str | None = "riscv64"):
+    return click.option("--arch", type=click.Choice(ARCHES), default=default, show_default=True,
+                        help="Target architecture.")
+
+
+def _build_options(func):
+    """The options kcc build and kcc run share."""
+    for option in reversed([
+        _arch_option(),
+        click.option("--board", default=None, metavar="NAME",
+                     help="Board under boards/ (default: the architecture's default board, "
+                          "qemu-virt for riscv64)."),
+        click.option("--release", is_flag=True,
+                     help="Release build: checks out, -O2 by default. Default: checked build at -O1."),
+        click.option("-O", "opt_level", type=click.IntRange(0, 3), default=None,
+                     help="Optimisation level 0..3 (overrides the build mode's default)."),
+        click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+                     default=None, help="Build directory (default: build/<board>)."),
+        click.option("--src", "src_root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                     default=None, help="Kernel source root (default: kernel_src/)."),
+        click.option("--force", is_flag=True, help="Rebuild even when nothing changed."),
+    ]):
+        func = option(func)
+    return func
+
+
+def _do_build(arch: str, board: str | None, release: bool, opt_level: int | None, out_dir: Path | None,
+              src_root: Path | None, force: bool) -> BuildResult:
+    """Build with progress on stderr and the section sizes on stdout."""
+    board_name = board or default_board(arch)
+    def progress(stage: str, detail: str) -> None:
+        click.echo(f"  {stage:<9} {detail}", err=True)
+
+    result = build(arch, board_name, release=release, opt_level=opt_level, out_dir=out_dir,
+                   src_root=src_root, progress=progress, force=force)
+    if result.cached:
+        click.echo(f"kcc: {_shown(result.elf)} is up to date", err=True)
+    else:
+        timings = ", ".join(f"{name} {secs:.2f}s" for name, secs in result.stages.items())
+        click.echo(f"kcc: built {_shown(result.elf)} in {result.seconds:.2f}s ({timings})", err=True)
+    _print_sections(result)
+    return result
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the current directory when it is below it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _print_sections(result: BuildResult) -> None:
+    click.echo(f"{_shown(result.elf)}: entry {result.entry:#x}")
+    click.echo(f"  {'section':<16} {'address':>18} {'size':>10}")
+    for sec in result.sections:
+        click.echo(f"  {sec.name:<16} {sec.address:>#18x} {sec.size:>10}")
+    click.echo(f"  {'total':<16} {'':>18} {sum(s.size for s in result.sections):>10}")
+
+
+@cli.command("build")
+@_build_options
+def build_cmd(arch: str, board: str | None, release: bool, opt_level: int | None, out_dir: Path | None,
+              src_root: Path | None, force: bool) -> None:
+    """Build the kernel: kernel.elf, kernel.bin, kernel.map, link.ld in build/<board>/.
+
+    Compiles kernel_src/ (entry module core.main) for --arch, links it with the
+    link script generated for --board, and prints the section sizes. Nothing is
+    rebuilt when no input changed (sources, board, templates, options, kcc).
+    Exit status 1 on compile, board or link errors.
+    """
+    _do_build(arch, board, release, opt_level, out_dir, src_root, force)
+
+
+@cli.command("run")
+@_build_options
+@click.option("--timeout", type=float, default=120.0, show_default=True, metavar="SECONDS",
+              help="Stop QEMU after this long (a safety net; exit status 124).")
+@click.option("--gdb", is_flag=True, help="Start halted with QEMU's gdb stub on tcp::1234; no timeout.")
+@click.option("--icount", is_flag=True,
+              help="Run under -icount shift=0: one guest instruction per virtual ns (exact counts).")
+@click.pass_context
+def run_cmd(ctx: click.Context, arch: str, board: str | None, release: bool, opt_level: int | None,
+            out_dir: Path | None, src_root: Path | None, force: bool, timeout: float, gdb: bool,
+            icount: bool) -> None:
+    """Build the kernel, boot it under QEMU, stream its console, and exit with the kernel's exit code.
+
+    The exit code comes from the board's exit device (the sifive test device on
+    qemu-virt: 0 when the kernel powers off with PASS). A run stopped by
+    --timeout exits with 124.
+    """
+    result = _do_build(arch, board, release, opt_level, out_dir, src_root, force)
+    board_desc = load_board(board or default_board(arch))
+    cmd = qemu.qemu_command(board_desc, result.elf, gdb=gdb, icount=icount)
+    click.echo(f"kcc: {' '.join(cmd)}", err=True)
+    if gdb:
+        click.echo(f"kcc: waiting for gdb: gdb-multiarch {_shown(result.elf)} -ex 'target remote :1234'",
+                   err=True)
+    run = qemu.boot(board_desc, result.elf, timeout=timeout, gdb=gdb, icount=icount,
+                    echo=sys.stdout.buffer)
+    if run.timed_out:
+        click.echo(f"\nkcc: QEMU stopped after {timeout:g}s (--timeout)", err=True)
+    elif run.exit_code != 0:
+        click.echo(f"\nkcc: kernel exited with code {run.exit_code}", err=True)
+    ctx.exit(run.exit_code)
+
+
+def source_root_of(path: Path) -> Path:
+    """The source root a kcc file belongs to.
+
+    The nearest ancestor directory that holds ``core/`` or ``arch/`` (a kernel
+    source root), searching no higher than a directory with ``.git`` or
+    ``pyproject.toml`` (the project's top); failing that, the file's own directory.
+    """
+    path = path.resolve()
+    for parent in path.parents:
+        if (parent / "core").is_dir() or (parent / "arch").is_dir():
+            return parent
+        if (parent / ".git").exists() or (parent / "pyproject.toml").is_file():
+            break
+    return path.parent
+
+
+@cli.command("check")
+@_arch_option()
+@click.option("--board", default=None, metavar="NAME",
+              help="Board whose constants `import board` sees (default: the architecture's default).")
+@click.option("--release", is_flag=True, help="Check as a release build.")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def check_cmd(arch: str, board: str | None, release: bool, files: tuple[Path, ...]) -> None:
+    """Report the diagnostics of FILES without writing anything; exit status 1 on any error.
+
+    Each file is compiled with everything it imports, from its source root
+    (the nearest ancestor holding core/ or arch/, else its own directory).
+    """
+    from kcc.compiler import BuildOptions, compile_program
+
+    target = get_target(arch)
+    constants: dict[str, int | str] = {}
+    if arch != "host":
+        constants = dict(load_board(board or default_board(arch)).constants)
+    diagnostics = []
+    for file in files:
+        try:
+            compile_program(source_root_of(file), str(file.resolve()),
+                            BuildOptions(target, checked=not release, board_constants=constants))
+        except CompileError as exc:
+            diagnostics.extend(exc.diagnostics)
+    if diagnostics:
+        raise CompileError(diagnostics)
+    click.echo(f"kcc: {len(files)} file{'s' if len(files) != 1 else ''} checked, no errors", err=True)
+
+
+@cli.command("boards")
+def boards_cmd() -> None:
+    """List the boards kcc knows: name, architecture, whether QEMU runs it, description."""
+    for name in list_boards():
+        b = load_board(name)
+        runs = "qemu" if b.qemu else "-"
+        click.echo(f"{b.name:<14} {b.arch:<8} {runs:<5} {b.description}")
+
+
+def main() -> None:
+    """Console-script entry point (``kcc``)."""
+    cli(prog_name="kcc")
