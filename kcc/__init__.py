@@ -1,0 +1,28 @@
+"""kcc: an ahead-of-time compiler for the kcc language (a typed Python subset) through llvmlite.
+
+``kcc.load_python(path)`` runs a pure kcc module under CPython with the
+language's meaning; ``kcc.load_host(path)`` compiles it for the host and calls
+it through ctypes (language.md sections 1 and 9). Both are imported on first
+use so that ``from kcc.lang import *`` in kcc sources stays light.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+__all__ = ["__version__", "load_host", "load_python"]
+
+if TYPE_CHECKING:
+    from kcc.host import load_host
+    from kcc.pyload import load_python
+
+
+def __getattr__(name: str) -> Any:
+    if name == "load_python":
+        from kcc.pyload import load_python
+        return load_python
+    if name == "load_host":
+        from kcc.host import load_host
+        return load_host
+    raise AttributeError(f"module 'kcc' has no attribute '{name}'")

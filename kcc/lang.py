@@ -1,0 +1,946 @@
+"""The names kcc sources import (``from kcc.lang import *``), as a real Python module with the language's meaning.
+
+The compiler reads these names statically; under CPython this module gives them
+the meaning language.md sections 2 and 3 fix, so pure kcc code runs unchanged
+(through ``kcc.load_python``, which also makes annotations coerce values):
+
+* ``u8 .. u64``, ``i8 .. i64``, ``usize``, ``isize`` are ``int`` subclasses.
+  Calling one converts (``u32(x)`` reduces ``x`` modulo 2**32); every operator
+  gives the exact Python result reduced to the width, signed overflow raises
+  OverflowError as the checked build panics, mixing two integer types raises
+  TypeError as the compiler rejects it, and a plain ``int`` operand takes the
+  typed operand's type (OverflowError when it does not fit).
+* ``Array[T, N]`` and ``@struct`` classes are fixed-size, zero-initialised,
+  bounds-checked aggregates with value semantics when assigned through
+  ``kcc.load_python``.
+* Pointers, MMIO, ``asm`` and linker symbols are not pure: under CPython they
+  raise ``NotPureError``. ``NULL`` exists so pure code may hold and compare it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import operator
+import sys
+import typing
+from collections.abc import Callable
+from functools import cache
+from typing import Any, Final, TypeVar
+
+__all__ = [
+    "NULL",
+    "TARGET",
+    "Array",
+    "Final",
+    "NullPointerError",
+    "Panic",
+    "Ptr",
+    "Reg",
+    "addr",
+    "asm",
+    "cast",
+    "export",
+    "extern",
+    "extern_symbol",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "inline",
+    "interrupt",
+    "isize",
+    "mmio",
+    "naked",
+    "noinline",
+    "noreturn",
+    "panic",
+    "section",
+    "sizeof",
+    "struct",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "usize",
+    "volatile_load",
+    "volatile_store",
+]
+
+TARGET: Final = "host"
+"""The target under CPython; the compiler folds ``TARGET`` to the architecture it compiles for."""
+
+POINTER_BITS = 64
+"""Width of usize/isize and pointers under CPython (the host kcc targets is 64-bit)."""
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+class Panic(Exception):
+    """Raised by ``panic(msg)`` under CPython; the compiled program stops with a located panic (kind 7)."""
+
+
+class NullPointerError(Exception):
+    """A NULL dereference; the checked build panics with kind 4 (kcc.runtime.PanicKind.NULL)."""
+
+
+class NotPureError(RuntimeError):
+    """A pointer, MMIO, asm or linker-symbol operation attempted under CPython, where only pure code runs."""
+
+
+def _impure(what: str) -> NotPureError:
+    return NotPureError(f"{what}: not available under CPython: pure code only (language.md section 1)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixed-width integers (language.md sections 2 and 3)
+
+
+class _Int(int):
+    """Base of the fixed-width integer types; subclasses set BITS and SIGNED."""
+
+    BITS: typing.ClassVar[int] = 0
+    SIGNED: typing.ClassVar[bool] = False
+    MIN: typing.ClassVar[int] = 0
+    MAX: typing.ClassVar[int] = 0
+    MASK: typing.ClassVar[int] = 0
+
+    __slots__ = ()
+
+    def __new__(cls, value: Any = 0) -> Any:
+        """Convert ``value`` (an int, a typed int or a bool) to this type, reducing modulo 2**BITS.
+
+        Raises:
+            TypeError: when ``value`` is not an integer (floats and strings are not in the language).
+            NotPureError: when ``value`` is a pointer other than NULL.
+        """
+        if isinstance(value, _Pointer):
+            value = value.address()
+        elif not isinstance(value, int):
+            raise TypeError(f"cannot convert {type(value).__name__} to {cls.__name__}")
+        return int.__new__(cls, cls.reduce(int(value)))
+
+    @classmethod
+    def reduce(cls, value: int) -> int:
+        """The Python int ``value`` reduced modulo 2**BITS into the type's range."""
+        value &= cls.MASK
+        if cls.SIGNED and value > cls.MAX:
+            value -= cls.MASK + 1
+        return value
+
+    @classmethod
+    def _make(cls, value: int) -> Any:
+        return int.__new__(cls, value)
+
+    @classmethod
+    def literal(cls, value: int) -> Any:
+        """Give the plain int ``value`` this type as a literal in its context would be.
+
+        Raises:
+            OverflowError: when ``value`` lies outside [MIN, MAX] (the compiler rejects such a literal).
+        """
+        if not cls.MIN <= value <= cls.MAX:
+            raise OverflowError(f"{value} does not fit {cls.__name__} ({cls.MIN}..{cls.MAX})")
+        return int.__new__(cls, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({int(self)})"
+
+    __str__ = int.__repr__
+    __hash__ = int.__hash__
+
+    def _other(self, other: Any, op: str) -> int | None:
+        """The plain value of ``other`` when it may meet ``self`` in a binary operation ``op``.
+
+        Returns None for non-integers (the caller answers NotImplemented).
+        """
+        cls = type(self)
+        if isinstance(other, bool):
+            raise TypeError(f"cannot mix {cls.__name__} and bool in '{op}'")
+        if isinstance(other, _Int):
+            if type(other) is not cls:
+                raise TypeError(f"cannot mix {cls.__name__} and {type(other).__name__} in '{op}'")
+            return int(other)
+        if isinstance(other, int):
+            if not cls.MIN <= other <= cls.MAX:
+                raise OverflowError(f"{other} does not fit {cls.__name__} in '{op}'")
+            return other
+        if isinstance(other, _Deferred):
+            return int(other.resolve(cls))
+        return None
+
+    def _result(self, value: int, op: str) -> Any:
+        """Reduce the exact result: wrap for unsigned, raise on signed overflow (checked build)."""
+        cls = type(self)
+        if cls.SIGNED:
+            if not cls.MIN <= value <= cls.MAX:
+                raise OverflowError(f"{cls.__name__} overflow in '{op}'")
+            return int.__new__(cls, value)
+        return int.__new__(cls, value & cls.MASK)
+
+    # Arithmetic --------------------------------------------------------------------------------
+
+    def __add__(self, other: Any) -> Any:
+        b = self._other(other, "+")
+        return NotImplemented if b is None else self._result(int(self) + b, "+")
+
+    def __radd__(self, other: Any) -> Any:
+        a = self._other(other, "+")
+        return NotImplemented if a is None else self._result(a + int(self), "+")
+
+    def __sub__(self, other: Any) -> Any:
+        b = self._other(other, "-")
+        return NotImplemented if b is None else self._result(int(self) - b, "-")
+
+    def __rsub__(self, other: Any) -> Any:
+        a = self._other(other, "-")
+        return NotImplemented if a is None else self._result(a - int(self), "-")
+
+    def __mul__(self, other: Any) -> Any:
+        b = self._other(other, "*")
+        return NotImplemented if b is None else self._result(int(self) * b, "*")
+
+    def __rmul__(self, other: Any) -> Any:
+        a = self._other(other, "*")
+        return NotImplemented if a is None else self._result(a * int(self), "*")
+
+    def _div(self, a: int, b: int, op: str) -> Any:
+        if b == 0:
+            raise ZeroDivisionError(f"{type(self).__name__} {op} by zero")
+        return self._result(a // b if op == "//" else a % b, op)
+
+    def __floordiv__(self, other: Any) -> Any:
+        b = self._other(other, "//")
+        return NotImplemented if b is None else self._div(int(self), b, "//")
+
+    def __rfloordiv__(self, other: Any) -> Any:
+        a = self._other(other, "//")
+        return NotImplemented if a is None else self._div(a, int(self), "//")
+
+    def __mod__(self, other: Any) -> Any:
+        b = self._other(other, "%")
+        return NotImplemented if b is None else self._div(int(self), b, "%")
+
+    def __rmod__(self, other: Any) -> Any:
+        a = self._other(other, "%")
+        return NotImplemented if a is None else self._div(a, int(self), "%")
+
+    def _no(self, op: str) -> TypeError:
+        hint = " (floats are not in the language; use //)" if op == "/" else ""
+        return TypeError(f"'{op}' is not in the kcc language{hint}")
+
+    def __truediv__(self, other: Any) -> Any:
+        raise self._no("/")
+
+    __rtruediv__ = __truediv__
+
+    def __pow__(self, other: Any, mod: Any = None) -> Any:
+        raise self._no("**")
+
+    __rpow__ = __pow__
+
+    def __divmod__(self, other: Any) -> Any:
+        raise self._no("divmod")
+
+    __rdivmod__ = __divmod__
+
+    # Bitwise -----------------------------------------------------------------------------------
+
+    def __and__(self, other: Any) -> Any:
+        b = self._other(other, "&")
+        return NotImplemented if b is None else int.__new__(type(self), int(self) & b)
+
+    __rand__ = __and__
+
+    def __or__(self, other: Any) -> Any:
+        b = self._other(other, "|")
+        return NotImplemented if b is None else int.__new__(type(self), int(self) | b)
+
+    __ror__ = __or__
+
+    def __xor__(self, other: Any) -> Any:
+        b = self._other(other, "^")
+        return NotImplemented if b is None else int.__new__(type(self), int(self) ^ b)
+
+    __rxor__ = __xor__
+
+    def __invert__(self) -> Any:
+        return int.__new__(type(self), type(self).reduce(~int(self)))
+
+    def __neg__(self) -> Any:
+        return self._result(-int(self), "unary -")
+
+    def __pos__(self) -> Any:
+        return self
+
+    def __abs__(self) -> Any:
+        raise self._no("abs")
+
+    # Shifts: the amount may have any integer type; the result has the left operand's type.
+
+    def _amount(self, amount: Any, op: str) -> int | None:
+        if isinstance(amount, _Deferred):
+            amount = amount.resolve(type(self))
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            if isinstance(amount, bool):
+                raise TypeError(f"a shift amount must be an integer, not bool, in '{op}'")
+            return None
+        if amount < 0:
+            raise ValueError(f"negative shift amount {int(amount)} in '{op}'")
+        return int(amount)
+
+    def __lshift__(self, other: Any) -> Any:
+        n = self._amount(other, "<<")
+        if n is None:
+            return NotImplemented
+        cls = type(self)
+        if n >= cls.BITS:
+            return int.__new__(cls, 0)
+        return int.__new__(cls, cls.reduce(int(self) << n))
+
+    def __rshift__(self, other: Any) -> Any:
+        n = self._amount(other, ">>")
+        if n is None:
+            return NotImplemented
+        return int.__new__(type(self), int(self) >> min(n, type(self).BITS))
+
+    def __rlshift__(self, other: Any) -> Any:
+        if isinstance(other, bool) or not isinstance(other, int):
+            return NotImplemented
+        return _Deferred(lambda t: t.literal(other) << self)
+
+    def __rrshift__(self, other: Any) -> Any:
+        if isinstance(other, bool) or not isinstance(other, int):
+            return NotImplemented
+        return _Deferred(lambda t: t.literal(other) >> self)
+
+    # Comparisons by value; two different integer types do not compare (a compile error).
+
+    def _cmp(self, other: Any, op: str) -> int | None:
+        cls = type(self)
+        if isinstance(other, bool):
+            raise TypeError(f"cannot compare {cls.__name__} and bool with '{op}'")
+        if isinstance(other, _Int):
+            if type(other) is not cls:
+                raise TypeError(f"cannot compare {cls.__name__} and {type(other).__name__} with '{op}'")
+            return int(other)
+        if isinstance(other, int):
+            return other
+        if isinstance(other, _Deferred):
+            return int(other.resolve(cls))
+        return None
+
+    def __eq__(self, other: object) -> Any:
+        b = self._cmp(other, "==")
+        return NotImplemented if b is None else int(self) == b
+
+    def __ne__(self, other: object) -> Any:
+        b = self._cmp(other, "!=")
+        return NotImplemented if b is None else int(self) != b
+
+    def __lt__(self, other: Any) -> Any:
+        b = self._cmp(other, "<")
+        return NotImplemented if b is None else int(self) < b
+
+    def __le__(self, other: Any) -> Any:
+        b = self._cmp(other, "<=")
+        return NotImplemented if b is None else int(self) <= b
+
+    def __gt__(self, other: Any) -> Any:
+        b = self._cmp(other, ">")
+        return NotImplemented if b is None else int(self) > b
+
+    def __ge__(self, other: Any) -> Any:
+        b = self._cmp(other, ">=")
+        return NotImplemented if b is None else int(self) >= b
+
+
+class _Deferred:
+    """A shift whose left operand is an untyped constant (``1 << n``): its type comes from context.
+
+    The compiler types such a constant by the type its context expects
+    (``x: u64 = 1 << n``, ``mask | (1 << n)``, ``(1 << n) - 1`` as an argument);
+    this value computes itself once an operand, an annotation or a parameter
+    supplies that type, and refuses to be used where nothing does.
+    """
+
+    __slots__ = ("compute",)
+
+    def __init__(self, compute: Callable[[Any], Any]) -> None:
+        self.compute = compute
+
+    def resolve(self, t: Any) -> Any:
+        """The value computed in integer type ``t``."""
+        return self.compute(t)
+
+    def _untyped(self, *args: Any) -> Any:
+        raise TypeError("cannot tell the type of this constant shift; write the constant as a typed "
+                        "value, e.g. u32(1) << n")
+
+    __bool__ = __index__ = __int__ = __hash__ = _untyped  # type: ignore[assignment]
+
+    def _binary(self, other: Any, fn: Callable[[Any, Any], Any]) -> Any:
+        if isinstance(other, _Int):
+            return fn(self.resolve(type(other)), other)
+        if isinstance(other, _Deferred):
+            return _Deferred(lambda t: fn(self.resolve(t), other.resolve(t)))
+        if isinstance(other, int) and not isinstance(other, bool):
+            return _Deferred(lambda t: fn(self.resolve(t), other))
+        return NotImplemented
+
+    def _rbinary(self, other: Any, fn: Callable[[Any, Any], Any]) -> Any:
+        return self._binary(other, lambda a, b: fn(b, a))
+
+    def __repr__(self) -> str:
+        return "<constant shift awaiting its type>"
+
+
+def _deferred_ops() -> None:
+    for name in ("add", "sub", "mul", "floordiv", "mod", "and", "or", "xor", "lshift", "rshift"):
+        fn = getattr(operator, f"{name}_") if name in ("and", "or") else getattr(operator, name)
+        setattr(_Deferred, f"__{name}__", lambda self, other, fn=fn: self._binary(other, fn))
+        setattr(_Deferred, f"__r{name}__", lambda self, other, fn=fn: self._rbinary(other, fn))
+    for name in ("eq", "ne", "lt", "le", "gt", "ge"):
+        fn = getattr(operator, name)
+        setattr(_Deferred, f"__{name}__",
+                lambda self, other, fn=fn: fn(self.resolve(type(other)), other) if isinstance(other, _Int)
+                else self._untyped())
+    for name in ("neg", "invert", "pos"):
+        fn = getattr(operator, name)
+        setattr(_Deferred, f"__{name}__", lambda self, fn=fn: _Deferred(lambda t: fn(self.resolve(t))))
+
+
+_deferred_ops()
+
+
+def _int_type(name: str, bits: int, signed: bool) -> type[_Int]:
+    mask = (1 << bits) - 1
+    lo = -(1 << (bits - 1)) if signed else 0
+    hi = (1 << (bits - 1)) - 1 if signed else mask
+    doc = (f"{'Signed' if signed else 'Unsigned'} {bits}-bit integer (language.md section 2); "
+           f"``{name}(x)`` reduces x modulo 2**{bits} into {lo}..{hi}.")
+    return type(name, (_Int,), {"BITS": bits, "SIGNED": signed, "MIN": lo, "MAX": hi, "MASK": mask,
+                                "__slots__": (), "__doc__": doc, "__module__": __name__})
+
+
+if typing.TYPE_CHECKING:
+    # For type checkers the integer types are int, so `x: u8 = 255` checks; the compiler
+    # enforces the widths and the no-mixing rule.
+    u8 = u16 = u32 = u64 = i8 = i16 = i32 = i64 = usize = isize = int
+else:
+    u8 = _int_type("u8", 8, False)
+    u16 = _int_type("u16", 16, False)
+    u32 = _int_type("u32", 32, False)
+    u64 = _int_type("u64", 64, False)
+    i8 = _int_type("i8", 8, True)
+    i16 = _int_type("i16", 16, True)
+    i32 = _int_type("i32", 32, True)
+    i64 = _int_type("i64", 64, True)
+    usize = _int_type("usize", POINTER_BITS, False)
+    isize = _int_type("isize", POINTER_BITS, True)
+
+INT_TYPES: Final[dict[str, type[_Int]]] = {
+    t.__name__: t for t in (u8, u16, u32, u64, i8, i16, i32, i64, usize, isize)}  # type: ignore[attr-defined]
+"""Every integer type by spelling."""
+
+
+def is_int_type(t: object) -> bool:
+    """True when ``t`` is one of the fixed-width integer classes."""
+    return isinstance(t, type) and issubclass(t, _Int) and t is not _Int
+
+
+# ---------------------------------------------------------------------------------------------
+# Pointers and registers: types exist so annotations evaluate; every access is impure.
+
+
+class _PtrType:
+    """``Ptr[T]`` as a value: the pointer type with pointee ``target``."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+
+    def __repr__(self) -> str:
+        return f"Ptr[{_type_name(self.target)}]"
+
+    def __call__(self, *args: Any) -> Any:
+        raise _impure(f"constructing a {self!r}")
+
+
+class _Pointer:
+    """A pointer value under CPython: only NULL exists; comparing it is pure, using it is not."""
+
+    __slots__ = ()
+
+    def address(self) -> int:
+        """The address, 0 for NULL (the only pointer pure code can hold)."""
+        return 0
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _Pointer):
+            return True
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        if isinstance(other, _Pointer):
+            return False
+        return NotImplemented
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        return "NULL"
+
+    def __getitem__(self, index: Any) -> Any:
+        raise NullPointerError("NULL pointer dereference")
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        raise NullPointerError("NULL pointer dereference")
+
+    def __getattr__(self, name: str) -> Any:
+        raise NullPointerError(f"NULL pointer dereference (.{name})")
+
+    def __add__(self, other: Any) -> Any:
+        raise _impure("pointer arithmetic")
+
+    __radd__ = __sub__ = __add__
+
+
+class Ptr:
+    """``Ptr[T]``: a typed address (language.md sections 2 and 5). Only NULL exists under CPython."""
+
+    def __class_getitem__(cls, target: Any) -> _PtrType:
+        return _ptr_type(target)
+
+
+@cache
+def _ptr_type(target: Any) -> _PtrType:
+    return _PtrType(target)
+
+
+NULL: Final = _Pointer()
+"""The zero pointer; compares equal to every NULL pointer."""
+
+
+class _RegType:
+    """``Reg[T]`` as a value: an MMIO register field holding a ``value``."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"Reg[{_type_name(self.value)}]"
+
+
+class _Register:
+    """A register field of a struct created under CPython: every access is MMIO, hence impure."""
+
+    __slots__ = ("reg_type",)
+
+    def __init__(self, reg_type: _RegType) -> None:
+        self.reg_type = reg_type
+
+    def _access(self, *args: Any) -> Any:
+        raise _impure(f"{self.reg_type!r} access")
+
+    read = write = set_bits = clear_bits = _access
+
+
+class Reg:
+    """``Reg[T]``: an MMIO register field with ``.read()``, ``.write(v)``, ``.set_bits(m)``, ``.clear_bits(m)``."""
+
+    def __class_getitem__(cls, value: Any) -> _RegType:
+        return _reg_type(value)
+
+
+@cache
+def _reg_type(value: Any) -> _RegType:
+    return _RegType(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Arrays
+
+
+class Array:
+    """``Array[T, N]``: N elements of T in place, zero-initialised; indexing is bounds-checked (IndexError).
+
+    ``Array[T, N]`` is a class; ``Array[T, N]()`` is a zeroed array. Element
+    assignment converts the value as an annotated assignment would.
+    """
+
+    ELEMENT: typing.ClassVar[Any] = None
+    COUNT: typing.ClassVar[int] = 0
+
+    __slots__ = ("_items",)
+
+    def __class_getitem__(cls, params: tuple[Any, Any]) -> type[Array]:
+        if not isinstance(params, tuple) or len(params) != 2:
+            raise TypeError("Array takes two parameters: Array[T, N]")
+        element, count = params
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise TypeError(f"the length of an Array must be a constant integer >= 0, not {count!r}")
+        return _array_type(element, int(count))
+
+    def __init__(self) -> None:
+        if type(self) is Array:
+            raise TypeError("give the element type and length: Array[T, N]()")
+        self._items = [zero(self.ELEMENT) for _ in range(self.COUNT)]
+
+    def _index(self, index: Any) -> int:
+        if isinstance(index, _Deferred):
+            index = index.resolve(usize)
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise TypeError(f"an Array index must be an integer, not {type(index).__name__}")
+        if not 0 <= index < self.COUNT:
+            raise IndexError(f"index {int(index)} out of bounds for {type(self).__name__}")
+        return int(index)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._items[self._index(index)]
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._items[self._index(index)] = coerce(self.ELEMENT, value)
+
+    def __len__(self) -> int:
+        return self.COUNT
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._items!r})"
+
+    def copy(self) -> Array:
+        """A deep copy (arrays and structs are values: assignment copies them)."""
+        new = object.__new__(type(self))
+        new._items = [copy_value(v) for v in self._items]
+        return new
+
+
+# ---------------------------------------------------------------------------------------------
+# Structs
+
+
+class _StructInfo:
+    """What ``@struct`` records on a class: how to find the fields, resolved on first use."""
+
+    def __init__(self, cls: type, packed: bool) -> None:
+        self.cls = cls
+        self.packed = packed
+        self._fields: list[tuple[str, Any, Any]] | None = None
+
+    @property
+    def fields(self) -> list[tuple[str, Any, Any]]:
+        """(name, type, default or None) per field, in declaration order.
+
+        kcc.load_python gives the class ``__kcc_fields__``: (name, type thunk,
+        default thunk or None) so fields may name structs defined later (a
+        ``Ptr[Node]`` inside ``Node``). Imported by plain CPython, the class's
+        ``__annotations__`` are used, string annotations evaluated in the
+        module's globals.
+        """
+        if self._fields is None:
+            thunks = self.cls.__dict__.get("__kcc_fields__")
+            if thunks is not None:
+                self._fields = [(n, t(), d() if d is not None else None) for n, t, d in thunks]
+            else:
+                glb = vars(sys.modules[self.cls.__module__]) if self.cls.__module__ in sys.modules else {}
+                out = []
+                for n, t in inspect.get_annotations(self.cls, globals=glb, eval_str=True).items():
+                    out.append((n, t, self.cls.__dict__.get(n)))
+                self._fields = out
+        return self._fields
+
+    def field_type(self, name: str) -> Any:
+        """The declared type of field ``name``.
+
+        Raises:
+            AttributeError: when the struct has no such field.
+        """
+        for n, t, _ in self.fields:
+            if n == name:
+                return t
+        raise AttributeError(f"struct {self.cls.__name__} has no field '{name}'")
+
+
+@cache
+def _array_type(element: Any, count: int) -> type[Array]:
+    name = f"Array[{_type_name(element)}, {count}]"
+    return type(name, (Array,), {"ELEMENT": element, "COUNT": count, "__slots__": ()})
+
+
+def _struct_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    info: _StructInfo = type(self).__kcc_struct__
+    fields = info.fields
+    if len(args) > len(fields):
+        raise TypeError(f"{type(self).__name__} has {len(fields)} fields, {len(args)} values given")
+    given = dict(zip((f[0] for f in fields), args, strict=False))
+    for k, v in kwargs.items():
+        if k in given:
+            raise TypeError(f"field '{k}' of {type(self).__name__} given twice")
+        info.field_type(k)
+        given[k] = v
+    for name, ftype, default in fields:
+        if name in given:
+            value = coerce(ftype, given[name])
+        elif default is not None:
+            value = coerce(ftype, default)
+        else:
+            value = zero(ftype)
+        object.__setattr__(self, name, value)
+
+
+def _struct_setattr(self: Any, name: str, value: Any) -> None:
+    object.__setattr__(self, name, coerce(type(self).__kcc_struct__.field_type(name), value))
+
+
+def _struct_repr(self: Any) -> str:
+    inner = ", ".join(f"{n}={getattr(self, n)!r}" for n, _, _ in type(self).__kcc_struct__.fields)
+    return f"{type(self).__name__}({inner})"
+
+
+def _struct_copy(self: Any) -> Any:
+    new = object.__new__(type(self))
+    for n, _, _ in type(self).__kcc_struct__.fields:
+        object.__setattr__(new, n, copy_value(getattr(self, n)))
+    return new
+
+
+@typing.overload
+def struct(cls: type, *, packed: bool = False) -> type: ...
+
+
+@typing.overload
+def struct(cls: None = None, *, packed: bool = False) -> Callable[[type], type]: ...
+
+
+def struct(cls: type | None = None, *, packed: bool = False) -> Any:
+    """``@struct`` / ``@struct(packed=True)``: a C-layout aggregate of the class's annotated fields.
+
+    Under CPython the class gets a constructor taking the fields positionally or
+    by keyword (missing ones are zero or their declared default), field
+    assignment that converts like an annotated assignment, and ``copy()``.
+    Fields are resolved on first use, so a field may refer to a later class.
+    """
+    def wrap(c: type) -> type:
+        c.__kcc_struct__ = _StructInfo(c, packed)  # type: ignore[attr-defined]
+        c.__init__ = _struct_init  # type: ignore[misc]
+        c.__setattr__ = _struct_setattr  # type: ignore[assignment]
+        c.__repr__ = _struct_repr  # type: ignore[assignment]
+        c.copy = _struct_copy  # type: ignore[attr-defined]
+        c.__eq__ = _no_struct_eq  # type: ignore[assignment]
+        c.__hash__ = None  # type: ignore[assignment]
+        return c
+
+    return wrap if cls is None else wrap(cls)
+
+
+def _no_struct_eq(self: Any, other: object) -> bool:
+    raise TypeError(f"structs do not compare with '==' (compare fields of {type(self).__name__})")
+
+
+def is_struct(t: object) -> bool:
+    """True when ``t`` is a class decorated with ``@struct``."""
+    return isinstance(t, type) and "__kcc_struct__" in t.__dict__
+
+
+# ---------------------------------------------------------------------------------------------
+# Values of declared types: zero, coercion (annotated assignment), copying
+
+
+def _type_name(t: Any) -> str:
+    if t is bool:
+        return "bool"
+    if isinstance(t, type):
+        return t.__name__
+    return repr(t)
+
+
+def zero(t: Any) -> Any:
+    """The zero value of type ``t`` (what a global or a field starts as).
+
+    Raises:
+        TypeError: when ``t`` is not a kcc type.
+    """
+    if is_int_type(t):
+        return int.__new__(t, 0)
+    if t is bool:
+        return False
+    if isinstance(t, type) and issubclass(t, Array):
+        return t()
+    if is_struct(t):
+        return t()
+    if isinstance(t, _PtrType):
+        return NULL
+    if isinstance(t, _RegType):
+        return _Register(t)
+    raise TypeError(f"{t!r} is not a kcc type")
+
+
+def copy_value(value: Any) -> Any:
+    """``value`` itself when it is a scalar; a deep copy of an Array or struct (value semantics)."""
+    if isinstance(value, Array) or is_struct(type(value)):
+        return value.copy()
+    return value
+
+
+def coerce(t: Any, value: Any) -> Any:
+    """Give ``value`` the declared type ``t`` as an annotated assignment, parameter or return does.
+
+    A plain int becomes a ``t`` when it fits; a value of type ``t`` passes
+    (aggregates are copied); anything else is what the compiler rejects.
+    ``t`` may be None (a function returning nothing), ``Final`` (a constant
+    keeps its value) or ``int`` (a bare constant).
+
+    Raises:
+        OverflowError: a plain int outside ``t``'s range.
+        TypeError: a value of another type.
+    """
+    if t is None:
+        if value is not None:
+            raise TypeError(f"a function returning None returned {value!r}")
+        return None
+    if t is Final:
+        return value
+    if t is int:
+        if isinstance(value, (bool, _Int)) or not isinstance(value, int):
+            raise TypeError(f"expected a constant int, got {_type_name(type(value))} ({value!r})")
+        return value
+    if is_int_type(t):
+        if type(value) is t:
+            return value
+        if isinstance(value, _Deferred):
+            return value.resolve(t)
+        if isinstance(value, (bool, _Int)) or not isinstance(value, int):
+            raise TypeError(f"expected {t.__name__}, got {_type_name(type(value))} ({value!r})")
+        return t.literal(value)
+    if t is bool:
+        if not isinstance(value, bool):
+            raise TypeError(f"expected bool, got {_type_name(type(value))} ({value!r})")
+        return value
+    if isinstance(t, type) and (issubclass(t, Array) or is_struct(t)):
+        if type(value) is not t:
+            raise TypeError(f"expected {_type_name(t)}, got {_type_name(type(value))}")
+        return value.copy()
+    if isinstance(t, _PtrType):
+        if isinstance(value, (_Pointer, str)):
+            return value
+        raise TypeError(f"expected {t!r}, got {_type_name(type(value))}")
+    if typing.get_origin(t) is Final:
+        return coerce(typing.get_args(t)[0], value)
+    raise TypeError(f"{t!r} is not a kcc type")
+
+
+def sizeof(t: Any) -> int:
+    """Size of type ``t`` in bytes with C layout on the 64-bit host (language.md section 5).
+
+    A compile-time constant in compiled code; a plain int here.
+
+    Raises:
+        TypeError: when ``t`` is not a kcc type.
+    """
+    return _layout(t)[0]
+
+
+def _layout(t: Any) -> tuple[int, int]:
+    """(size, alignment) of ``t`` in bytes."""
+    if is_int_type(t):
+        return t.BITS // 8, t.BITS // 8
+    if t is bool:
+        return 1, 1
+    if isinstance(t, _PtrType):
+        return POINTER_BITS // 8, POINTER_BITS // 8
+    if isinstance(t, _RegType):
+        return _layout(t.value)
+    if isinstance(t, type) and issubclass(t, Array) and t is not Array:
+        size, align = _layout(t.ELEMENT)
+        return size * t.COUNT, align
+    if is_struct(t):
+        info: _StructInfo = t.__kcc_struct__
+        offset, max_align = 0, 1
+        for _, ftype, _ in info.fields:
+            size, align = _layout(ftype)
+            if info.packed:
+                align = 1
+            offset = (offset + align - 1) // align * align + size
+            max_align = max(max_align, align)
+        return (offset + max_align - 1) // max_align * max_align, max_align
+    raise TypeError(f"{t!r} is not a kcc type")
+
+
+# ---------------------------------------------------------------------------------------------
+# Builtins of the language
+
+
+def panic(msg: str) -> typing.NoReturn:
+    """Stop with a located panic (kind 7, kcc.runtime.PanicKind.EXPLICIT); under CPython raise Panic(msg)."""
+    raise Panic(msg)
+
+
+def addr(x: Any) -> Any:
+    """The address of a global, local, field or element (section 5); not pure."""
+    raise _impure("addr()")
+
+
+def cast(t: Any, v: Any) -> Any:
+    """``cast(Ptr[T], v)``: a pointer from an integer or another pointer (section 5); not pure."""
+    raise _impure("cast()")
+
+
+def volatile_load(p: Any) -> Any:
+    """A volatile read through ``p`` (section 5); not pure."""
+    raise _impure("volatile_load()")
+
+
+def volatile_store(p: Any, v: Any) -> None:
+    """A volatile write of ``v`` through ``p`` (section 5); not pure."""
+    raise _impure("volatile_store()")
+
+
+def mmio(t: Any, base: Any) -> Any:
+    """The register block struct ``t`` placed at address ``base`` (section 5); not pure."""
+    raise _impure("mmio()")
+
+
+def asm(template: str, *inputs: Any, out: Any = None, clobbers: tuple[str, ...] = ("memory",)) -> Any:
+    """Inline assembly (section 6; operands ``{0}``.., ``{out}``); not pure."""
+    raise _impure("asm()")
+
+
+def extern_symbol(name: str) -> Any:
+    """The address of linker symbol ``name`` as a usize (section 6); not pure."""
+    raise _impure(f"extern_symbol({name!r})")
+
+
+def section(name: str) -> Callable[[_F], _F]:
+    """``@section(".text.boot")``: place the function in section ``name``; no effect under CPython."""
+    def wrap(f: _F) -> _F:
+        return f
+    return wrap
+
+
+def export(name: str) -> Callable[[_F], _F]:
+    """``@export("symbol")``: give the function the C symbol ``name``; no effect under CPython."""
+    def wrap(f: _F) -> _F:
+        return f
+    return wrap
+
+
+def extern(f: _F) -> _F:
+    """``@extern``: the body (``...``) is defined in assembly or by the linker; calling it is not pure."""
+    def call(*args: Any, **kwargs: Any) -> Any:
+        raise _impure(f"calling @extern {f.__name__}")
+    call.__name__ = f.__name__
+    call.__doc__ = f.__doc__
+    return typing.cast(_F, call)
+
+
+def _marker(doc: str) -> Callable[[_F], _F]:
+    def deco(f: _F) -> _F:
+        return f
+    deco.__doc__ = doc
+    return deco
+
+
+naked = _marker("``@naked``: no prologue or epilogue (section 6); no effect under CPython.")
+inline = _marker("``@inline``: always inline (section 6); no effect under CPython.")
+noinline = _marker("``@noinline``: never inline (section 6); no effect under CPython.")
+noreturn = _marker("``@noreturn``: the function never returns (section 6); no effect under CPython.")
+interrupt = _marker("``@interrupt``: the target's interrupt handler convention (section 6); "
+                    "no effect under CPython.")

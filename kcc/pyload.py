@@ -1,0 +1,519 @@
+"""``kcc.load_python``: run a pure kcc module under CPython with the compiled program's meaning (language.md §1, §9).
+
+Plain CPython would let ``x: u8 = 255; x + 1`` grow to 256. The loader parses
+the source, rewrites its AST so that every place the compiler gives a value a
+declared type does the same at run time, and executes it as a fresh module:
+
+* annotated assignments, assignments to declared names (locals, parameters,
+  ``global`` variables), parameters on entry and ``return`` values convert
+  through :func:`kcc.lang.coerce` (a plain int that does not fit raises
+  OverflowError, another integer type TypeError, as the compiler rejects them);
+* a declaration without a value (``x: u32``, ``table: Array[T, N]``,
+  ``s: S``) gives the zero value; assigning an Array or struct copies it;
+* a local inferred from its first assignment keeps that type afterwards;
+* ``for i in range(...)`` yields values of the loop's type (the declared
+  variable's or the bounds');
+* ``assert`` raises AssertionError even under ``python -O``;
+* ``@struct`` fields are resolved lazily so a field may name a later struct;
+* imports of modules of the source root load them through this loader
+  (``arch.x`` is ``arch/host/x.py``, ``board`` holds the given board constants).
+
+Only pure code runs: pointers, MMIO, asm and linker symbols raise
+kcc.lang.NotPureError when reached.
+"""
+
+from __future__ import annotations
+
+import ast
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kcc import lang
+
+RT = "_kcc_rt"
+"""Name under which the loader's runtime helpers are bound in every module it loads."""
+
+
+class _Unset:
+    """The value of a local that has not been assigned yet (its type is still open)."""
+
+    def __repr__(self) -> str:
+        return "<unassigned>"
+
+
+UNSET = _Unset()
+
+
+def rebind(old: Any, new: Any) -> Any:
+    """The value a name inferred from its first assignment takes on a later assignment.
+
+    The compiler fixes an undeclared local's type at its first assignment; a
+    later assignment converts to that type as an annotated one would.
+    """
+    if old is UNSET:
+        return lang.copy_value(new)
+    t = type(old)
+    if lang.is_int_type(t) or t is bool or isinstance(old, lang.Array) or lang.is_struct(t):
+        return lang.coerce(t, new)
+    return new
+
+
+def typed_range(hint: Any, *args: Any) -> Iterator[Any]:
+    """``range(*args)`` yielding values of the loop variable's type.
+
+    Args:
+        hint: the loop variable's declared type, or its current value (UNSET when
+            it has none yet); when neither gives a type the first typed bound does,
+            as in the compiler (kcc.typecheck, stmt_For).
+
+    Raises:
+        TypeError: bounds of different types, or no type at all (a compile error).
+        OverflowError: a constant bound outside the loop type's range.
+        ValueError: a zero step.
+    """
+    if not 1 <= len(args) <= 3:
+        raise TypeError(f"range takes 1 to 3 arguments, {len(args)} given")
+    t = None
+    if lang.is_int_type(hint):
+        t = hint
+    elif lang.is_int_type(type(hint)):
+        t = type(hint)
+    else:
+        for a in args:
+            if lang.is_int_type(type(a)):
+                t = type(a)
+                break
+    if t is None:
+        raise TypeError("cannot tell the type of the loop variable from constant bounds; "
+                        "declare it first (i: u32 = 0) or type a bound: range(u32(10))")
+    bounds = [int(lang.coerce(t, a)) for a in args]
+    for v in range(*bounds):
+        yield int.__new__(t, v)
+
+
+def check_assert(cond: Any, msg: str | None = None) -> None:
+    """``assert cond, msg``: raise AssertionError when ``cond`` is false, whatever ``python -O`` says."""
+    if not cond:
+        raise AssertionError(msg) if msg is not None else AssertionError()
+
+
+class _Runtime:
+    """The helpers transformed code calls, bound as ``_kcc_rt`` in each loaded module."""
+
+    UNSET = UNSET
+    coerce = staticmethod(lang.coerce)
+    zero = staticmethod(lang.zero)
+    copy = staticmethod(lang.copy_value)
+    rebind = staticmethod(rebind)
+    range = staticmethod(typed_range)
+    check_assert = staticmethod(check_assert)
+
+    def __init__(self, loader: _Loader) -> None:
+        self.loader = loader
+
+    def import_module(self, name: str) -> types.ModuleType:
+        """``import a.b as m``: the module ``a.b`` of the source root."""
+        return self.loader.load(name)
+
+    def import_top(self, name: str) -> types.ModuleType:
+        """``import a.b``: load ``a.b`` and return ``a`` with ``b`` reachable as an attribute."""
+        parts = name.split(".")
+        mod = self.loader.load(name)
+        for i in range(len(parts) - 1, 0, -1):
+            parent = self.loader.package(".".join(parts[:i]))
+            setattr(parent, parts[i], mod)
+            mod = parent
+        return mod
+
+    def import_from(self, module: str, name: str) -> Any:
+        """``from module import name``: a submodule ``module.name`` or a name defined in ``module``.
+
+        Raises:
+            ImportError: when neither exists.
+        """
+        sub = f"{module}.{name}"
+        if self.loader.module_path(sub) is not None:
+            return self.loader.load(sub)
+        mod = self.loader.load(module) if module == "board" or self.loader.module_path(module) else None
+        if mod is None or not hasattr(mod, name):
+            raise ImportError(f"cannot import '{name}' from '{module}' (source root {self.loader.root})")
+        return getattr(mod, name)
+
+
+class _Loader:
+    """Loads the modules of one source root once each, for one load_python call."""
+
+    def __init__(self, root: Path, board_constants: dict[str, int | str]) -> None:
+        self.root = root
+        self.board_constants = board_constants
+        self.modules: dict[str, types.ModuleType] = {}
+        self.runtime = _Runtime(self)
+
+    def module_path(self, dotted: str) -> Path | None:
+        """The file of module ``dotted``; ``arch.x`` maps to ``arch/host/x.py`` (TARGET is "host")."""
+        parts = dotted.split(".")
+        if parts[0] == "arch" and len(parts) > 1:
+            parts = ["arch", lang.TARGET, *parts[1:]]
+        base = self.root.joinpath(*parts)
+        for cand in (base.with_suffix(".py"), base / "__init__.py"):
+            if cand.is_file():
+                return cand
+        return None
+
+    def package(self, dotted: str) -> types.ModuleType:
+        """The module object standing for package ``dotted`` (its ``__init__.py``, or an empty namespace)."""
+        if self.module_path(dotted) is not None:
+            return self.load(dotted)
+        if dotted not in self.modules:
+            self.modules[dotted] = types.ModuleType(dotted)
+        return self.modules[dotted]
+
+    def load(self, dotted: str) -> types.ModuleType:
+        """Load module ``dotted`` of the source root (once).
+
+        Raises:
+            ImportError: when the source root has no such module.
+        """
+        if dotted in self.modules:
+            return self.modules[dotted]
+        if dotted == "board":
+            mod = types.ModuleType("board")
+            mod.__dict__.update(self.board_constants)
+            self.modules[dotted] = mod
+            return mod
+        path = self.module_path(dotted)
+        if path is None:
+            raise ImportError(f"no module '{dotted}' in the source root {self.root}")
+        return self.exec_file(dotted, path)
+
+    def exec_file(self, dotted: str, path: Path) -> types.ModuleType:
+        """Transform and execute ``path`` as module ``dotted``; registered before it runs (cycles)."""
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source, filename=str(path))
+        tree = _Transformer(self).transform(tree)
+        code = compile(tree, str(path), "exec")
+        mod = types.ModuleType(dotted)
+        mod.__file__ = str(path)
+        mod.__dict__[RT] = self.runtime
+        self.modules[dotted] = mod
+        exec(code, mod.__dict__)  # noqa: S102 - running the kcc module is this loader's purpose
+        return mod
+
+
+# ---------------------------------------------------------------------------------------------
+# The AST rewrite
+
+
+def _rt(attr: str) -> ast.expr:
+    return ast.Attribute(value=ast.Name(id=RT, ctx=ast.Load()), attr=attr, ctx=ast.Load())
+
+
+def _call(attr: str, *args: ast.expr) -> ast.expr:
+    return ast.Call(func=_rt(attr), args=list(args), keywords=[])
+
+
+def _name(id_: str, ctx: ast.expr_context | None = None) -> ast.Name:
+    return ast.Name(id=id_, ctx=ctx or ast.Load())
+
+
+def _copy(node: ast.expr) -> ast.expr:
+    """A fresh copy of an annotation expression so one node is not shared by two places."""
+    return ast.parse(ast.unparse(node), mode="eval").body
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
+        and isinstance(stmt.value.value, str)
+
+
+def _is_struct_class(node: ast.ClassDef) -> bool:
+    for dec in node.decorator_list:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        if isinstance(target, ast.Name) and target.id == "struct":
+            return True
+        if isinstance(target, ast.Attribute) and target.attr == "struct":
+            return True
+    return False
+
+
+def _assigned_names(body: list[ast.stmt]) -> list[str]:
+    """Names bound by assignment or ``for`` in a function body (not nested functions), in order."""
+    out: list[str] = []
+
+    def targets(t: ast.expr) -> None:
+        if isinstance(t, ast.Name):
+            if t.id not in out:
+                out.append(t.id)
+        elif isinstance(t, ast.Tuple):
+            for e in t.elts:
+                targets(e)
+
+    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                targets(t)
+        elif isinstance(node, ast.AugAssign | ast.For):
+            targets(node.target)
+    return out
+
+
+class _Scope:
+    """What the rewrite knows about names in one function (or the module)."""
+
+    def __init__(self, declared: dict[str, ast.expr], globals_: set[str]) -> None:
+        self.declared = declared          # name -> annotation expression
+        self.globals = globals_           # names declared 'global'
+
+
+class _Transformer:
+    """Rewrites one module's AST (see the module docstring)."""
+
+    def __init__(self, loader: _Loader) -> None:
+        self.loader = loader
+        self.module_decls: dict[str, ast.expr] = {}
+
+    def transform(self, tree: ast.Module) -> ast.Module:
+        """Return the rewritten module tree, with locations fixed."""
+        self._collect_module_decls(tree.body)
+        tree.body = self.module_body(tree.body)
+        return ast.fix_missing_locations(tree)
+
+    def _collect_module_decls(self, body: list[ast.stmt]) -> None:
+        for stmt in body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                self.module_decls[stmt.target.id] = stmt.annotation
+            elif isinstance(stmt, ast.If):
+                self._collect_module_decls(stmt.body)
+                self._collect_module_decls(stmt.orelse)
+
+    # ----- module level ---------------------------------------------------
+    def module_body(self, body: list[ast.stmt]) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        scope = _Scope(self.module_decls, set())
+        for stmt in body:
+            if isinstance(stmt, ast.Import | ast.ImportFrom):
+                out.extend(self.import_(stmt))
+            elif isinstance(stmt, ast.FunctionDef):
+                out.append(self.function(stmt))
+            elif isinstance(stmt, ast.ClassDef) and _is_struct_class(stmt):
+                out.append(self.struct_class(stmt))
+            elif isinstance(stmt, ast.If):
+                stmt.body = self.module_body(stmt.body)
+                stmt.orelse = self.module_body(stmt.orelse)
+                out.append(stmt)
+            else:
+                out.extend(self.stmt(stmt, scope, module_level=True))
+        return out
+
+    def import_(self, stmt: ast.Import | ast.ImportFrom) -> list[ast.stmt]:
+        """Imports of the source root go through the loader; ``kcc.*`` imports stay real imports."""
+        out: list[ast.stmt] = []
+        if isinstance(stmt, ast.ImportFrom):
+            module = stmt.module or ""
+            if stmt.level or module == "kcc" or module.startswith("kcc."):
+                return [stmt]
+            for alias in stmt.names:
+                value = _call("import_from", ast.Constant(module), ast.Constant(alias.name))
+                out.append(ast.copy_location(
+                    ast.Assign(targets=[_name(alias.asname or alias.name, ast.Store())], value=value), stmt))
+            return out
+        for alias in stmt.names:
+            if alias.name == "kcc" or alias.name.startswith("kcc."):
+                out.append(ast.copy_location(ast.Import(names=[alias]), stmt))
+            elif alias.asname:
+                out.append(ast.copy_location(ast.Assign(
+                    targets=[_name(alias.asname, ast.Store())],
+                    value=_call("import_module", ast.Constant(alias.name))), stmt))
+            else:
+                out.append(ast.copy_location(ast.Assign(
+                    targets=[_name(alias.name.split(".")[0], ast.Store())],
+                    value=_call("import_top", ast.Constant(alias.name))), stmt))
+        return out
+
+    def struct_class(self, node: ast.ClassDef) -> ast.ClassDef:
+        """Replace annotated fields by ``__kcc_fields__``: (name, type thunk, default thunk) triples.
+
+        Thunks are lambdas; in a class body they see the module's globals, so a
+        field may name a struct defined later, as the compiler allows.
+        """
+        fields: list[ast.expr] = []
+        body: list[ast.stmt] = []
+        for stmt in node.body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                default: ast.expr = ast.Constant(None)
+                if stmt.value is not None:
+                    default = _thunk(stmt.value)
+                fields.append(ast.Tuple(elts=[ast.Constant(stmt.target.id), _thunk(stmt.annotation), default],
+                                        ctx=ast.Load()))
+            else:
+                body.append(stmt)
+        body.append(ast.copy_location(ast.Assign(
+            targets=[_name("__kcc_fields__", ast.Store())],
+            value=ast.Tuple(elts=fields, ctx=ast.Load())), node))
+        node.body = body
+        return node
+
+    # ----- functions ------------------------------------------------------
+    def function(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        declared: dict[str, ast.expr] = {}
+        globals_: set[str] = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Global):
+                globals_.update(sub.names)
+        for name in globals_:
+            if name in self.module_decls:
+                declared[name] = self.module_decls[name]
+        args = node.args.args
+        for a in args:
+            if a.annotation is not None:
+                declared[a.arg] = a.annotation
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.AnnAssign) and isinstance(sub.target, ast.Name):
+                declared.setdefault(sub.target.id, sub.annotation)
+        scope = _Scope(declared, globals_)
+        self.ret = node.returns
+        prologue: list[ast.stmt] = []
+        for a in args:
+            if a.annotation is not None:
+                prologue.append(ast.Assign(targets=[_name(a.arg, ast.Store())],
+                                           value=_call("coerce", _copy(a.annotation), _name(a.arg))))
+        params = {a.arg for a in args}
+        for name in _assigned_names(node.body):
+            if name not in declared and name not in params and name not in globals_:
+                prologue.append(ast.Assign(targets=[_name(name, ast.Store())], value=_rt("UNSET")))
+        body = node.body
+        head: list[ast.stmt] = []
+        if body and _is_docstring(body[0]):
+            head, body = [body[0]], body[1:]
+        for p in prologue:
+            ast.copy_location(p, node)
+        node.body = head + prologue + self.block(body, scope) or [ast.Pass()]
+        return node
+
+    def block(self, body: list[ast.stmt], scope: _Scope) -> list[ast.stmt]:
+        out: list[ast.stmt] = []
+        for stmt in body:
+            out.extend(self.stmt(stmt, scope))
+        return out
+
+    # ----- statements -----------------------------------------------------
+    def stmt(self, stmt: ast.stmt, scope: _Scope, module_level: bool = False) -> list[ast.stmt]:
+        if isinstance(stmt, ast.AnnAssign):
+            return [self.ann_assign(stmt)]
+        if isinstance(stmt, ast.Assign):
+            return self.assign(stmt, scope, module_level)
+        if isinstance(stmt, ast.Return) and not module_level:
+            if stmt.value is not None and self.ret is not None:
+                stmt.value = _call("coerce", _copy(self.ret), stmt.value)
+            return [stmt]
+        if isinstance(stmt, ast.Assert):
+            args = [stmt.test]
+            if stmt.msg is not None:
+                args.append(stmt.msg)
+            return [ast.copy_location(ast.Expr(value=_call("check_assert", *args)), stmt)]
+        if isinstance(stmt, ast.For):
+            return [self.for_(stmt, scope)]
+        if isinstance(stmt, ast.If | ast.While):
+            stmt.body = self.block(stmt.body, scope)
+            stmt.orelse = self.block(stmt.orelse, scope)
+            return [stmt]
+        return [stmt]
+
+    def ann_assign(self, stmt: ast.AnnAssign) -> ast.stmt:
+        """``x: T = v`` becomes ``x = coerce(T, v)``; ``x: T`` becomes ``x = zero(T)``."""
+        if not isinstance(stmt.target, ast.Name):
+            return stmt
+        if stmt.value is None:
+            value = _call("zero", _copy(stmt.annotation))
+        else:
+            value = _call("coerce", _copy(stmt.annotation), stmt.value)
+        return ast.copy_location(ast.Assign(targets=[stmt.target], value=value), stmt)
+
+    def _store(self, target: ast.expr, value: ast.expr, scope: _Scope, module_level: bool) -> ast.expr:
+        """The value to store into ``target``: converted to its declared or inferred type."""
+        if isinstance(target, ast.Name):
+            if target.id in scope.declared and (not module_level or target.id in self.module_decls):
+                return _call("coerce", _copy(scope.declared[target.id]), value)
+            if not module_level:
+                return _call("rebind", _name(target.id), value)
+        # Fields and elements convert in __setattr__/__setitem__; copying keeps value semantics.
+        return _call("copy", value)
+
+    def assign(self, stmt: ast.Assign, scope: _Scope, module_level: bool) -> list[ast.stmt]:
+        value = stmt.value
+        if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple) \
+                and isinstance(value, ast.Tuple) and len(value.elts) == len(stmt.targets[0].elts):
+            # a, b = b, a + b: evaluate every value first, then store each as a single assignment would.
+            tmp = "_kcc_tuple"
+            out: list[ast.stmt] = [ast.copy_location(
+                ast.Assign(targets=[_name(tmp, ast.Store())], value=value), stmt)]
+            for i, t in enumerate(stmt.targets[0].elts):
+                item = ast.Subscript(value=_name(tmp), slice=ast.Constant(i), ctx=ast.Load())
+                out.append(ast.copy_location(
+                    ast.Assign(targets=[t], value=self._store(t, item, scope, module_level)), stmt))
+            return out
+        if len(stmt.targets) == 1:
+            stmt.value = self._store(stmt.targets[0], value, scope, module_level)
+            return [stmt]
+        tmp = "_kcc_value"
+        out = [ast.copy_location(ast.Assign(targets=[_name(tmp, ast.Store())], value=value), stmt)]
+        for t in stmt.targets:
+            out.append(ast.copy_location(
+                ast.Assign(targets=[t], value=self._store(t, _name(tmp), scope, module_level)), stmt))
+        return out
+
+    def for_(self, stmt: ast.For, scope: _Scope) -> ast.stmt:
+        """``for i in range(...)`` yields values of the loop variable's type."""
+        it = stmt.iter
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" \
+                and isinstance(stmt.target, ast.Name) and not it.keywords:
+            name = stmt.target.id
+            if name in scope.declared:
+                hint = _copy(scope.declared[name])
+            else:
+                hint = _name(name)
+            stmt.iter = ast.copy_location(_call("range", hint, *it.args), it)
+        stmt.body = self.block(stmt.body, scope)
+        stmt.orelse = self.block(stmt.orelse, scope)
+        return stmt
+
+
+def _thunk(expr: ast.expr) -> ast.expr:
+    return ast.Lambda(args=ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[],
+                                         kw_defaults=[], kwarg=None, defaults=[]), body=expr)
+
+
+def load_python(path: str | Path, root: str | Path | None = None,
+                board_constants: dict[str, int | str] | None = None) -> types.ModuleType:
+    """Load the kcc source ``path`` as a Python module whose values behave as the compiled code's.
+
+    Args:
+        path: the ``.py`` file of a pure kcc module.
+        root: the source root its imports resolve against (the directory that
+            holds the top package); default: the file's own directory.
+        board_constants: the values ``import board`` / ``from board import X`` give.
+
+    Returns:
+        A fresh module object (a new one per call, with its own globals); the
+        modules it imports are fresh too and reachable through its attributes.
+
+    Raises:
+        ValueError: when ``path`` is not inside ``root``.
+        ImportError: when an import names no module of the source root.
+        SyntaxError: when the source does not parse.
+        Whatever the module's top level raises while it runs.
+    """
+    path = Path(path).resolve()
+    base = Path(root).resolve() if root is not None else path.parent
+    try:
+        rel = path.relative_to(base)
+    except ValueError:
+        raise ValueError(f"{path} is not inside the source root {base}") from None
+    parts = list(rel.with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    dotted = ".".join(parts) or path.stem
+    loader = _Loader(base, dict(board_constants or {}))
+    return loader.exec_file(dotted, path)
