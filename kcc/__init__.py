@@ -8,7 +8,12 @@ use so that ``from kcc.lang import *`` in kcc sources stays light.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
+
+# The IR builder must emit opaque pointers (``ptr``), as LLVM 22 requires; llvmlite reads this
+# switch once, when it is first imported, so it is set before anything of kcc imports llvmlite.
+os.environ["LLVMLITE_ENABLE_IR_LAYER_TYPED_POINTERS"] = "0"
 
 __version__ = "0.1.0"
 __all__ = ["__version__", "load_host", "load_python"]
