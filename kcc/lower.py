@@ -6,6 +6,7 @@ import ast
 import re
 from contextlib import contextmanager
 
+import llvmlite
 from llvmlite import ir
 
 from kcc.resolve import ConstSym, FuncSym, GlobalSym, LangSym, Program
@@ -24,6 +25,10 @@ from kcc.types import (
     Type,
     VoidType,
 )
+
+if llvmlite.ir_layer_typed_pointers_enabled:  # pragma: no cover - guarded by kcc/__init__.py
+    raise ImportError("kcc needs llvmlite's opaque pointers: import kcc before llvmlite, or set "
+                      "LLVMLITE_ENABLE_IR_LAYER_TYPED_POINTERS=0")
 
 PTR = ir.PointerType()
 I1 = ir.IntType(1)
@@ -276,7 +281,14 @@ class FunctionLowerer:
     def store(self, value: ir.Value, ptr: ir.Value, ty: Type) -> None:
         if isinstance(ty, BoolType):
             value = self.builder.zext(value, I8)
-        self.builder.store(value, ptr)
+        self.raw_store(value, ptr)
+
+    def raw_store(self, value: ir.Value, ptr: ir.Value) -> None:
+        # llvmlite still tracks pointee types of allocas and GEPs internally and rejects stores
+        # through them that LLVM's opaque pointers allow; the instruction is inserted directly.
+        instr = ir.instructions.StoreInstr(self.builder.block, value, ptr)
+        instr.align = None
+        self.builder._insert(instr)
 
     def copy(self, dst: ir.Value, src: ir.Value, ty: Type) -> None:
         size = self.low.prog.sizeof(ty)
@@ -285,7 +297,7 @@ class FunctionLowerer:
         self.builder.call(memcpy, [dst, src, ir.Constant(ity, size), ir.Constant(I1, 0)])
 
     def zero(self, ptr: ir.Value, ty: Type) -> None:
-        self.builder.store(ir.Constant(self.low.mem_ty(ty), None), ptr)
+        self.raw_store(ir.Constant(self.low.mem_ty(ty), None), ptr)
 
     # ----- the function ---------------------------------------------------
     def lower(self) -> None:
@@ -419,7 +431,7 @@ class FunctionLowerer:
         stop = self.value(args[0] if len(args) == 1 else args[1])
         step: int = node.kstep
         counter = self._entry_alloca(self.low.mem_ty(ty), "range")
-        b.store(start, counter)
+        self.raw_store(start, counter)
         body, inc, end = self.new_block("for"), self.new_block("next"), self.new_block("fend")
         sign_cmp = "<" if step > 0 else ">"
         enter = b.icmp_signed(sign_cmp, start, stop) if ty.signed else b.icmp_unsigned(sign_cmp, start, stop)
@@ -438,7 +450,7 @@ class FunctionLowerer:
         dist = b.sub(stop, cur) if step > 0 else b.sub(cur, stop)
         more = b.icmp_unsigned(">", dist, ir.Constant(dist.type, abs(step)))
         nxt = b.add(cur, ir.Constant(cur.type, step & ((1 << ty.bits) - 1)))
-        b.store(nxt, counter)
+        self.raw_store(nxt, counter)
         b.cbranch(more, body, end)
         b.position_at_end(end)
 
@@ -797,7 +809,9 @@ class FunctionLowerer:
     def vstore(self, value: ir.Value, ptr: ir.Value, ty: Type) -> None:
         if isinstance(ty, BoolType):
             value = self.builder.zext(value, I8)
-        self.builder._insert(VolatileStore(self.builder.block, value, ptr))
+        instr = VolatileStore(self.builder.block, value, ptr)
+        instr.align = None
+        self.builder._insert(instr)
 
     def reg_method(self, node: ast.Call, method: str) -> ir.Value | None:
         reg_node = node.func.value
