@@ -1,0 +1,91 @@
+"""The kernel's portable entry: banner, memory map, page allocator set-up, self-test, power-off."""
+
+import board
+from kcc.lang import *
+
+from arch import boot, console, cpu, trap
+from core import selftest
+from lib import kprintf as fmt
+from lib import pagealloc
+from lib.memmap import MemRegion
+
+KERNEL_NAME: Final = "kcc-kernel"
+KERNEL_VERSION: Final = "0.1.0"
+MAX_REGIONS: Final = 16
+
+_ram: Array[MemRegion, MAX_REGIONS]
+_nram: u32 = 0
+# Ranges the page allocator must not hand out: the boot information's, then the kernel image.
+_holes: Array[MemRegion, MAX_REGIONS]
+_nholes: u32 = 0
+
+
+def _show_range(label: Ptr[u8], start: usize, end: usize) -> None:
+    """Print one line of the memory map: label, [start, end) and the size in KiB."""
+    fmt.kprintf("  %-10s %p..%p %8u KiB\n", usize(label), start, end, (end - start) // 1024)
+
+
+def memory_setup(boot_info: usize) -> None:
+    """Read the memory map from the boot information, print it, and give free RAM to the page allocator.
+
+    Panics when the boot information describes no RAM: nothing could run.
+    """
+    global _nram, _nholes
+    _nram = boot.memory_map(boot_info, addr(_ram[0]), MAX_REGIONS)
+    if _nram == 0:
+        panic("no RAM in the boot information")
+    # One slot is kept for the kernel image.
+    _nholes = boot.reserved_map(boot_info, addr(_holes[0]), MAX_REGIONS - 1)
+    image_start = extern_symbol("__text_start")
+    image_end = extern_symbol("_end")
+    _holes[_nholes].base = image_start
+    _holes[_nholes].size = image_end - image_start
+    _nholes += 1
+
+    fmt.kprintf("memory map (from the %s at %p):\n", usize(boot.boot_info_name()), boot_info)
+    i: u32 = 0
+    while i < _nram:
+        _show_range("ram", _ram[i].base, _ram[i].base + _ram[i].size)
+        i += 1
+    i = 0
+    while i < _nholes - 1:
+        _show_range("reserved", _holes[i].base, _holes[i].base + _holes[i].size)
+        i += 1
+    fmt.kprintf("kernel image:\n")
+    _show_range(".text", extern_symbol("__text_start"), extern_symbol("__text_end"))
+    _show_range(".rodata", extern_symbol("__rodata_start"), extern_symbol("__rodata_end"))
+    _show_range(".data", extern_symbol("__data_start"), extern_symbol("__data_end"))
+    _show_range(".bss", extern_symbol("__bss_start"), extern_symbol("__bss_end"))
+    _show_range("stacks", extern_symbol("__stack_bottom"), extern_symbol("__stack_top"))
+    _show_range("image", image_start, image_end)
+
+    pagealloc.reset()
+    i = 0
+    while i < _nram:
+        if not pagealloc.add_ram(_ram[i].base, _ram[i].base + _ram[i].size, addr(_holes[0]), _nholes):
+            fmt.kprintf("warning: too many free ranges, some RAM is left unused\n")
+        i += 1
+    fmt.kprintf("free pages: %u of %u bytes each (%u KiB)\n", pagealloc.free_pages(), pagealloc.PAGE_SIZE,
+                pagealloc.free_pages() * pagealloc.PAGE_SIZE // 1024)
+
+
+@export("kmain")
+def kmain(hartid: usize, boot_info: usize) -> None:
+    """The kernel's first code in the kcc language, entered on the boot hart by the arch entry stub.
+
+    ``hartid`` is the boot CPU's id; ``boot_info`` is the architecture's boot
+    information (riscv64: the device tree's address). Never returns: powers
+    off with exit status 0 when every self-test passed, 1 otherwise.
+    """
+    console.init()
+    trap.init()
+    fmt.kprintf("\n%s %s (%s, board %s), boot hart %u\n", usize(KERNEL_NAME), usize(KERNEL_VERSION),
+                usize(TARGET), usize(board.NAME), hartid)
+    memory_setup(boot_info)
+    failed = selftest.run_all(addr(_ram[0]), _nram, addr(_holes[0]), _nholes)
+    fmt.kprintf("boot cost: %u instructions\n", usize(cpu.read_instret() - cpu.boot_instret()))
+    total = selftest.total()
+    fmt.kprintf("self-test: %u/%u passed\n", usize(total - failed), usize(total))
+    if failed == 0:
+        cpu.halt(0)
+    cpu.halt(1)

@@ -1,0 +1,16 @@
+"""Physical memory ranges as passed between the architecture's boot code and the core."""
+
+from kcc.lang import *
+
+
+@struct
+class MemRegion:
+    """A physical address range [base, base + size) in bytes."""
+
+    base: usize
+    size: usize
+
+
+def region_end(r: Ptr[MemRegion]) -> usize:
+    """Return the first address after the region."""
+    return r.base + r.size

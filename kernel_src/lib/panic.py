@@ -1,0 +1,50 @@
+"""The kernel's panic path: the __kcc_panic runtime entry (kcc/runtime.py) prints where and why, then powers off."""
+
+from kcc.lang import *
+
+from arch import cpu
+from lib import kprintf as fmt
+
+# Exit status of a panicking kernel; the self-test uses 1 for "a test failed".
+PANIC_EXIT_CODE: Final = 2
+
+# Set while a panic is being reported, so a panic raised by the report itself
+# (e.g. a fault in the console driver) stops at once instead of recursing.
+_panicking: bool = False
+
+
+def kind_name(kind: i32) -> Ptr[u8]:
+    """Return the name of a panic kind, as numbered by kcc.runtime.PanicKind."""
+    if kind == 1:
+        return "division by zero"
+    if kind == 2:
+        return "integer overflow"
+    if kind == 3:
+        return "index out of range"
+    if kind == 4:
+        return "NULL dereference"
+    if kind == 5:
+        return "assertion failed"
+    if kind == 6:
+        return "negative shift count"
+    if kind == 7:
+        return "panic"
+    return "unknown panic kind"
+
+
+@export("__kcc_panic")
+@noreturn
+def kcc_panic(kind: i32, msg: Ptr[u8], file: Ptr[u8], line: i32, col: i32) -> None:
+    """Report a failed check or panic() call and power off with PANIC_EXIT_CODE; never returns.
+
+    Called by compiled code (ABI in kcc/runtime.py). Prints
+    "panic: <kind name>: <msg> at <file>:<line>:<col>".
+    """
+    global _panicking
+    cpu.interrupts_disable()
+    if _panicking:
+        cpu.halt(PANIC_EXIT_CODE)
+    _panicking = True
+    fmt.kprintf("panic: %s: %s at %s:%d:%d\n", usize(kind_name(kind)), usize(msg), usize(file),
+                usize(line), usize(col))
+    cpu.halt(PANIC_EXIT_CODE)
