@@ -117,6 +117,7 @@ class FunctionChecker:
         self.globals_declared: set[str] = set()
         self.loop_depth = 0
         self.assigned: set[str] = set()
+        self.poisoned: set[str] = set()  # locals whose declaration failed: no follow-on errors
 
     # ----- reporting ------------------------------------------------------
     def error(self, node: ast.AST, message: str, *hints: str) -> _Abort:
@@ -251,7 +252,11 @@ class FunctionChecker:
     def assign(self, target: ast.expr, value: ast.expr) -> None:
         if isinstance(target, ast.Name) and target.id not in self.globals_declared \
                 and target.id not in self.scope:
-            ty = self.expr(value)
+            try:
+                ty = self.expr(value)
+            except _Abort:
+                self.poisoned.add(target.id)
+                raise
             ty = self.settle(value, ty)
             if ty is None:
                 raise self.error(value, f"cannot infer the type of '{target.id}' from an untyped constant",
@@ -468,7 +473,7 @@ class FunctionChecker:
         if isinstance(node, ast.Name | ast.Attribute) and not lvalue and not self._mentions_local(node):
             sym = self.prog.resolve_name_expr(node, self.mod) if isinstance(node, ast.Attribute) else \
                 (None if node.id in self.scope else self.prog.lookup(self.mod, node.id))
-            if isinstance(sym, ConstSym):
+            if isinstance(sym, ConstSym) or (isinstance(sym, LangSym) and sym.name == "TARGET"):
                 folded = self.prog.const_eval(node, self.mod, report=True)
                 if folded is None:
                     raise _Abort()
@@ -508,6 +513,8 @@ class FunctionChecker:
         if var is not None and node.id not in self.globals_declared:
             node.kref = var
             return var.type
+        if node.id in self.poisoned:
+            raise _Abort()
         if node.id in self.assigned:
             raise self.error(node, f"local '{node.id}' is used before it is assigned")
         sym = self.prog.lookup(self.mod, node.id)
@@ -714,7 +721,7 @@ class FunctionChecker:
             return self.reg_method(node, func)
         if isinstance(func, ast.Name) and func.id not in self.scope and func.id not in self.mod.symbols:
             if func.id in ("len", "bool", "range", "print", "int", "str", "isinstance", "abs", "min", "max"):
-                return self.python_builtin(node, func.id)
+                return self.python_builtin(node, func.id, expected)
         sym = self.prog.resolve_name_expr(func, self.mod) if not (
             isinstance(func, ast.Name) and func.id in self.scope) else None
         if isinstance(sym, FuncSym):
@@ -736,16 +743,15 @@ class FunctionChecker:
             return False
         return isinstance(self.prog.resolve_name_expr(node, self.mod), ModuleSym | PackageSym)
 
-    def python_builtin(self, node: ast.Call, name: str) -> Type:
+    def python_builtin(self, node: ast.Call, name: str, expected: Type | None) -> Type:
         if name == "len":
             if len(node.args) != 1 or node.keywords:
                 raise self.error(node, "len takes one Array")
             ty = self.expr(node.args[0])
             if not isinstance(ty, ArrayType):
                 raise self.error(node.args[0], f"len() takes an Array, not {ty}")
-            node.kconst = ty.count
             node.kcall = "len"
-            return CONST_INT
+            return self._const(node, ConstSym("len", ty.count, None, node, self.mod), expected)
         if name == "bool":
             if len(node.args) != 1 or node.keywords:
                 raise self.error(node, "bool takes one value")
@@ -808,8 +814,10 @@ class FunctionChecker:
             ty = self.expr(args[0], None)
             if isinstance(ty, ConstIntType):
                 raise self.error(args[0], "constant does not fit")  # folded earlier when it fits
-            if not isinstance(ty, IntType | BoolType | PtrType):
+            if not isinstance(ty, IntType | BoolType | PtrType | StrType):
                 raise self.error(args[0], f"cannot convert {ty} to {name}")
+            if isinstance(ty, StrType):
+                args[0].kty = PtrType(ints["u8"])
             return ints[name]
         if name == "cast":
             if len(args) != 2:
