@@ -7,13 +7,12 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from kcc import emit, link, optimize, toolchain
+from kcc import __version__, emit, link, optimize, toolchain
 from kcc.boards import Board, board_header, load_board
 from kcc.paths import PACKAGE_DIR, data_dir
 from kcc.targets import get_target
@@ -73,14 +72,6 @@ def default_opt(release: bool) -> int:
     return DEFAULT_OPT_RELEASE if release else DEFAULT_OPT_CHECKED
 
 
-def kcc_version() -> str:
-    """The installed kcc distribution's version, or "unknown" when kcc runs from an uninstalled tree."""
-    try:
-        return metadata.version("kcc")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
 def _source_files(root: Path) -> list[Path]:
     """Every file under ``root`` that a kernel build reads (kcc sources, assembly, headers)."""
     return sorted(p for p in root.rglob("*")
@@ -101,7 +92,7 @@ def input_digest(src_root: Path, board: Board, options: dict[str, object]) -> st
     def add(label: str, data: bytes) -> None:
         h.update(label.encode() + b"\0" + len(data).to_bytes(8, "little") + data)
 
-    add("version", kcc_version().encode())
+    add("version", __version__.encode())
     add("options", json.dumps(options, sort_keys=True).encode())
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         add(f"kcc/{path.relative_to(PACKAGE_DIR)}", path.read_bytes())
@@ -223,6 +214,7 @@ def _compile(src_root: Path, target: Target, board: Board, checked: bool) -> str
     from kcc.compiler import BuildOptions, compile_program
 
     program = compile_program(src_root, ENTRY_MODULE,
-                              BuildOptions(target, checked=checked, board_constants=dict(board.constants)))
+                              BuildOptions(target, checked=checked,
+                                           board_constants={"NAME": board.name, **board.constants}))
     return str(program.ir)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kcc import qemu
+from kcc import __version__, qemu
 from kcc.boards import BoardError, default_board, list_boards, load_board
 from kcc.build import BuildError, BuildResult, build
 from kcc.diagnostics import CompileError
@@ -69,7 +69,7 @@ def _summary(exc: BaseException) -> str:
 
 @click.group(cls=KccGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for internal errors.")
-@click.version_option(package_name="kcc", message="kcc %(version)s")
+@click.version_option(version=__version__, prog_name="kcc", message="%(prog)s %(version)s")
 def cli(debug: bool) -> None:
     """kcc: compile kernels written in a typed Python subset to native code through LLVM.
 
@@ -218,7 +218,8 @@ def check_cmd(arch: str, board: str | None, release: bool, files: tuple[Path, ..
     target = get_target(arch)
     constants: dict[str, int | str] = {}
     if arch != "host":
-        constants = dict(load_board(board or default_board(arch)).constants)
+        chosen = load_board(board or default_board(arch))
+        constants = {"NAME": chosen.name, **chosen.constants}
     diagnostics = []
     for file in files:
         try:

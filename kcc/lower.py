@@ -92,6 +92,7 @@ class Lowerer:
         self.intrinsics: dict[str, ir.Function] = {}
         self.panic_fn = ir.Function(self.module, ir.FunctionType(ir.VoidType(), [I32, PTR, PTR, I32, I32]),
                                     PANIC_SYMBOL)
+        self.panic_fn.attributes = KccFunctionAttributes()
         self.panic_fn.attributes.add("noreturn")
         self.panic_fn.attributes.add("cold")
         self.panic_fn.attributes.add("nounwind")
@@ -159,11 +160,18 @@ class Lowerer:
         ret = ir.VoidType() if isinstance(fn.result, VoidType) else self.val_ty(fn.result)
         ftype = ir.FunctionType(ret, [self.val_ty(p.type) for p in fn.params])
         existing = self.module.globals.get(fn.symbol)
-        if existing is not None:
+        if existing is self.panic_fn and ftype == self.panic_fn.function_type:
+            f = self.panic_fn  # the runtime's own panic handler, written in kcc (kernel_src/lib/panic.py)
+        elif existing is not None:
             raise _Duplicate(fn)
-        f = ir.Function(self.module, ftype, fn.symbol)
-        f.attributes = KccFunctionAttributes()
+        else:
+            f = ir.Function(self.module, ftype, fn.symbol)
+            f.attributes = KccFunctionAttributes()
         f.attributes.add("nounwind")
+        if not self.host:
+            # Freestanding: LLVM must not turn loops into calls to C library functions such as
+            # strlen (TargetLibraryInfo honours "no-builtins"); memcpy/memset stay, as in clang.
+            f.attributes.add('"no-builtins"')
         a = fn.attrs
         if a.inline:
             f.attributes.add("alwaysinline")
