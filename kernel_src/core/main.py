@@ -7,7 +7,6 @@ from arch import boot, console, cpu, trap
 from core import selftest
 from lib import kprintf as fmt
 from lib import pagealloc
-from lib import panic as panic_runtime  # noqa: F401  (defines __kcc_panic, which checked code calls)
 from lib import panic as _panic  # noqa: F401  defines __kcc_panic, the runtime's panic entry
 from lib.memmap import MemRegion
 

@@ -94,7 +94,7 @@ def cause_name(scause: usize) -> Ptr[u8]:
     return "Reserved"
 
 
-def instruction_length(pc: usize) -> usize:
+def _instruction_length(pc: usize) -> usize:
     """Return the byte length (2 or 4) of the instruction at ``pc``.
 
     Unprivileged ISA, section 1.5 "Base Instruction-Length Encoding": the
@@ -108,7 +108,7 @@ def instruction_length(pc: usize) -> usize:
     return 2
 
 
-def report(frame: Ptr[TrapFrame]) -> None:
+def _report(frame: Ptr[TrapFrame]) -> None:
     """Print the trap's cause (number and name), sepc, stval and the interrupted sp and ra."""
     kind: Ptr[u8] = "exception"
     if is_interrupt(frame.scause):
@@ -119,7 +119,7 @@ def report(frame: Ptr[TrapFrame]) -> None:
 
 
 @export("trap_handler")
-def trap_handler(frame: Ptr[TrapFrame]) -> None:
+def _trap_handler(frame: Ptr[TrapFrame]) -> None:
     """Handle one trap; called by trap.S with interrupts masked, returns to sret.
 
     Timer interrupts re-arm the timer and tick the core clock. A breakpoint is
@@ -132,13 +132,13 @@ def trap_handler(frame: Ptr[TrapFrame]) -> None:
             timer.handle_interrupt()
             events.tick()
             return
-        report(frame)
+        _report(frame)
         panic("unexpected interrupt")
     if code == EXC_BREAKPOINT:
-        report(frame)
+        _report(frame)
         if events.breakpoint_hit(frame.sepc):
-            frame.sepc = frame.sepc + instruction_length(frame.sepc)
+            frame.sepc = frame.sepc + _instruction_length(frame.sepc)
             return
         panic("unexpected breakpoint")
-    report(frame)
+    _report(frame)
     panic("unexpected exception")
