@@ -28,7 +28,7 @@ def kind_name(kind: i32) -> Ptr[u8]:
     if kind == 6:
         return "negative shift count"
     if kind == 7:
-        return "panic"
+        return "explicit panic"
     return "unknown panic kind"
 
 

@@ -25,6 +25,12 @@ _start:
     csrw    stvec, t0
     csrw    sscratch, zero
 
+    /* Kernel code is built for lp64 without F/D (kcc/targets/riscv64.py), so
+       the FPU stays Off (sstatus.FS = 0): a stray FP instruction traps as
+       illegal, and trap entry never has FP state to save. OpenSBI leaves it on. */
+    li      t0, 0x6000
+    csrc    sstatus, t0
+
     /* A hart whose id has no stack in the image cannot run kernel code. */
     li      t0, BOARD_HARTS
     bgeu    a0, t0, park
