@@ -151,7 +151,7 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     started = time.monotonic()
     board = load_board(board_name)
     if board.arch != arch:
-        raise BuildError(f"board '{board.name}' is a {board.arch} board, not {arch}")
+        raise BuildError(f"board '{board.name}' is for {board.arch}, not {arch}")
     target = get_target(arch)
     opt = default_opt(release) if opt_level is None else opt_level
     if opt not in (0, 1, 2, 3):
