@@ -14,6 +14,7 @@ from elftools.elf.elffile import ELFFile
 
 from kcc import __version__, emit, link, optimize, toolchain
 from kcc.boards import Board, board_header, load_board
+from kcc.compiler import BuildOptions, compile_program
 from kcc.paths import PACKAGE_DIR, data_dir
 from kcc.targets import get_target
 from kcc.targets.base import Target
@@ -211,8 +212,6 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
 
 def _compile(src_root: Path, target: Target, board: Board, checked: bool) -> str:
     """Run the front end on the kernel and return the unoptimised module's IR text."""
-    from kcc.compiler import BuildOptions, compile_program
-
     program = compile_program(src_root, ENTRY_MODULE,
                               BuildOptions(target, checked=checked,
                                            board_constants={"NAME": board.name, **board.constants}))

@@ -10,6 +10,7 @@ import click
 from kcc import __version__, qemu
 from kcc.boards import BoardError, default_board, list_boards, load_board
 from kcc.build import BuildError, BuildResult, build
+from kcc.compiler import BuildOptions, compile_program
 from kcc.diagnostics import CompileError
 from kcc.link import LinkScriptError
 from kcc.optimize import InternalCompilerError
@@ -213,8 +214,6 @@ def check_cmd(arch: str, board: str | None, release: bool, files: tuple[Path, ..
     Each file is compiled with everything it imports, from its source root
     (the nearest ancestor holding core/ or arch/, else its own directory).
     """
-    from kcc.compiler import BuildOptions, compile_program
-
     target = get_target(arch)
     constants: dict[str, int | str] = {}
     if arch != "host":
