@@ -31,12 +31,6 @@ class Sink:
     length: usize   # bytes produced so far, including those that did not fit
 
 
-# The language has no struct-valued locals to hand out, so each entry point
-# owns one sink. ksnprintf is not reentrant: call it from thread context only.
-_console_sink: Sink
-_buffer_sink: Sink
-
-
 def _emit(s: Ptr[Sink], c: u8) -> None:
     """Send one byte to the sink; a buffer keeps its last byte for the NUL terminator."""
     if s.buf == NULL:
@@ -208,12 +202,13 @@ def format_to(s: Ptr[Sink], fmt: Ptr[u8], a: usize = 0, b: usize = 0, c: usize =
 def kprintf(fmt: Ptr[u8], a: usize = 0, b: usize = 0, c: usize = 0,
             d: usize = 0, e: usize = 0, f: usize = 0) -> usize:
     """Print ``fmt`` formatted with the arguments on the console; returns the bytes printed ('\\n' counts once)."""
-    s = addr(_console_sink)
-    s.buf = NULL
-    s.cap = 0
-    s.length = 0
-    format_to(s, fmt, a, b, c, d, e, f)
-    return s.length
+    # A sink per call keeps kprintf reentrant: trap handlers print too.
+    sink: Sink
+    sink.buf = NULL
+    sink.cap = 0
+    sink.length = 0
+    format_to(addr(sink), fmt, a, b, c, d, e, f)
+    return sink.length
 
 
 def ksnprintf(buf: Ptr[u8], size: usize, fmt: Ptr[u8], a: usize = 0, b: usize = 0,
@@ -223,14 +218,14 @@ def ksnprintf(buf: Ptr[u8], size: usize, fmt: Ptr[u8], a: usize = 0, b: usize = 
     Returns the length the whole output has (as C's snprintf does), so a
     result >= size means the output was truncated.
     """
-    s = addr(_buffer_sink)
-    s.buf = buf
-    s.cap = size
-    s.length = 0
-    format_to(s, fmt, a, b, c, d, e, f)
+    sink: Sink
+    sink.buf = buf
+    sink.cap = size
+    sink.length = 0
+    format_to(addr(sink), fmt, a, b, c, d, e, f)
     if size > 0:
-        if s.length < size:
-            buf[s.length] = 0
+        if sink.length < size:
+            buf[sink.length] = 0
         else:
             buf[size - 1] = 0
-    return s.length
+    return sink.length

@@ -17,6 +17,9 @@ IRQ_S_EXTERNAL: Final = 9
 IRQ_COUNTER_OVERFLOW: Final = 13
 EXC_BREAKPOINT: Final = 3
 
+# Bytes trap.S pushes: FRAME_WORDS (36) doublewords.
+FRAME_SIZE: Final = 36 * 8
+
 
 @struct
 class TrapFrame:
@@ -30,7 +33,12 @@ class TrapFrame:
 
 
 def init() -> None:
-    """Point stvec at trap.S's vector in direct mode (privileged ISA 4.1.2)."""
+    """Point stvec at trap.S's vector in direct mode (privileged ISA 4.1.2).
+
+    Panics when TrapFrame no longer has the size trap.S's FRAME_SIZE gives it.
+    """
+    if sizeof(TrapFrame) != FRAME_SIZE:
+        panic("TrapFrame does not match the frame trap.S saves")
     csr.write_stvec(extern_symbol("trap_vector"))
 
 
