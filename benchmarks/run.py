@@ -1,0 +1,94 @@
+"""make benchmark: kcc's kernel build time (cold and with nothing changed) and the kernel's boot cost.
+
+Build times are wall-clock times of whole ``python -m kcc build`` processes, as a developer sees
+them: "cold" builds into an empty directory, "cached" repeats the build with no input changed
+(kcc.build skips the work when the input digest matches). The boot cost is the number of guest
+instructions from the kernel's entry to its last self-test line, which the kernel measures with
+rdinstret and prints as ``boot cost: <n> instructions``; the boot runs under ``-icount shift=0``
+so the count does not depend on the host's speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from kcc.boards import default_board, load_board
+from kcc.build import build
+from kcc.qemu import boot
+
+BOOT_COST = re.compile(rb"boot cost: (\d+) instructions")
+
+
+def timed_build(arch: str, board: str, out_dir: Path, release: bool) -> float:
+    """Run ``python -m kcc build`` once and return its wall-clock seconds; exit on failure."""
+    cmd = [sys.executable, "-m", "kcc", "build", "--arch", arch, "--board", board, "-o", str(out_dir)]
+    if release:
+        cmd.append("--release")
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"benchmark: build failed:\n{proc.stdout}{proc.stderr}")
+    return elapsed
+
+
+def main() -> int:
+    """Print the build times and boot cost; ``--json FILE`` also writes them as JSON. Returns the exit status."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", default="riscv64")
+    parser.add_argument("--board", default=None)
+    parser.add_argument("--release", action="store_true", help="benchmark the release build")
+    parser.add_argument("--repeat", type=int, default=3, help="builds of each kind (median reported)")
+    parser.add_argument("--timeout", type=float, default=300.0, help="QEMU safety net, seconds")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = parser.parse_args()
+    board = args.board or default_board(args.arch)
+
+    cold: list[float] = []
+    cached: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="kcc-bench-") as tmp:
+        for i in range(args.repeat):
+            out = Path(tmp) / f"cold{i}"
+            cold.append(timed_build(args.arch, board, out, args.release))
+            cached.append(timed_build(args.arch, board, out, args.release))
+        stages = json.loads((Path(tmp) / "cold0" / "build.json").read_text())["stages"]
+
+    result = build(args.arch, board, release=args.release)
+    run = boot(load_board(board), result.elf, timeout=args.timeout, icount=True)
+    match = BOOT_COST.search(run.output)
+    image = sum(s.size for s in result.sections if s.name != ".stack")
+
+    report = {
+        "arch": args.arch, "board": board, "release": args.release,
+        "build_cold_s": statistics.median(cold), "build_cached_s": statistics.median(cached),
+        "build_stages_s": stages, "image_bytes": image,
+        "boot_cost_instructions": int(match.group(1)) if match else None,
+        "boot_exit_code": run.exit_code, "boot_wall_s": run.seconds,
+    }
+    row = "  {:<24}{}".format
+    print(f"kcc benchmark: {args.arch} on {board} ({'release' if args.release else 'checked'} build)")
+    print(row("build, cold", f"{report['build_cold_s']:.2f} s (median of {args.repeat})"))
+    print(row("", ", ".join(f"{k} {v:.2f}s" for k, v in stages.items())))
+    print(row("build, nothing changed", f"{report['build_cached_s']:.2f} s (median of {args.repeat})"))
+    print(row("image without stacks", f"{image} bytes"))
+    if match:
+        print(row("boot cost", f"{report['boot_cost_instructions']:,d} guest instructions "
+                               "(entry to the last self-test line, -icount shift=0)"))
+    else:
+        print(row("boot cost", "not reported: the kernel printed no 'boot cost: <n> instructions' line"))
+    print(row("boot", f"exit code {run.exit_code}, {run.seconds:.2f} s wall clock"))
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0 if match and run.exit_code == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
