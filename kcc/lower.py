@@ -79,7 +79,8 @@ class Lowerer:
         self.target = prog.target
         self.checked = checked
         self.host = prog.target.name == "host"
-        self.module = ir.Module(name=prog.entry.name if prog.entry else "kcc")
+        # A context per module: identified struct types live in it, and one process compiles many modules.
+        self.module = ir.Module(name=prog.entry.name if prog.entry else "kcc", context=ir.Context())
         self.module.triple = self.target.triple
         self.module.data_layout = self.target.data_layout
         self.functions = functions

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import warnings
 
 from kcc.diagnostics import CompileError, Diagnostic, Reporter, SourceFile
 
@@ -43,7 +44,10 @@ def parse_source(source: SourceFile) -> ast.Module:
     forbidden construct found (or the one syntax error Python's parser reports).
     """
     try:
-        tree = ast.parse(source.text, filename=source.path, type_comments=False)
+        with warnings.catch_warnings():
+            # Python's parser warns about things like "1is8"; the language reports its own errors.
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source.text, filename=source.path, type_comments=False)
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = exc.offset or 1

@@ -233,11 +233,12 @@ class Program:
                 out.append(stmt)
         return out
 
-    def _define(self, mod: Module, name: str, sym: Symbol, node: ast.AST) -> None:
+    def _define(self, mod: Module, name: str, sym: Symbol, node: ast.AST) -> bool:
         if name in mod.symbols and not isinstance(mod.symbols[name], LangSym | ModuleSym | PackageSym):
             self.reporter.error(mod.source, node, f"'{name}' is already defined in this module")
-            return
+            return False
         mod.symbols[name] = sym
+        return True
 
     def _bind_stmt(self, mod: Module, stmt: ast.stmt) -> None:
         err = self.reporter.error
@@ -259,8 +260,8 @@ class Program:
                     mod.symbols[alias.name] = ModuleSym(target)
         elif isinstance(stmt, ast.FunctionDef):
             fn = FuncSym(stmt.name, mod, stmt, [], VOID, FuncAttrs(), f"{mod.name}.{stmt.name}")
-            self._define(mod, stmt.name, fn, stmt)
-            mod.functions.append(fn)
+            if self._define(mod, stmt.name, fn, stmt):
+                mod.functions.append(fn)
         elif isinstance(stmt, ast.ClassDef):
             packed = False
             for dec in stmt.decorator_list:
@@ -271,8 +272,8 @@ class Program:
                         else:
                             err(mod.source, kw, "@struct takes only packed=True or packed=False")
             st = StructSym(StructType(f"{mod.name}.{stmt.name}", [], packed), stmt, mod)
-            self._define(mod, stmt.name, st, stmt)
-            mod.structs.append(st)
+            if self._define(mod, stmt.name, st, stmt):
+                mod.structs.append(st)
         elif isinstance(stmt, ast.AnnAssign):
             self._bind_annassign(mod, stmt)
         elif isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) \
@@ -347,8 +348,8 @@ class Program:
             self._define(mod, name, ConstSym(name, None, None, stmt, mod), stmt)
             return
         gsym = GlobalSym(name, VOID, None, stmt, mod, f"{mod.name}.{name}")
-        self._define(mod, name, gsym, stmt)
-        mod.globals.append(gsym)
+        if self._define(mod, name, gsym, stmt):
+            mod.globals.append(gsym)
 
     def _lang_name(self, mod: Module, name: str) -> str | None:
         sym = mod.symbols.get(name)
