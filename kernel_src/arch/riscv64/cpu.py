@@ -63,6 +63,9 @@ def halt(code: u32) -> None:
     Tries the board's sifive test device (when TEST_BASE is not 0), then SBI
     SRST (SBI v2.0 chapter 10), then parks the hart with interrupts masked.
     Codes above 0xFFFF are reported as 0xFFFF (the test device keeps 16 bits).
+    SRST passes only "failure" or not as the reset reason, and OpenSBI (as
+    shipped with QEMU 7.2) powers QEMU off with status 0 for either, so on
+    boards without a test device the status is lost.
     """
     interrupts_disable()
     if board.TEST_BASE != 0:
