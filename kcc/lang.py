@@ -623,28 +623,24 @@ class _StructInfo:
     def __init__(self, cls: type, packed: bool) -> None:
         self.cls = cls
         self.packed = packed
-        self._fields: list[tuple[str, Any, Any]] | None = None
+        self._fields: list[tuple[str, Any]] | None = None
 
     @property
-    def fields(self) -> list[tuple[str, Any, Any]]:
-        """(name, type, default or None) per field, in declaration order.
+    def fields(self) -> list[tuple[str, Any]]:
+        """(name, type) per field, in declaration order.
 
-        kcc.load_python gives the class ``__kcc_fields__``: (name, type thunk,
-        default thunk or None) so fields may name structs defined later (a
-        ``Ptr[Node]`` inside ``Node``). Imported by plain CPython, the class's
-        ``__annotations__`` are used, string annotations evaluated in the
-        module's globals.
+        kcc.load_python gives the class ``__kcc_fields__``: (name, type thunk)
+        pairs, so a field may name a struct defined later (a ``Ptr[Node]``
+        inside ``Node``). Imported by plain CPython, the class's annotations are
+        used, string annotations evaluated in the module's globals.
         """
         if self._fields is None:
             thunks = self.cls.__dict__.get("__kcc_fields__")
             if thunks is not None:
-                self._fields = [(n, t(), d() if d is not None else None) for n, t, d in thunks]
+                self._fields = [(n, t()) for n, t in thunks]
             else:
                 glb = vars(sys.modules[self.cls.__module__]) if self.cls.__module__ in sys.modules else {}
-                out = []
-                for n, t in inspect.get_annotations(self.cls, globals=glb, eval_str=True).items():
-                    out.append((n, t, self.cls.__dict__.get(n)))
-                self._fields = out
+                self._fields = list(inspect.get_annotations(self.cls, globals=glb, eval_str=True).items())
         return self._fields
 
     def field_type(self, name: str) -> Any:
@@ -653,7 +649,7 @@ class _StructInfo:
         Raises:
             AttributeError: when the struct has no such field.
         """
-        for n, t, _ in self.fields:
+        for n, t in self.fields:
             if n == name:
                 return t
         raise AttributeError(f"struct {self.cls.__name__} has no field '{name}'")
@@ -665,25 +661,9 @@ def _array_type(element: Any, count: int) -> type[Array]:
     return type(name, (Array,), {"ELEMENT": element, "COUNT": count, "__slots__": ()})
 
 
-def _struct_init(self: Any, *args: Any, **kwargs: Any) -> None:
-    info: _StructInfo = type(self).__kcc_struct__
-    fields = info.fields
-    if len(args) > len(fields):
-        raise TypeError(f"{type(self).__name__} has {len(fields)} fields, {len(args)} values given")
-    given = dict(zip((f[0] for f in fields), args, strict=False))
-    for k, v in kwargs.items():
-        if k in given:
-            raise TypeError(f"field '{k}' of {type(self).__name__} given twice")
-        info.field_type(k)
-        given[k] = v
-    for name, ftype, default in fields:
-        if name in given:
-            value = coerce(ftype, given[name])
-        elif default is not None:
-            value = coerce(ftype, default)
-        else:
-            value = zero(ftype)
-        object.__setattr__(self, name, value)
+def _struct_init(self: Any) -> None:
+    for name, ftype in type(self).__kcc_struct__.fields:
+        object.__setattr__(self, name, zero(ftype))
 
 
 def _struct_setattr(self: Any, name: str, value: Any) -> None:
@@ -691,13 +671,13 @@ def _struct_setattr(self: Any, name: str, value: Any) -> None:
 
 
 def _struct_repr(self: Any) -> str:
-    inner = ", ".join(f"{n}={getattr(self, n)!r}" for n, _, _ in type(self).__kcc_struct__.fields)
+    inner = ", ".join(f"{n}={getattr(self, n)!r}" for n, _ in type(self).__kcc_struct__.fields)
     return f"{type(self).__name__}({inner})"
 
 
 def _struct_copy(self: Any) -> Any:
     new = object.__new__(type(self))
-    for n, _, _ in type(self).__kcc_struct__.fields:
+    for n, _ in type(self).__kcc_struct__.fields:
         object.__setattr__(new, n, copy_value(getattr(self, n)))
     return new
 
@@ -713,9 +693,8 @@ def struct(cls: None = None, *, packed: bool = False) -> Callable[[type], type]:
 def struct(cls: type | None = None, *, packed: bool = False) -> Any:
     """``@struct`` / ``@struct(packed=True)``: a C-layout aggregate of the class's annotated fields.
 
-    Under CPython the class gets a constructor taking the fields positionally or
-    by keyword (missing ones are zero or their declared default), field
-    assignment that converts like an annotated assignment, and ``copy()``.
+    Under CPython ``S()`` is a zeroed instance (what ``s: S`` declares), field
+    assignment converts like an annotated assignment, and ``copy()`` copies.
     Fields are resolved on first use, so a field may refer to a later class.
     """
     def wrap(c: type) -> type:
@@ -854,7 +833,7 @@ def _layout(t: Any) -> tuple[int, int]:
     if is_struct(t):
         info: _StructInfo = t.__kcc_struct__
         offset, max_align = 0, 1
-        for _, ftype, _ in info.fields:
+        for _, ftype in info.fields:
             size, align = _layout(ftype)
             if info.packed:
                 align = 1

@@ -333,7 +333,7 @@ class _Transformer:
         return out
 
     def struct_class(self, node: ast.ClassDef) -> ast.ClassDef:
-        """Replace annotated fields by ``__kcc_fields__``: (name, type thunk, default thunk) triples.
+        """Replace annotated fields by ``__kcc_fields__``: (name, type thunk) pairs.
 
         Thunks are lambdas; in a class body they see the module's globals, so a
         field may name a struct defined later, as the compiler allows.
@@ -342,10 +342,7 @@ class _Transformer:
         body: list[ast.stmt] = []
         for stmt in node.body:
             if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-                default: ast.expr = ast.Constant(None)
-                if stmt.value is not None:
-                    default = _thunk(stmt.value)
-                fields.append(ast.Tuple(elts=[ast.Constant(stmt.target.id), _thunk(stmt.annotation), default],
+                fields.append(ast.Tuple(elts=[ast.Constant(stmt.target.id), _thunk(stmt.annotation)],
                                         ctx=ast.Load()))
             else:
                 body.append(stmt)
@@ -514,6 +511,8 @@ def load_python(path: str | Path, root: str | Path | None = None,
     parts = list(rel.with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
+    if len(parts) >= 2 and parts[0] == "arch" and parts[1] == lang.TARGET:
+        parts.pop(1)
     dotted = ".".join(parts) or path.stem
     loader = _Loader(base, dict(board_constants or {}))
     return loader.exec_file(dotted, path)
