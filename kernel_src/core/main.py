@@ -66,8 +66,8 @@ def memory_setup(boot_info: usize) -> None:
         if not pagealloc.add_ram(_ram[i].base, _ram[i].base + _ram[i].size, addr(_holes[0]), _nholes):
             fmt.kprintf("warning: too many free ranges, some RAM is left unused\n")
         i += 1
-    fmt.kprintf("free pages: %u of %u bytes each (%u KiB)\n", pagealloc.free_pages(), pagealloc.PAGE_SIZE,
-                pagealloc.free_pages() * pagealloc.PAGE_SIZE // 1024)
+    fmt.kprintf("free pages: %u of %u, %u bytes each (%u KiB free)\n", pagealloc.free_pages(),
+                pagealloc.total_pages(), pagealloc.PAGE_SIZE, pagealloc.free_pages() * pagealloc.PAGE_SIZE // 1024)
 
 
 @export("kmain")

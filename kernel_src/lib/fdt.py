@@ -30,8 +30,7 @@ _LAST_COMPATIBLE: Final = 17
 FDT_BEGIN_NODE: Final = 1
 FDT_END_NODE: Final = 2
 FDT_PROP: Final = 3
-FDT_NOP: Final = 4
-FDT_END: Final = 9
+FDT_NOP: Final = 4             # FDT_END is 9: the scan stops at any token not listed here
 
 # Defaults when a node has no #address-cells / #size-cells (Devicetree Specification 2.3.5).
 _DEFAULT_ADDRESS_CELLS: Final = 2

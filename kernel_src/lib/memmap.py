@@ -9,8 +9,3 @@ class MemRegion:
 
     base: usize
     size: usize
-
-
-def region_end(r: Ptr[MemRegion]) -> usize:
-    """Return the first address after the region."""
-    return r.base + r.size

@@ -32,11 +32,3 @@ def starts_with(s: Ptr[u8], prefix: Ptr[u8]) -> bool:
             return False
         i += 1
     return True
-
-
-def fill(dst: Ptr[u8], value: u8, n: usize) -> None:
-    """Set ``n`` bytes from ``dst`` to ``value``."""
-    i: usize = 0
-    while i < n:
-        dst[i] = value
-        i += 1

@@ -10,7 +10,6 @@ with 32-bit accesses as on the JH7110's DesignWare 8250).
 import board
 from kcc.lang import *
 
-LSR_DR: Final = 0x01        # line status: receive data ready
 LSR_THRE: Final = 0x20      # line status: transmit holding register empty
 LCR_8N1: Final = 0x03       # 8 data bits, no parity, 1 stop bit, DLAB = 0
 FCR_ENABLE_CLEAR: Final = 0x07  # enable FIFOs, clear receive and transmit FIFOs
@@ -74,16 +73,3 @@ def putc(c: u8) -> None:
         while w.lsr.read() & LSR_THRE == 0:
             pass
         w.rbr_thr.write(u32(c))
-
-
-def getc() -> i32:
-    """Return the next received byte (0..255), or -1 when the receiver is empty."""
-    if board.UART0_REG_SHIFT == 0:
-        u = mmio(Ns16550, board.UART0_BASE)
-        if u.lsr.read() & LSR_DR == 0:
-            return -1
-        return i32(u.rbr_thr.read())
-    w = mmio(Ns16550Wide, board.UART0_BASE)
-    if w.lsr.read() & LSR_DR == 0:
-        return -1
-    return i32(w.rbr_thr.read() & 0xFF)

@@ -13,8 +13,3 @@ def init() -> None:
 def putc(c: u8) -> None:
     """Write one byte to the console, waiting while the transmitter is full."""
     uart16550.putc(c)
-
-
-def getc() -> i32:
-    """Return the next received byte, or -1 when none is waiting (never blocks)."""
-    return uart16550.getc()

@@ -21,11 +21,6 @@ def interrupts_disable() -> None:
     csr.clear_sstatus(csr.SSTATUS_SIE)
 
 
-def interrupts_enabled() -> bool:
-    """Return True when interrupts are enabled on this hart."""
-    return csr.read_sstatus() & csr.SSTATUS_SIE != 0
-
-
 def wait_for_interrupt() -> None:
     """Idle until an interrupt is pending (wfi; may also return spuriously, privileged ISA 3.3.3)."""
     asm("wfi")
@@ -39,11 +34,6 @@ def breakpoint() -> None:
 def breakpoint_wide() -> None:
     """Raise a breakpoint exception with the 4-byte ebreak encoding, never c.ebreak."""
     asm(".option push\n.option norvc\nebreak\n.option pop")
-
-
-def read_cycles() -> u64:
-    """Return the cycle counter of this hart."""
-    return csr.read_cycle()
 
 
 def read_instret() -> u64:

@@ -22,8 +22,6 @@ SRST_TYPE_SHUTDOWN: Final = 0
 SRST_REASON_NONE: Final = 0
 SRST_REASON_FAILURE: Final = 1
 
-SBI_SUCCESS: Final = 0
-
 # 0: not probed yet, 1: TIME present, 2: only the legacy timer call.
 _timer_kind: u32 = 0
 
