@@ -23,13 +23,25 @@ all: build
 venv: $(VENV)/.installed
 
 # Reinstalled whenever pyproject.toml changes; the editable install reads kcc/ from this tree.
+# Debian's python3 needs the python3-venv package for `python3 -m venv` (it ships ensurepip).
 $(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { missing=" python3-venv"; $(APT_INSTALL); }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
-# Installs the missing QEMU packages with apt-get when allowed (root, or sudo without a password);
-# otherwise prints the exact command and fails.
+# Shell snippet: install the Debian packages named in $$missing with apt-get when allowed (root, or
+# sudo without a password); otherwise print the exact command and fail.
+APT_INSTALL = \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; \
+	else echo "missing Debian packages:$$missing; run as root:"; \
+	     echo "  apt-get update && apt-get install -y$$missing"; exit 1; fi; \
+	echo "installing$$missing"; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends$$missing
+
+# Installs the missing QEMU packages (see APT_INSTALL).
 qemu-deps:
 	@missing=""; \
 	for pair in $(QEMU_BINS); do \
@@ -37,13 +49,7 @@ qemu-deps:
 	  command -v $$bin >/dev/null 2>&1 || missing="$$missing $$pkg"; \
 	done; \
 	if [ -z "$$missing" ]; then echo "qemu-deps: QEMU is installed"; exit 0; fi; \
-	if [ "$$(id -u)" = 0 ]; then sudo=""; \
-	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; \
-	else echo "qemu-deps: missing:$$missing; run as root:"; \
-	     echo "  apt-get update && apt-get install -y$$missing"; exit 1; fi; \
-	echo "qemu-deps: installing$$missing"; \
-	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends$$missing
+	$(APT_INSTALL)
 
 build: venv
 	$(KCC) build $(KCCFLAGS)
