@@ -94,6 +94,8 @@ class Lowerer:
         self.panic_fn = ir.Function(self.module, ir.FunctionType(ir.VoidType(), [I32, PTR, PTR, I32, I32]),
                                     PANIC_SYMBOL)
         self.panic_fn.attributes = KccFunctionAttributes()
+        self.di_files: dict[str, ir.DIValue] = {}
+        self.di_unit = self._debug_unit()
         self.panic_fn.attributes.add("noreturn")
         self.panic_fn.attributes.add("cold")
         self.panic_fn.attributes.add("nounwind")
@@ -193,6 +195,51 @@ class Lowerer:
             arg.name = p.name
         self.fn_values[key] = f
         return f
+
+    def _debug_unit(self) -> ir.DIValue:
+        """The DWARF compile unit, so that debuggers map machine code back to the Python source lines."""
+        entry = self.prog.entry.source.path if self.prog.entry else "kcc"
+        unit = self.module.add_debug_info("DICompileUnit", {
+            "language": ir.DIToken("DW_LANG_Python"),
+            "file": self.di_file(entry),
+            "producer": "kcc",
+            "runtimeVersion": 0,
+            "isOptimized": not self.checked,
+            "emissionKind": ir.DIToken("LineTablesOnly"),
+        }, is_distinct=True)
+        self.module.add_named_metadata("llvm.dbg.cu", unit)
+        self.module.add_named_metadata("llvm.module.flags", [ir.Constant(I32, 2), "Dwarf Version",
+                                                             ir.Constant(I32, 4)])
+        self.module.add_named_metadata("llvm.module.flags", [ir.Constant(I32, 2), "Debug Info Version",
+                                                             ir.Constant(I32, 3)])
+        return unit
+
+    def di_file(self, path: str) -> ir.DIValue:
+        """The DIFile of a source path (as shown in diagnostics), made once."""
+        if path not in self.di_files:
+            directory, _, name = path.rpartition("/")
+            self.di_files[path] = self.module.add_debug_info(
+                "DIFile", {"filename": name, "directory": directory or "."})
+        return self.di_files[path]
+
+    def di_subprogram(self, fn: FuncSym, func: ir.Function) -> ir.DIValue:
+        """A function's DISubprogram (line tables only: no types or variables)."""
+        file = self.di_file(fn.module.source.path)
+        sub_type = self.module.add_debug_info("DISubroutineType", {"types": self.module.add_metadata([])})
+        line = fn.node.lineno
+        sp = self.module.add_debug_info("DISubprogram", {
+            "name": fn.name,
+            "linkageName": func.name,
+            "scope": file,
+            "file": file,
+            "line": line,
+            "type": sub_type,
+            "scopeLine": line,
+            "spFlags": ir.DIToken("DISPFlagDefinition"),
+            "unit": self.di_unit,
+        }, is_distinct=True)
+        func.set_metadata("dbg", sp)
+        return sp
 
     def string(self, text: str) -> ir.GlobalVariable:
         """A private NUL-terminated constant for a string literal (language.md section 5)."""
@@ -312,6 +359,8 @@ class FunctionLowerer:
     def lower(self) -> None:
         entry = self.new_block("entry")
         self.builder = ir.IRBuilder(entry)
+        self.di_scope = self.low.di_subprogram(self.fn, self.func)
+        self.locate(self.fn.node)
         if self.fn.attrs.naked:
             for stmt in self.fn.node.body:
                 self.stmt(stmt)
@@ -343,7 +392,14 @@ class FunctionLowerer:
 
     # ----- statements -----------------------------------------------------
     def stmt(self, node: ast.stmt) -> None:
+        self.locate(node)
         getattr(self, f"stmt_{type(node).__name__}")(node)
+
+    def locate(self, node: ast.AST) -> None:
+        """Attach ``node``'s line and column to every instruction built from here on (DWARF line table)."""
+        self.builder.debug_metadata = self.low.module.add_debug_info("DILocation", {
+            "line": getattr(node, "lineno", 0), "column": getattr(node, "col_offset", 0) + 1,
+            "scope": self.di_scope})
 
     def stmt_Pass(self, node: ast.Pass) -> None:
         pass

@@ -481,7 +481,8 @@ class FunctionChecker:
         method = getattr(self, f"expr_{type(node).__name__}", None)
         if method is None:
             raise self.error(node, f"'{type(node).__name__}' expressions are not in the language")
-        ty = method(node, expected) if not lvalue else method(node, expected, lvalue=True)
+        place = lvalue and isinstance(node, ast.Name | ast.Attribute | ast.Subscript)
+        ty = method(node, expected, lvalue=True) if place else method(node, expected)
         node.kty = ty
         return ty
 
