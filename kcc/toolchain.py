@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import llvmlite.binding as llvm
 from elftools.elf.elffile import ELFFile
 
 from kcc.targets.base import Target
@@ -192,8 +194,36 @@ def compile_ir(ll_path: Path, output: Path, target: Target, opt: int) -> Path:
     Raises:
         ToolchainError: on a missing toolchain or a compiler error.
     """
+    tc = find_toolchain()
+    if tc.kind == "system":
+        _check_ir_reader(tc)
     return compile_source(ll_path, output, target, opt=opt,
                           extra=("-Wno-override-module", "-Xclang", "-disable-llvm-optzns"))
+
+
+@cache
+def _clang_major(cc: tuple[str, ...]) -> int:
+    """The major version of the clang driver ``cc`` (``clang --version``), 0 when it cannot be told."""
+    proc = run_tool([*cc, "--version"], "ask clang for its version")
+    match = re.search(r"clang version (\d+)", proc.stdout)
+    return int(match.group(1)) if match else 0
+
+
+def _check_ir_reader(tc: Toolchain) -> None:
+    """Fail early when a system clang is older than llvmlite's LLVM.
+
+    LLVM's textual IR is not backwards compatible (an older clang rejects what
+    a newer LLVM prints, e.g. opaque ``ptr`` types before LLVM 15), so
+    compile_ir needs a clang at least as new as the LLVM inside llvmlite.
+    The ziglang package's clang is always new enough for the llvmlite kcc pins.
+    """
+    needed = llvm.llvm_version_info[0]
+    have = _clang_major(tc.cc)
+    if have < needed:
+        raise ToolchainError(
+            f"the system clang (version {have or 'unknown'}) cannot read the IR of llvmlite's LLVM {needed}, "
+            f"which inline asm on this target needs; `pip install ziglang` (kcc then uses its clang) "
+            f"or install clang >= {needed}")
 
 
 def link(objects: list[Path], script: Path, output: Path, map_file: Path, target: Target) -> Path:

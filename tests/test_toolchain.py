@@ -225,3 +225,16 @@ def test_link_shared_for_the_host(tmp_path):
     fn.argtypes = [ctypes.c_int64, ctypes.c_int64]
     assert fn(20, 2) == 42
     assert fn(-5, 1) == -9
+
+
+def test_an_old_system_clang_cannot_compile_new_ir(tmp_path, monkeypatch):
+    monkeypatch.setenv("KCC_TOOLCHAIN", "system")
+    monkeypatch.setattr(toolchain.shutil, "which", lambda name: f"/opt/bin/{name}")
+    monkeypatch.setattr(toolchain, "_clang_major", lambda cc: 14)
+    with pytest.raises(toolchain.ToolchainError, match=r"system clang \(version 14\) cannot read the IR"):
+        toolchain.compile_ir(tmp_path / "k.ll", tmp_path / "k.o", RV, 2)
+
+
+def test_the_zig_clang_reports_its_version():
+    tc = toolchain.find_toolchain()
+    assert toolchain._clang_major(tc.cc) >= 15  # opaque pointers, which llvmlite's IR uses
