@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import re
-from contextlib import contextmanager
 
 import llvmlite
 from llvmlite import ir
@@ -13,7 +12,6 @@ from kcc.resolve import ConstSym, FuncSym, GlobalSym, LangSym, Program
 from kcc.runtime import PANIC_SYMBOL, PanicKind
 from kcc.typecheck import CheckedFunction, LocalVar
 from kcc.types import (
-    BOOL,
     ArrayType,
     BoolType,
     IntType,
@@ -613,7 +611,7 @@ class FunctionLowerer:
             return self.const(node.kty, k)
         if isinstance(node, ast.Name | ast.Attribute) and isinstance(getattr(node, "kref", None), LangSym):
             return ir.Constant(PTR, None)  # NULL
-        if isinstance(node, ast.Name | ast.Subscript) or (isinstance(node, ast.Attribute)):
+        if isinstance(node, ast.Name | ast.Subscript | ast.Attribute):
             return self.load(self.address(node), node.kty)
         return getattr(self, f"value_{type(node).__name__}")(node)
 

@@ -6,7 +6,7 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kcc.diagnostics import CompileError, Diagnostic, Reporter, SourceFile, load_source, located
+from kcc.diagnostics import CompileError, Diagnostic, Reporter, SourceFile, load_source
 from kcc.parse import decorator_name, parse_source
 from kcc.targets.base import Target
 from kcc.types import (
@@ -863,6 +863,3 @@ def resolve_program(root: Path, entry: str, target: Target,
     prog.reporter.check()
     return prog
 
-
-__all__ = ["Program", "Module", "Symbol", "LangSym", "ModuleSym", "PackageSym", "ConstSym", "GlobalSym",
-           "FuncSym", "StructSym", "Param", "FuncAttrs", "resolve_program", "located", "LANG_NAMES"]

@@ -43,7 +43,6 @@ from kcc.types import (
     Type,
 )
 
-U8_PTR_NAME = "u8"
 REG_METHODS = {"read": 0, "write": 1, "set_bits": 1, "clear_bits": 1}
 _OP_TEXT = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<",
@@ -720,9 +719,9 @@ class FunctionChecker:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in REG_METHODS and not self._is_module_path(func.value):
             return self.reg_method(node, func)
-        if isinstance(func, ast.Name) and func.id not in self.scope and func.id not in self.mod.symbols:
-            if func.id in ("len", "bool", "range", "print", "int", "str", "isinstance", "abs", "min", "max"):
-                return self.python_builtin(node, func.id, expected)
+        if isinstance(func, ast.Name) and func.id not in self.scope and func.id not in self.mod.symbols \
+                and func.id in ("len", "bool", "range", "print", "int", "str", "isinstance", "abs", "min", "max"):
+            return self.python_builtin(node, func.id, expected)
         sym = self.prog.resolve_name_expr(func, self.mod) if not (
             isinstance(func, ast.Name) and func.id in self.scope) else None
         if isinstance(sym, FuncSym):
@@ -952,5 +951,3 @@ def _loop_own_nodes(body: list[ast.stmt]):
             if not isinstance(child, ast.While | ast.For):
                 stack.append(child)
 
-
-__all__ = ["check_program", "CheckedFunction", "LocalVar", "FunctionChecker", "U8_PTR_NAME"]
