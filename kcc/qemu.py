@@ -134,24 +134,27 @@ def run_qemu(cmd: list[str], exit_method: str, timeout: float | None,
     fd = proc.stdout.fileno()
     chunks: list[bytes] = []
     timed_out = False
-    with selectors.DefaultSelector() as sel:
-        sel.register(fd, selectors.EVENT_READ)
-        while True:
-            remaining = None if timeout is None else timeout - (time.monotonic() - start)
-            if remaining is not None and remaining <= 0:
-                timed_out = True
-                break
-            if not sel.select(remaining):
-                continue
-            data = os.read(fd, 65536)
-            if not data:
-                break
-            chunks.append(data)
-            if echo is not None:
-                echo.write(data)
-                echo.flush()
-    if timed_out:
-        _stop(proc)
+    try:
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while True:
+                remaining = None if timeout is None else timeout - (time.monotonic() - start)
+                if remaining is not None and remaining <= 0:
+                    timed_out = True
+                    break
+                if not sel.select(remaining):
+                    continue
+                data = os.read(fd, 65536)
+                if not data:
+                    break
+                chunks.append(data)
+                if echo is not None:
+                    echo.write(data)
+                    echo.flush()
+    finally:
+        # On a timeout, and on Ctrl-C or an error in kcc, QEMU must not outlive the run.
+        if proc.poll() is None and (timed_out or sys.exc_info()[0] is not None):
+            _stop(proc)
     status = proc.wait()
     proc.stdout.close()
     code = TIMEOUT_STATUS if timed_out else kernel_exit_code(exit_method, status)

@@ -82,3 +82,24 @@ def test_timeout_stops_qemu(tmp_path, monkeypatch):
     assert run.exit_code == qemu.TIMEOUT_STATUS
     assert "spinning" in run.text
     assert run.seconds < 30
+
+
+def test_qemu_does_not_outlive_an_error_in_kcc(tmp_path, monkeypatch):
+    spin = kmain_ir("spinning\n", 0).replace("ret i32 0", "br label %done")
+    result = tiny_kernel(tmp_path, monkeypatch, "", 0, ir=spin)
+    started = []
+    real_popen = qemu.subprocess.Popen
+
+    def recording_popen(*args, **kwargs):
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    class BrokenConsole(io.BytesIO):
+        def write(self, data):
+            raise RuntimeError("console gone")
+
+    monkeypatch.setattr(qemu.subprocess, "Popen", recording_popen)
+    with pytest.raises(RuntimeError, match="console gone"):
+        qemu.boot(load_board("qemu-virt"), result.elf, timeout=60, echo=BrokenConsole())
+    assert len(started) == 1
+    assert started[0].wait(10) is not None
