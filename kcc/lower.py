@@ -424,9 +424,9 @@ class FunctionLowerer:
             self.assign_to(slot, var.type, node.value)
 
     def assign_to(self, ptr: ir.Value, ty: Type, value: ast.expr) -> None:
-        if isinstance(ty, StructType | ArrayType):
-            src = self.address(value)
-            self.copy(ptr, src, ty)
+        """Store ``value`` at ``ptr``: structs and arrays are copied (value semantics), scalars stored."""
+        if isinstance(ty, StructType | ArrayType) and isinstance(value, ast.Name | ast.Attribute | ast.Subscript):
+            self.copy(ptr, self.address(value), ty)
         else:
             self.store(self.value(value), ptr, ty)
 
@@ -439,8 +439,11 @@ class FunctionLowerer:
             return
         value_ty = target.kty
         if isinstance(value_ty, StructType | ArrayType):
-            src = self.address(node.value)
-            self.copy(self.address(target), src, value_ty)
+            if isinstance(node.value, ast.Name | ast.Attribute | ast.Subscript):
+                src = self.address(node.value)
+                self.copy(self.address(target), src, value_ty)
+            else:
+                self.store(self.value(node.value), self.address(target), value_ty)
         else:
             v = self.value(node.value)
             self.store(v, self.address(target), value_ty)
@@ -812,6 +815,7 @@ class FunctionLowerer:
             result = b.call(self.low.declare_function(kind), args)
             if kind.attrs.noreturn:
                 b.unreachable()
+                b.position_at_end(self.new_block("after_noreturn"))
             return result
         ints = self.low.prog.ints
         if kind in ints:
