@@ -1,0 +1,78 @@
+"""Boot test: `kcc run` boots kernel_src on QEMU virt (riscv64) and every self-test line passes."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# The self-test names the kernel prints (kernel_src/core/selftest.py); each must appear as "PASS: <name>".
+EXPECTED_PASSES = [
+    "pagealloc alloc/free/reuse",
+    "pagealloc exhaust and refill",
+    "kprintf %d negative",
+    "kprintf %d most negative",
+    "kprintf %u",
+    "kprintf %x",
+    "kprintf %p",
+    "kprintf %s",
+    "kprintf %c",
+    "kprintf width",
+    "kprintf zero pad %08x",
+    "timer ticks at board HZ",
+    "breakpoint caught and resumed",
+    "breakpoint (4-byte encoding) caught and resumed",
+]
+
+pytestmark = pytest.mark.skipif(shutil.which("qemu-system-riscv64") is None,
+                                reason="qemu-system-riscv64 is not installed (make qemu-deps)")
+
+
+def _boot(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    # QEMU's timeout is only a safety net: the kernel powers off by itself once the self-test ends.
+    cmd = [sys.executable, "-m", "kcc", "run", "--arch", "riscv64", "--board", "qemu-virt",
+           "-o", str(tmp_path / "build"), "--timeout", "300", *extra]
+    return subprocess.run(cmd, check=False, cwd=ROOT, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize("mode", [[], ["--release"]], ids=["checked", "release"])
+def test_boot_self_test_passes(tmp_path: Path, mode: list[str]) -> None:
+    result = _boot(tmp_path, *mode)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert re.search(r"^kcc-kernel \S+ \(riscv64, board qemu-virt\), boot hart \d+$", out, re.MULTILINE), out
+    assert re.search(r"^memory map \(from the device tree at 0x[0-9a-f]+\):$", out, re.MULTILINE), out
+    assert re.search(r"^  ram +0x0*80000000\.\.0x0*88000000 ", out, re.MULTILINE), out
+    assert re.search(r"^free pages: \d+ of \d+, 4096 bytes each", out, re.MULTILINE), out
+    for name in EXPECTED_PASSES:
+        assert f"PASS: {name}\n" in out, f"missing PASS: {name}\n{out}"
+    assert "FAIL:" not in out
+    assert re.search(r"^trap: exception 3 \(Breakpoint\)$", out, re.MULTILINE)
+    assert re.search(r"^trap:   sepc=0x[0-9a-f]{16} stval=0x[0-9a-f]{16} scause=0x0*3$", out, re.MULTILINE)
+    summary = re.search(r"^self-test: (\d+)/(\d+) passed$", out, re.MULTILINE)
+    assert summary and summary.group(1) == summary.group(2), out
+    assert int(summary.group(2)) >= len(EXPECTED_PASSES)
+    assert (tmp_path / "build" / "kernel.elf").is_file()
+
+
+def test_failing_self_test_gives_nonzero_exit(tmp_path: Path) -> None:
+    """A kernel whose check fails must power off with a non-zero code, and `kcc run` must return it."""
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "kernel_src", src)
+    main = src / "core" / "main.py"
+    text = main.read_text(encoding="utf-8")
+    # Break the kernel deliberately: a division by zero right at the start of kmain panics.
+    patched = re.sub(r"(def kmain\([^)]*\) -> None:\n(?:    \"\"\"[\s\S]*?\"\"\"\n)?)",
+                     r"\1    _zero: u32 = u32(hartid) - u32(hartid)\n    _boom: u32 = u32(7) // _zero\n",
+                     text, count=1)
+    assert patched != text
+    main.write_text(patched, encoding="utf-8")
+    result = _boot(tmp_path, "--src", str(src))
+    assert result.returncode not in (0, None), result.stdout
+    assert re.search(r"panic: .*division by zero.* at .*core/main\.py:\d+:\d+", result.stdout), result.stdout
