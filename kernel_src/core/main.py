@@ -84,7 +84,10 @@ def kmain(hartid: usize, boot_info: usize) -> None:
                 usize(TARGET), usize(board.NAME), hartid)
     memory_setup(boot_info)
     failed = selftest.run_all(addr(_ram[0]), _nram, addr(_holes[0]), _nholes)
-    fmt.kprintf("boot cost: %u instructions\n", usize(cpu.read_instret() - cpu.boot_instret()))
+    spent = cpu.read_instret() - cpu.boot_instret()
+    idle = selftest.idle_instructions()
+    fmt.kprintf("boot cost: %u instructions (%u busy, %u idle in wait-for-interrupt)\n", usize(spent),
+                usize(spent - idle), usize(idle))
     total = selftest.total()
     fmt.kprintf("self-test: %u/%u passed\n", usize(total - failed), usize(total))
     if failed == 0:
