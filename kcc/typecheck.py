@@ -128,6 +128,12 @@ class FunctionChecker:
         fn = self.fn
         if fn.attrs.extern:
             return
+        if fn.attrs.naked:
+            self.check_naked()
+            return
+        if fn.attrs.interrupt and (fn.params or fn.result != VOID):
+            self.error(fn.node, "an @interrupt handler takes no parameters and returns None",
+                       "the hardware calls it; reach state through globals")
         for p in fn.params:
             var = LocalVar(p.name, p.type, p.node, is_param=True)
             self.scope[p.name] = var
@@ -143,6 +149,27 @@ class FunctionChecker:
         if fn.result != VOID and not self.always_leaves(fn.node.body):
             self.error(fn.node, f"function '{fn.name}' can reach its end without returning {fn.result}",
                        "add a return at the end")
+
+    def check_naked(self) -> None:
+        """A @naked function has no prologue, so no stack frame: its body is asm(...) statements only."""
+        for stmt in self.fn.node.body:
+            if isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+                                              and isinstance(stmt.value.value, str)):
+                continue
+            call = stmt.value if isinstance(stmt, ast.Expr) else None
+            sym = self.prog.resolve_name_expr(call.func, self.mod) if isinstance(call, ast.Call) else None
+            if not (isinstance(sym, LangSym) and sym.name == "asm"):
+                self.error(stmt, "a @naked function's body holds only asm(...) statements",
+                           "it has no stack frame; parameters arrive in the ABI's registers")
+                continue
+            if any(kw.arg == "out" for kw in call.keywords) or len(call.args) > 1:
+                self.error(call, "asm in a @naked function takes no inputs and no out=",
+                           "use the ABI's argument and result registers directly")
+                continue
+            try:
+                self.expr(call)
+            except _Abort:
+                pass
 
     def _storable(self, ty: Type) -> bool:
         return ty != VOID and not isinstance(ty, RegType)
