@@ -377,6 +377,17 @@ def test_huge_constant_is_a_located_error(root: Path, expr: str) -> None:
     assert diags and diags[0].line == 3
 
 
+@pytest.mark.xfail(strict=True, reason="front-end bug: 'N does not fit T' formats N with str(), which raises "
+                   "ValueError for integers of more than 4300 digits")
+@pytest.mark.parametrize("source, at", [
+    ("def f() -> u8:\n    return 1 << 20000\n", "1 << 20000"),
+    ("X: Final[u8] = 1 << 20000\n", "1 << 20000"),
+    ("x: u8 = 1 << 20000\n", "1 << 20000"),
+])
+def test_constant_with_thousands_of_digits_does_not_fit(root: Path, source: str, at: str) -> None:
+    check_one(root, source, at, "")
+
+
 # ----- every error of a pass ---------------------------------------------------------------------
 
 def test_every_forbidden_construct_of_a_file_is_reported(root: Path) -> None:
