@@ -62,7 +62,7 @@ TYPES = ["u8", "i8", "u64", "i64", "usize", "bool", "Ptr[u8]", "Ptr[Ptr[u32]]", 
          "Reg[u32]", "None", "Final", "Final[u8]", "int"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Seed:
     """One source file that mutants derive from: its root, its path below it, its entry module, target."""
 
@@ -78,17 +78,6 @@ class Seed:
         return ".".join(parts)
 
 
-def _seeds() -> list[Seed]:
-    # The portable modules and riscv64's arch layer, compiled for riscv64 (the other arch
-    # directories are only read, by the arch-interface check).
-    seeds = [Seed("kernel", str(p.relative_to(KERNEL)), "riscv64") for p in sorted(KERNEL.rglob("*.py"))
-             if p.relative_to(KERNEL).parts[0] != "arch" or p.relative_to(KERNEL).parts[1] == "riscv64"]
-    seeds += [Seed("fixtures", str(p.relative_to(FIXTURES)), target)
-              for p in sorted(FIXTURES.rglob("*.py")) for target in ("host", "riscv64")]
-    return seeds
-
-
-SEEDS = _seeds()
 RISCV64 = get_target("riscv64")
 HOST = get_target("host")
 _board = load_board("qemu-virt")
@@ -96,23 +85,49 @@ BOARD_CONSTANTS: dict[str, int | str] = {"NAME": _board.name, **_board.constants
 
 
 def _kernel_ignore(directory: str, names: list[str]) -> set[str]:
-    """Leave out caches and every arch directory but riscv64's: the seeds are riscv64 programs."""
+    """Leave out caches and every arch directory but riscv64's: the kernel seeds are riscv64 programs."""
     skip = {"__pycache__"}
     if Path(directory) == KERNEL / "arch":
         skip |= {n for n in names if n != "riscv64" and (KERNEL / "arch" / n).is_dir()}
     return skip
 
 
+@dataclass
+class Corpus:
+    """Private copies of the kernel's source root and of the fuzz fixtures, and the seeds in them."""
+
+    roots: dict[str, Path]
+    seeds: list[Seed]
+
+    def pick(self, index: int) -> Seed:
+        """The seed ``index`` names, modulo their number (hypothesis draws plain integers)."""
+        return self.seeds[index % len(self.seeds)]
+
+    def original(self, seed: Seed) -> str:
+        """The seed's unmutated text."""
+        return (KERNEL if seed.root == "kernel" else FIXTURES).joinpath(seed.path).read_text(encoding="utf-8")
+
+
 @pytest.fixture(scope="module")
-def roots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Private copies of the kernel's source root and of the fuzz fixtures, mutated one file at a time."""
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    """Copy the sources (mutants are written there one file at a time) and list the seeds.
+
+    Kernel seeds are the modules of the riscv64 kernel (what core.main reaches), so
+    modules written for other boards are left out; every fixture is a seed for both
+    the host and riscv64.
+    """
     base = tmp_path_factory.mktemp("fuzz")
-    out = {"kernel": base / "kernel_src", "fixtures": base / "fixtures"}
-    shutil.copytree(KERNEL, out["kernel"], ignore=_kernel_ignore)
+    roots = {"kernel": base / "kernel_src", "fixtures": base / "fixtures"}
+    shutil.copytree(KERNEL, roots["kernel"], ignore=_kernel_ignore)
     # A core/ directory makes `kcc check` recognise the fixtures' directory as their source root.
-    shutil.copytree(FIXTURES, out["fixtures"], ignore=shutil.ignore_patterns("__pycache__"))
-    (out["fixtures"] / "core").mkdir()
-    return out
+    shutil.copytree(FIXTURES, roots["fixtures"], ignore=shutil.ignore_patterns("__pycache__"))
+    (roots["fixtures"] / "core").mkdir()
+    kernel = compile_program(roots["kernel"], "core.main", BuildOptions(RISCV64, board_constants=BOARD_CONSTANTS))
+    seeds = sorted(Seed("kernel", str(Path(src.path).resolve().relative_to(roots["kernel"].resolve())), "riscv64")
+                   for src in kernel.sources)
+    seeds += [Seed("fixtures", str(p.relative_to(FIXTURES)), target)
+              for p in sorted(FIXTURES.rglob("*.py")) for target in ("host", "riscv64")]
+    return Corpus(roots, seeds)
 
 
 # ----- text mutations ----------------------------------------------------------------------------
@@ -275,53 +290,58 @@ def compiles_or_fails_cleanly(roots: dict[str, Path], seed: Seed, text: str) -> 
     return "ok"
 
 
-@settings(max_examples=150, derandomize=True, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(seed=st.sampled_from(SEEDS), ops=st.lists(text_ops, min_size=1, max_size=4))
-def test_text_mutants_compile_or_fail_with_diagnostics(roots: dict[str, Path], seed: Seed, ops: list[tuple]) -> None:
-    text = (KERNEL if seed.root == "kernel" else FIXTURES).joinpath(seed.path).read_text(encoding="utf-8")
+FUZZ = settings(derandomize=True, deadline=None, database=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+SEED_INDEX = st.integers(0, 10**6)
+
+
+@settings(FUZZ, max_examples=150)
+@given(index=SEED_INDEX, ops=st.lists(text_ops, min_size=1, max_size=4))
+def test_text_mutants_compile_or_fail_with_diagnostics(corpus: Corpus, index: int, ops: list[tuple]) -> None:
+    seed = corpus.pick(index)
+    text = corpus.original(seed)
     for op in ops:
         text = mutate_text(text, op)
-    compiles_or_fails_cleanly(roots, seed, text)
+    compiles_or_fails_cleanly(corpus.roots, seed, text)
 
 
-@settings(max_examples=300, derandomize=True, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(seed=st.sampled_from(SEEDS), ops=st.lists(ast_ops, min_size=1, max_size=3))
-def test_ast_mutants_compile_or_fail_with_diagnostics(roots: dict[str, Path], seed: Seed, ops: list[tuple]) -> None:
-    tree = ast.parse((KERNEL if seed.root == "kernel" else FIXTURES).joinpath(seed.path).read_text(encoding="utf-8"))
+@settings(FUZZ, max_examples=300)
+@given(index=SEED_INDEX, ops=st.lists(ast_ops, min_size=1, max_size=3))
+def test_ast_mutants_compile_or_fail_with_diagnostics(corpus: Corpus, index: int, ops: list[tuple]) -> None:
+    seed = corpus.pick(index)
+    tree = ast.parse(corpus.original(seed))
     for op in ops:
         mutate_tree(tree, op)
     try:
         text = ast.unparse(ast.fix_missing_locations(tree))
     except (ValueError, TypeError, AttributeError):
         return  # ast.unparse itself cannot print some mutants (e.g. a None constant as an annotation target)
-    compiles_or_fails_cleanly(roots, seed, text)
+    compiles_or_fails_cleanly(corpus.roots, seed, text)
 
 
-@settings(max_examples=30, derandomize=True, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-@given(seed=st.sampled_from(SEEDS), ops=st.lists(text_ops, min_size=1, max_size=3))
-def test_kcc_check_on_a_mutant_never_prints_a_traceback(roots: dict[str, Path], seed: Seed, ops: list[tuple]) -> None:
-    text = (KERNEL if seed.root == "kernel" else FIXTURES).joinpath(seed.path).read_text(encoding="utf-8")
+@settings(FUZZ, max_examples=30)
+@given(index=SEED_INDEX, ops=st.lists(text_ops, min_size=1, max_size=3))
+def test_kcc_check_on_a_mutant_never_prints_a_traceback(corpus: Corpus, index: int, ops: list[tuple]) -> None:
+    seed = corpus.pick(index)
+    text = corpus.original(seed)
     for op in ops:
         text = mutate_text(text, op)
-    with mutant_file(roots, seed, text) as path:
+    with mutant_file(corpus.roots, seed, text) as path:
         result = CliRunner().invoke(cli, ["check", "--arch", seed.target, str(path)])
-        assert "Traceback" not in result.output, result.output
-        assert "internal error" not in result.output, result.output
-        assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output, result.output
+    assert "internal error" not in result.output, result.output
+    assert result.exit_code in (0, 1), result.output
     if result.exit_code == 1:
         assert "error:" in result.output
     else:
         assert "no errors" in result.output
 
 
-def test_unmutated_seeds_compile(roots: dict[str, Path]) -> None:
-    """The seeds themselves are valid, so mutants start from programs that reach every stage."""
-    for seed in SEEDS:
-        text = roots[seed.root].joinpath(seed.path).read_text(encoding="utf-8")
-        assert compiles_or_fails_cleanly(roots, seed, text) == "ok", seed
+def test_unmutated_seeds_compile(corpus: Corpus) -> None:
+    """The seeds are valid programs, so mutants start from code that reaches every stage."""
+    assert len([s for s in corpus.seeds if s.root == "kernel"]) >= 10
+    for seed in corpus.seeds:
+        assert compiles_or_fails_cleanly(corpus.roots, seed, corpus.original(seed)) == "ok", seed
 
 
 @pytest.mark.parametrize("op, before, after", [
