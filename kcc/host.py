@@ -146,11 +146,12 @@ def cache_dir() -> Path:
 
 
 def _cache_key(root: Path, entry: Path, checked: bool, opt: int, board: dict[str, int | str]) -> str:
-    """Hash of everything the library depends on: sources of the root, kcc itself, options, host CPU."""
+    """Hash of what the library depends on: the root's sources, kcc itself, the options, the host CPU."""
     target = get_target("host")
     h = hashlib.sha256()
+    # The working directory is part of it because panic messages name files relative to it.
     h.update(f"{kcc.__version__}|{entry.relative_to(root)}|{checked}|{opt}|{sorted(board.items())}|"
-             f"{target.triple}|{target.cpu}|{target.features}".encode())
+             f"{target.triple}|{target.cpu}|{target.features}|{Path.cwd()}".encode())
     for base in (Path(kcc.__file__).parent, root):
         for f in sorted(base.rglob("*.py")):
             h.update(str(f.relative_to(base)).encode() + b"\0" + f.read_bytes() + b"\0")
