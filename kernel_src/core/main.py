@@ -35,13 +35,19 @@ def memory_setup(boot_info: usize) -> None:
     _nram = boot.memory_map(boot_info, addr(_ram[0]), MAX_REGIONS)
     if _nram == 0:
         panic("no RAM in the boot information")
-    # One slot is kept for the kernel image.
-    _nholes = boot.reserved_map(boot_info, addr(_holes[0]), MAX_REGIONS - 1)
-    image_start = extern_symbol("__text_start")
-    image_end = extern_symbol("_end")
-    _holes[_nholes].base = image_start
-    _holes[_nholes].size = image_end - image_start
-    _nholes += 1
+    # Two slots are kept for the kernel image: its read-only part (code and constants) and its
+    # read-write part (data, bss, stacks). They are neighbours in RAM on most boards, but a
+    # microcontroller runs code from flash, far from its RAM, so each part is a hole of its own.
+    _nholes = boot.reserved_map(boot_info, addr(_holes[0]), MAX_REGIONS - 2)
+    ro_start = extern_symbol("__text_start")
+    ro_end = extern_symbol("__rodata_end")
+    rw_start = extern_symbol("__data_start")
+    rw_end = extern_symbol("_end")
+    _holes[_nholes].base = ro_start
+    _holes[_nholes].size = ro_end - ro_start
+    _holes[_nholes + 1].base = rw_start
+    _holes[_nholes + 1].size = rw_end - rw_start
+    _nholes += 2
 
     fmt.kprintf("memory map (from the %s at %p):\n", usize(boot.boot_info_name()), boot_info)
     i: u32 = 0
@@ -49,7 +55,7 @@ def memory_setup(boot_info: usize) -> None:
         _show_range("ram", _ram[i].base, _ram[i].base + _ram[i].size)
         i += 1
     i = 0
-    while i < _nholes - 1:
+    while i < _nholes - 2:
         _show_range("reserved", _holes[i].base, _holes[i].base + _holes[i].size)
         i += 1
     fmt.kprintf("kernel image:\n")
@@ -58,7 +64,8 @@ def memory_setup(boot_info: usize) -> None:
     _show_range(".data", extern_symbol("__data_start"), extern_symbol("__data_end"))
     _show_range(".bss", extern_symbol("__bss_start"), extern_symbol("__bss_end"))
     _show_range("stacks", extern_symbol("__stack_bottom"), extern_symbol("__stack_top"))
-    _show_range("image", image_start, image_end)
+    _show_range("image ro", ro_start, ro_end)
+    _show_range("image rw", rw_start, rw_end)
 
     pagealloc.reset()
     i = 0

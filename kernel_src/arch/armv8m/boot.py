@@ -1,0 +1,28 @@
+"""armv8m boot information: a microcontroller has no boot loader, so the memory map is the board's (arch.boot)."""
+
+import board
+from kcc.lang import *
+
+from lib.memmap import MemRegion
+
+
+def memory_map(boot_info: usize, out: Ptr[MemRegion], capacity: u32) -> u32:
+    """Fill ``out`` with the board's RAM (RAM_BASE, RAM_SIZE); return how many ranges (0 or 1).
+
+    ``boot_info`` is 0: entry.S has nothing to pass on ARMv8-M.
+    """
+    if capacity == 0:
+        return 0
+    out[0].base = board.RAM_BASE
+    out[0].size = board.RAM_SIZE
+    return 1
+
+
+def reserved_map(boot_info: usize, out: Ptr[MemRegion], capacity: u32) -> u32:
+    """Return 0: no firmware keeps RAM; the kernel image's own range is excluded by the core."""
+    return 0
+
+
+def boot_info_name() -> Ptr[u8]:
+    """Return what the boot information is, for the boot log."""
+    return "board description"
