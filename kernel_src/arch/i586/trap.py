@@ -1,0 +1,259 @@
+"""i586 trap handling: the IDT, the saved frame, vector decoding, dispatch to the core (arch.trap interface).
+
+The cause word of this interface is the IDT vector: 0..31 are the processor's
+exceptions (Intel SDM vol. 3A, table 6-1 "Exceptions and Interrupts"), 32 and
+up are interrupts: the two 8259s' IRQs at PIC_MASTER_VECTOR and
+PIC_SLAVE_VECTOR, software ``int n`` above them.
+"""
+
+import board
+from kcc.lang import *
+
+from arch import i8259, timer
+from core import events
+from lib import kprintf as fmt
+
+VECTORS: Final = 256
+FIRST_INTERRUPT: Final = 32
+EXC_BREAKPOINT: Final = 3
+
+# Bytes trap.S pushes (17 words) and the distance between its stubs (STUB_SIZE).
+FRAME_SIZE: Final = 17 * 4
+STUB_SIZE: Final = 16
+
+KERNEL_CS: Final = 0x08     # entry.S's GDT
+# Gate type 0xE = 32-bit interrupt gate (IF cleared on entry), DPL 0, present (SDM vol. 3A, 6.11).
+_GATE_INTERRUPT_32: Final = 0x8E
+
+# Opcodes of the two breakpoint encodings (SDM vol. 2, "INT n/INTO/INT3/INT1").
+_OPCODE_INT3: Final = 0xCC
+_OPCODE_INT: Final = 0xCD
+
+
+@struct
+class TrapFrame:
+    """The context trap.S saves on the stack, lowest address first; layout fixed by trap.S."""
+
+    gs: usize       # segment registers, pushed as 32-bit words (upper halves undefined)
+    fs: usize
+    es: usize
+    ds: usize
+    edi: usize      # pusha's eight, edi lowest
+    esi: usize
+    ebp: usize
+    esp: usize      # esp when pusha ran, not the interrupted one
+    ebx: usize
+    edx: usize
+    ecx: usize
+    eax: usize
+    vector: usize   # pushed by the stub
+    error: usize    # the CPU's error code, 0 for vectors without one
+    eip: usize      # pushed by the CPU; iret resumes here
+    cs: usize
+    eflags: usize
+
+
+@struct
+class Gate:
+    """One IDT entry: an interrupt gate (SDM vol. 3A, figure 6-2)."""
+
+    offset_low: u16
+    selector: u16
+    reserved: u8
+    type_attr: u8
+    offset_high: u16
+
+
+@struct(packed=True)
+class TablePointer:
+    """The 6-byte operand of lidt: limit (size - 1) then linear base address."""
+
+    limit: u16
+    base: u32
+
+
+_idt: Array[Gate, VECTORS]
+_idtr: TablePointer
+
+
+def init() -> None:
+    """Fill the IDT with trap.S's 256 stubs, load it, and remap the PICs with every IRQ masked.
+
+    Panics when TrapFrame no longer has the size trap.S's frame has.
+    """
+    if sizeof(TrapFrame) != FRAME_SIZE:
+        panic("TrapFrame does not match the frame trap.S saves")
+    stubs = extern_symbol("trap_stubs")
+    for v in range(u32(0), VECTORS):
+        handler = stubs + usize(v) * STUB_SIZE
+        gate = addr(_idt[v])
+        gate.offset_low = u16(handler & 0xFFFF)
+        gate.selector = KERNEL_CS
+        gate.reserved = 0
+        gate.type_attr = _GATE_INTERRUPT_32
+        gate.offset_high = u16(handler >> 16)
+    _idtr.limit = u16(sizeof(Gate) * VECTORS - 1)
+    _idtr.base = u32(usize(addr(_idt[0])))
+    asm("lidt ({0})", addr(_idtr), clobbers=("memory",))
+    i8259.init()
+
+
+def is_interrupt(cause: usize) -> bool:
+    """Return True when ``cause`` (a vector) is an interrupt (32 and up) rather than a processor exception."""
+    return cause >= FIRST_INTERRUPT
+
+
+def cause_code(cause: usize) -> usize:
+    """Return the exception number for exceptions and ``cause - 32`` for interrupts (the IRQ line for PIC vectors)."""
+    if is_interrupt(cause):
+        return cause - FIRST_INTERRUPT
+    return cause
+
+
+def _exception_name(vector: usize) -> Ptr[u8]:
+    """Return the SDM's name for exception ``vector`` (0..31)."""
+    if vector == 0:
+        return "Divide Error"
+    if vector == 1:
+        return "Debug"
+    if vector == 2:
+        return "NMI Interrupt"
+    if vector == 3:
+        return "Breakpoint"
+    if vector == 4:
+        return "Overflow"
+    if vector == 5:
+        return "BOUND Range Exceeded"
+    if vector == 6:
+        return "Invalid Opcode"
+    if vector == 7:
+        return "Device Not Available"
+    if vector == 8:
+        return "Double Fault"
+    if vector == 9:
+        return "Coprocessor Segment Overrun"
+    if vector == 10:
+        return "Invalid TSS"
+    if vector == 11:
+        return "Segment Not Present"
+    if vector == 12:
+        return "Stack-Segment Fault"
+    if vector == 13:
+        return "General Protection"
+    if vector == 14:
+        return "Page Fault"
+    if vector == 16:
+        return "x87 FPU Floating-Point Error"
+    if vector == 17:
+        return "Alignment Check"
+    if vector == 18:
+        return "Machine Check"
+    if vector == 19:
+        return "SIMD Floating-Point Exception"
+    if vector == 20:
+        return "Virtualization Exception"
+    if vector == 21:
+        return "Control Protection Exception"
+    return "Reserved"
+
+
+def _irq_name(irq: usize) -> Ptr[u8]:
+    """Return the PC/AT use of IRQ line ``irq`` (0..15)."""
+    if irq == 0:
+        return "PIT timer (IRQ 0)"
+    if irq == 1:
+        return "keyboard (IRQ 1)"
+    if irq == 2:
+        return "cascade (IRQ 2)"
+    if irq == 3:
+        return "COM2 (IRQ 3)"
+    if irq == 4:
+        return "COM1 (IRQ 4)"
+    if irq == 6:
+        return "floppy (IRQ 6)"
+    if irq == 7:
+        return "LPT1 or spurious (IRQ 7)"
+    if irq == 8:
+        return "RTC (IRQ 8)"
+    if irq == 12:
+        return "PS/2 mouse (IRQ 12)"
+    if irq == 13:
+        return "FPU (IRQ 13)"
+    if irq == 14:
+        return "primary ATA (IRQ 14)"
+    if irq == 15:
+        return "secondary ATA or spurious (IRQ 15)"
+    return "ISA device"
+
+
+def _pic_irq(vector: usize) -> usize:
+    """Return the IRQ line (0..15) behind a PIC vector, or 16 when ``vector`` is not one."""
+    if board.PIC_MASTER_VECTOR <= vector < board.PIC_MASTER_VECTOR + 8:
+        return vector - board.PIC_MASTER_VECTOR
+    if board.PIC_SLAVE_VECTOR <= vector < board.PIC_SLAVE_VECTOR + 8:
+        return vector - board.PIC_SLAVE_VECTOR + 8
+    return 16
+
+
+def cause_name(cause: usize) -> Ptr[u8]:
+    """Return a name for vector ``cause``: the exception's, the PC IRQ's, or "Software interrupt"."""
+    if not is_interrupt(cause):
+        return _exception_name(cause)
+    irq = _pic_irq(cause)
+    if irq < 16:
+        return _irq_name(irq)
+    return "Software interrupt"
+
+
+def _breakpoint_address(eip: usize) -> usize:
+    """Return the address of the breakpoint instruction that trapped with return address ``eip``.
+
+    #BP is a trap: the saved eip follows the instruction, which is either
+    int3 (0xCC) or ``int $3`` (0xCD 0x03). 0x03 is not 0xCC, so the byte
+    before eip tells them apart.
+    """
+    if volatile_load(cast(Ptr[u8], eip - 1)) == _OPCODE_INT3:
+        return eip - 1
+    return eip - 2
+
+
+def _report(frame: Ptr[TrapFrame]) -> None:
+    """Print the trap's vector, cause name, eip, error code and the interrupted registers."""
+    kind: Ptr[u8] = "exception"
+    if is_interrupt(frame.vector):
+        kind = "interrupt"
+    fmt.kprintf("trap: %s %u (%s)\n", usize(kind), cause_code(frame.vector), usize(cause_name(frame.vector)))
+    fmt.kprintf("trap:   eip=%p error=%p vector=%u\n", frame.eip, frame.error, frame.vector)
+    # No privilege change yet, so the interrupted esp is just above the frame.
+    fmt.kprintf("trap:   cs=%x eflags=%p esp=%p\n", frame.cs & 0xFFFF, frame.eflags, usize(frame) + FRAME_SIZE)
+    fmt.kprintf("trap:   eax=%p ebx=%p ecx=%p edx=%p\n", frame.eax, frame.ebx, frame.ecx, frame.edx)
+    fmt.kprintf("trap:   esi=%p edi=%p ebp=%p\n", frame.esi, frame.edi, frame.ebp)
+
+
+@export("trap_handler")
+def _trap_handler(frame: Ptr[TrapFrame]) -> None:
+    """Handle one trap; called by trap.S with interrupts masked, returns to its iret.
+
+    The PIT's IRQ acknowledges the tick and ticks the core clock. A spurious
+    IRQ 7/15 is ignored. A breakpoint is reported and, when the core expects
+    one, resumed (eip already follows the instruction); anything else is
+    reported and stops the kernel with a panic.
+    """
+    vector = frame.vector
+    if is_interrupt(vector):
+        irq = _pic_irq(vector)
+        if irq == board.PIT_IRQ:
+            timer.handle_interrupt()
+            events.tick()
+            return
+        if irq < 16 and i8259.spurious(u32(irq)):
+            return
+        _report(frame)
+        panic("unexpected interrupt")
+    if vector == EXC_BREAKPOINT:
+        _report(frame)
+        if events.breakpoint_hit(_breakpoint_address(frame.eip)):
+            return
+        panic("unexpected breakpoint")
+    _report(frame)
+    panic("unexpected exception")
