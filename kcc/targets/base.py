@@ -11,11 +11,18 @@ _initialised = False
 
 
 def init_llvm() -> None:
-    """Initialise every LLVM target, target info and asm printer once per process."""
+    """Initialise every LLVM target, target info and asm printer once per process.
+
+    Also the host's ("native") assembly parser, the only one llvmlite's binding
+    can initialise (there is no initialize_all_asmparsers): without it the object
+    emitter rejects inline asm even for the host's own architecture. On an x86
+    host it is the X86 parser, which serves the i586 target too.
+    """
     global _initialised
     if not _initialised:
         llvm.initialize_all_targets()
         llvm.initialize_all_asmprinters()
+        llvm.initialize_native_asmparser()
         _initialised = True
 
 
