@@ -42,20 +42,20 @@ def init() -> None:
     csr.write_stvec(extern_symbol("trap_vector"))
 
 
-def is_interrupt(scause: usize) -> bool:
-    """Return True when ``scause`` describes an interrupt rather than an exception."""
-    return scause & _INTERRUPT_BIT != 0
+def is_interrupt(cause: usize) -> bool:
+    """Return True when ``cause`` (an scause value) describes an interrupt rather than an exception."""
+    return cause & _INTERRUPT_BIT != 0
 
 
-def cause_code(scause: usize) -> usize:
-    """Return the exception or interrupt code of ``scause`` (the bits below the interrupt bit)."""
-    return scause & (_INTERRUPT_BIT - 1)
+def cause_code(cause: usize) -> usize:
+    """Return the exception or interrupt code of ``cause`` (the bits below the interrupt bit)."""
+    return cause & (_INTERRUPT_BIT - 1)
 
 
-def cause_name(scause: usize) -> Ptr[u8]:
-    """Return the privileged ISA's name for ``scause`` ("Reserved" or "Designated for platform use" otherwise)."""
-    code = cause_code(scause)
-    if is_interrupt(scause):
+def cause_name(cause: usize) -> Ptr[u8]:
+    """Return the privileged ISA's name for ``cause`` ("Reserved" or "Designated for platform use" otherwise)."""
+    code = cause_code(cause)
+    if is_interrupt(cause):
         if code == IRQ_S_SOFTWARE:
             return "Supervisor software interrupt"
         if code == IRQ_S_TIMER:
