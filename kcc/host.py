@@ -188,18 +188,18 @@ def _build(root: Path, path: Path, checked: bool, opt: int, board: dict[str, int
     functions: list[dict[str, Any]] = []
     shim: list[dict[str, Any]] = []
     for info in program.functions:
-        params = [(n, _type_name(t)) for n, t in info.params]
+        spelt = [_type_name(t) for _, t in info.params]
+        crossing = [t for t in spelt if t is not None]
         result = _type_name(info.result)
         entry: dict[str, Any] = {"module": info.module, "name": info.name, "symbol": info.symbol,
-                                 "params": [[n, t if t is not None else str(ty)]
-                                            for (n, t), (_, ty) in zip(params, info.params, strict=True)],
-                                 "result": result if result is not None else str(info.result),
+                                 "params": [[n, t or str(ty)] for (n, ty), t in zip(info.params, spelt, strict=True)],
+                                 "result": result or str(info.result),
                                  "defaults": defaults.get(info.symbol, {}), "wrapper": None}
-        if result is not None and all(t is not None for _, t in params):
+        if result is not None and len(crossing) == len(spelt):
             index = len(shim)
             entry["wrapper"] = f"__kcc_try_{index}"
             shim.append({"index": index, "symbol": info.symbol,
-                         "params_c": [_scalar(t)[0] for _, t in params],
+                         "params_c": [_scalar(t)[0] for t in crossing],
                          "ret_c": "void" if result == "None" else _scalar(result)[0],
                          "out_c": "uint8_t" if result == "None" else _scalar(result)[0],
                          "ret_bool": result == "bool"})

@@ -73,6 +73,8 @@ POINTER_BITS = 64
 """Width of usize/isize and pointers under CPython (the host kcc targets is 64-bit)."""
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+_T = TypeVar("_T")
+_N = TypeVar("_N")
 
 
 class Panic(Exception):
@@ -113,7 +115,7 @@ class _Int(int):
             TypeError: when ``value`` is not an integer (floats and strings are not in the language).
             NotPureError: when ``value`` is a pointer other than NULL.
         """
-        if isinstance(value, _Pointer):
+        if isinstance(value, Ptr):
             value = value.address()
         elif not isinstance(value, int):
             raise TypeError(f"cannot convert {type(value).__name__} to {cls.__name__}")
@@ -425,7 +427,16 @@ def _int_type(name: str, bits: int, signed: bool) -> type[_Int]:
 if typing.TYPE_CHECKING:
     # For type checkers the integer types are int, so `x: u8 = 255` checks; the compiler
     # enforces the widths and the no-mixing rule.
-    u8 = u16 = u32 = u64 = i8 = i16 = i32 = i64 = usize = isize = int
+    u8 = int
+    u16 = int
+    u32 = int
+    u64 = int
+    i8 = int
+    i16 = int
+    i32 = int
+    i64 = int
+    usize = int
+    isize = int
 else:
     u8 = _int_type("u8", 8, False)
     u16 = _int_type("u16", 16, False)
@@ -438,8 +449,8 @@ else:
     usize = _int_type("usize", POINTER_BITS, False)
     isize = _int_type("isize", POINTER_BITS, True)
 
-INT_TYPES: Final[dict[str, type[_Int]]] = {
-    t.__name__: t for t in (u8, u16, u32, u64, i8, i16, i32, i64, usize, isize)}  # type: ignore[attr-defined]
+INT_TYPES: Final[dict[str, Any]] = {
+    t.__name__: t for t in (u8, u16, u32, u64, i8, i16, i32, i64, usize, isize)}
 """Every integer type by spelling."""
 
 
@@ -465,22 +476,31 @@ class _PtrType:
         raise _impure(f"constructing a {self!r}")
 
 
-class _Pointer:
-    """A pointer value under CPython: only NULL exists; comparing it is pure, using it is not."""
+class Ptr(typing.Generic[_T]):
+    """``Ptr[T]``: a typed address (language.md sections 2 and 5).
+
+    ``Ptr[T]`` names the type; the only pointer value pure code can hold under
+    CPython is ``NULL``, an instance of this class: comparing it is pure,
+    dereferencing it raises NullPointerError, moving it is impure. For type
+    checkers ``Ptr`` is generic, so ``p[i]`` has the pointee's type.
+    """
 
     __slots__ = ()
+
+    def __class_getitem__(cls, target: Any) -> Any:
+        return _ptr_type(target)
 
     def address(self) -> int:
         """The address, 0 for NULL (the only pointer pure code can hold)."""
         return 0
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, _Pointer):
+        if isinstance(other, Ptr):
             return True
         return NotImplemented
 
     def __ne__(self, other: object) -> bool:
-        if isinstance(other, _Pointer):
+        if isinstance(other, Ptr):
             return False
         return NotImplemented
 
@@ -489,26 +509,19 @@ class _Pointer:
     def __repr__(self) -> str:
         return "NULL"
 
-    def __getitem__(self, index: Any) -> Any:
+    def __getitem__(self, index: Any) -> _T:
         raise NullPointerError("NULL pointer dereference")
 
-    def __setitem__(self, index: Any, value: Any) -> None:
+    def __setitem__(self, index: Any, value: _T) -> None:
         raise NullPointerError("NULL pointer dereference")
 
     def __getattr__(self, name: str) -> Any:
         raise NullPointerError(f"NULL pointer dereference (.{name})")
 
-    def __add__(self, other: Any) -> Any:
+    def __add__(self, other: int) -> Ptr[_T]:
         raise _impure("pointer arithmetic")
 
     __radd__ = __sub__ = __add__
-
-
-class Ptr:
-    """``Ptr[T]``: a typed address (language.md sections 2 and 5). Only NULL exists under CPython."""
-
-    def __class_getitem__(cls, target: Any) -> _PtrType:
-        return _ptr_type(target)
 
 
 @cache
@@ -516,7 +529,7 @@ def _ptr_type(target: Any) -> _PtrType:
     return _PtrType(target)
 
 
-NULL: Final = _Pointer()
+NULL: Final[Ptr[Any]] = Ptr()
 """The zero pointer; compares equal to every NULL pointer."""
 
 
@@ -530,25 +543,36 @@ class _RegType:
         return f"Reg[{_type_name(self.value)}]"
 
 
-class _Register:
-    """A register field of a struct created under CPython: every access is MMIO, hence impure."""
+class Reg(typing.Generic[_T]):
+    """``Reg[T]``: an MMIO register field with ``.read()``, ``.write(v)``, ``.set_bits(m)``, ``.clear_bits(m)``.
+
+    A struct created under CPython holds Reg instances whose every access is
+    MMIO, hence impure (NotPureError).
+    """
 
     __slots__ = ("reg_type",)
+
+    def __class_getitem__(cls, value: Any) -> Any:
+        return _reg_type(value)
 
     def __init__(self, reg_type: _RegType) -> None:
         self.reg_type = reg_type
 
-    def _access(self, *args: Any) -> Any:
-        raise _impure(f"{self.reg_type!r} access")
+    def read(self) -> _T:
+        """A volatile read of the register."""
+        raise _impure(f"{self.reg_type!r}.read()")
 
-    read = write = set_bits = clear_bits = _access
+    def write(self, value: _T) -> None:
+        """A volatile write of the register."""
+        raise _impure(f"{self.reg_type!r}.write()")
 
+    def set_bits(self, mask: _T) -> None:
+        """Read, OR ``mask`` in, write back."""
+        raise _impure(f"{self.reg_type!r}.set_bits()")
 
-class Reg:
-    """``Reg[T]``: an MMIO register field with ``.read()``, ``.write(v)``, ``.set_bits(m)``, ``.clear_bits(m)``."""
-
-    def __class_getitem__(cls, value: Any) -> _RegType:
-        return _reg_type(value)
+    def clear_bits(self, mask: _T) -> None:
+        """Read, clear the bits of ``mask``, write back."""
+        raise _impure(f"{self.reg_type!r}.clear_bits()")
 
 
 @cache
@@ -560,11 +584,13 @@ def _reg_type(value: Any) -> _RegType:
 # Arrays
 
 
-class Array:
+class Array(typing.Generic[_T, _N]):
     """``Array[T, N]``: N elements of T in place, zero-initialised; indexing is bounds-checked (IndexError).
 
     ``Array[T, N]`` is a class; ``Array[T, N]()`` is a zeroed array. Element
-    assignment converts the value as an annotated assignment would.
+    assignment converts the value as an annotated assignment would. For type
+    checkers ``Array`` is generic in its element type (a constant length is
+    not a type to them, so ``N`` needs ``Literal[N]`` or an ignore there).
     """
 
     ELEMENT: typing.ClassVar[Any] = None
@@ -572,7 +598,7 @@ class Array:
 
     __slots__ = ("_items",)
 
-    def __class_getitem__(cls, params: tuple[Any, Any]) -> type[Array]:
+    def __class_getitem__(cls, params: tuple[Any, Any]) -> Any:
         if not isinstance(params, tuple) or len(params) != 2:
             raise TypeError("Array takes two parameters: Array[T, N]")
         element, count = params
@@ -594,10 +620,10 @@ class Array:
             raise IndexError(f"index {int(index)} out of bounds for {type(self).__name__}")
         return int(index)
 
-    def __getitem__(self, index: Any) -> Any:
+    def __getitem__(self, index: Any) -> _T:
         return self._items[self._index(index)]
 
-    def __setitem__(self, index: Any, value: Any) -> None:
+    def __setitem__(self, index: Any, value: _T) -> None:
         self._items[self._index(index)] = coerce(self.ELEMENT, value)
 
     def __len__(self) -> int:
@@ -748,7 +774,7 @@ def zero(t: Any) -> Any:
     if isinstance(t, _PtrType):
         return NULL
     if isinstance(t, _RegType):
-        return _Register(t)
+        return Reg(t)
     raise TypeError(f"{t!r} is not a kcc type")
 
 
@@ -796,9 +822,9 @@ def coerce(t: Any, value: Any) -> Any:
     if isinstance(t, type) and (issubclass(t, Array) or is_struct(t)):
         if type(value) is not t:
             raise TypeError(f"expected {_type_name(t)}, got {_type_name(type(value))}")
-        return value.copy()
+        return copy_value(value)
     if isinstance(t, _PtrType):
-        if isinstance(value, (_Pointer, str)):
+        if isinstance(value, (Ptr, str)):
             return value
         raise TypeError(f"expected {t!r}, got {_type_name(type(value))}")
     if typing.get_origin(t) is Final:

@@ -333,3 +333,24 @@ def unit(x: u8) -> None:
 
 def read_counter() -> u32:
     return counter
+
+
+# ----- constants whose type comes from their context ---------------------------------------------
+
+def mask_bits(n: u8) -> u64:
+    m: u64 = (1 << (n & 63)) - 1
+    return m | (1 << (n & 7))
+
+
+def signed_index(i: i8) -> u8:
+    small: Array[u8, 4]
+    small[i] = 3
+    return small[i] + 1
+
+
+def literal_left(x: i16) -> i16:
+    return 100 - x * 2
+
+
+def const_compare(x: u8) -> bool:
+    return 3 < x
