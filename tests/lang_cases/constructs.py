@@ -5,9 +5,10 @@ kcc.load_python raises as the matching exception; loop counts and recursion
 depth are bounded by narrow parameter types so any argument finishes quickly.
 """
 
-from kcc.lang import *
-from helpers import mathx
 import helpers.mathx as mx
+from helpers import mathx
+
+from kcc.lang import *
 
 LIMIT: Final = 10
 MASK: Final[u32] = 0xFFFF
