@@ -81,6 +81,24 @@ class QemuConfig:
 
 
 @dataclass(frozen=True)
+class FlashConfig:
+    """The ``[flash]`` table: how ``kcc flash`` writes the image to a real board.
+
+    Attributes:
+        tool: the flashing tool; only "pyocd" (kcc.flash drives its Python API).
+        target: the tool's name for the chip, e.g. "stm32l552zetxq" (``pyocd list --targets``).
+        region: the ``[memory.*]`` region the image is written to (the on-chip flash).
+    """
+
+    tool: str
+    target: str
+    region: str
+
+
+FLASH_TOOLS = ("pyocd",)
+
+
+@dataclass(frozen=True)
 class Board:
     """One validated board description.
 
@@ -92,6 +110,7 @@ class Board:
         constants: the ``[constants]`` table (ints or strings), importable as ``board`` in kcc code.
         qemu: the ``[qemu]`` table, or None for boards no emulator runs.
         path: the board.toml it came from.
+        flash: the ``[flash]`` table, or None for boards kcc does not flash.
     """
 
     name: str
@@ -102,6 +121,7 @@ class Board:
     constants: dict[str, int | str] = field(default_factory=dict)
     qemu: QemuConfig | None = None
     path: Path | None = None
+    flash: FlashConfig | None = None
 
     @property
     def text_region(self) -> Region:
@@ -156,7 +176,7 @@ def load_board_file(path: Path) -> Board:
             load_address inside the text region; stack_size a positive multiple
             of 16; harts >= 1 (and equal to constants.MAX_HARTS when that is given);
             align a power of two; constant names UPPER_CASE with int or string values;
-            qemu.exit one of EXIT_METHODS.
+            qemu.exit one of EXIT_METHODS; flash.tool one of FLASH_TOOLS and flash.region defined.
     """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -166,7 +186,7 @@ def load_board_file(path: Path) -> Board:
         raise BoardError(f"{path}: not valid TOML: {exc}") from exc
 
     top = _Table(data, "", path)
-    top.only("name", "arch", "description", "memory", "link", "constants", "qemu")
+    top.only("name", "arch", "description", "memory", "link", "constants", "qemu", "flash")
     name = top.get("name", str)
     if not _BOARD_NAME.match(name):
         raise top.fail(f"'name' must be lower-case letters, digits, '-' or '_', not {name!r}")
@@ -183,7 +203,9 @@ def load_board_file(path: Path) -> Board:
                          f"{constants['MAX_HARTS']}; the two must agree")
     qemu_table = top.get("qemu", dict, None)
     qemu = _qemu(_Table(qemu_table, "[qemu] ", path)) if qemu_table is not None else None
-    return Board(name, arch, description, regions, link, constants, qemu, path)
+    flash_table = top.get("flash", dict, None)
+    flash = _flash(_Table(flash_table, "[flash] ", path), regions) if flash_table is not None else None
+    return Board(name, arch, description, regions, link, constants, qemu, path, flash)
 
 
 def _regions(table: _Table, path: Path) -> dict[str, Region]:
@@ -263,6 +285,21 @@ def _qemu(table: _Table) -> QemuConfig:
     if qemu.smp < 1:
         raise table.fail(f"'smp' must be at least 1, not {qemu.smp}")
     return qemu
+
+
+def _flash(table: _Table, regions: dict[str, Region]) -> FlashConfig:
+    table.only("tool", "target", "region")
+    flash = FlashConfig(
+        tool=table.get("tool", str),
+        target=table.get("target", str),
+        region=table.get("region", str),
+    )
+    if flash.tool not in FLASH_TOOLS:
+        raise table.fail(f"'tool' must be one of {', '.join(FLASH_TOOLS)}, not {flash.tool!r}")
+    if flash.region not in regions:
+        raise table.fail(f"'region' names region '{flash.region}', which [memory] does not define "
+                         f"(defined: {', '.join(regions)})")
+    return flash
 
 
 def boards_dir() -> Path:

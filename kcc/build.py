@@ -12,7 +12,7 @@ from pathlib import Path
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from kcc import __version__, emit, link, optimize, toolchain
+from kcc import __version__, emit, image, link, optimize, toolchain
 from kcc.boards import Board, board_header, load_board
 from kcc.compiler import BuildOptions, compile_program
 from kcc.paths import PACKAGE_DIR, data_dir
@@ -54,6 +54,7 @@ class BuildResult:
         cached: True when the inputs were unchanged and nothing was rebuilt.
         seconds: wall-clock time of the build (or of the cache check).
         stages: seconds spent per stage, in order.
+        hex_file: kernel.hex (Intel HEX of the load image) for boards with a [flash] table, else None.
     """
 
     out_dir: Path
@@ -66,6 +67,7 @@ class BuildResult:
     cached: bool
     seconds: float
     stages: dict[str, float] = field(default_factory=dict)
+    hex_file: Path | None = None
 
 
 def default_opt(release: bool) -> int:
@@ -129,7 +131,8 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     ``core.main``), optimise (kcc.optimize), emit kernel.o and kernel.ll
     (kcc.emit), write board.h, assemble ``src_root/arch/<arch>/*.S`` with
     ``-I out_dir``, link with the rendered link.ld into kernel.elf and
-    kernel.map (kcc.link), write kernel.bin. When the input digest
+    kernel.map (kcc.link), write kernel.bin, and for boards that are flashed
+    (a [flash] table) kernel.hex (kcc.image.write_hex). When the input digest
     (input_digest) equals the one recorded in ``out_dir/build.json`` and every
     output exists, nothing is rebuilt.
 
@@ -146,7 +149,7 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     Raises:
         BuildError: arch and board disagree, or the optimisation level is out of range.
         kcc.boards.BoardError, kcc.diagnostics.CompileError, kcc.toolchain.ToolchainError,
-        kcc.link.LinkScriptError: from the stages.
+        kcc.link.LinkScriptError, kcc.image.ImageError: from the stages.
         kcc.optimize.InternalCompilerError: when the compiler produced invalid IR.
     """
     started = time.monotonic()
@@ -163,6 +166,8 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     digest = input_digest(src_root, board, options)
 
     outputs = {name: out_dir / name for name in ("kernel.elf", "kernel.bin", "kernel.map", "link.ld")}
+    if board.flash is not None:
+        outputs["kernel.hex"] = out_dir / "kernel.hex"
     stamp = out_dir / STAMP
     if not force and stamp.is_file() and all(p.is_file() for p in outputs.values()):
         try:
@@ -172,7 +177,8 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
         if recorded == digest:
             entry, sections = section_sizes(outputs["kernel.elf"])
             return BuildResult(out_dir, outputs["kernel.elf"], outputs["kernel.bin"], outputs["kernel.map"],
-                               outputs["link.ld"], entry, sections, True, time.monotonic() - started)
+                               outputs["link.ld"], entry, sections, True, time.monotonic() - started,
+                               hex_file=outputs.get("kernel.hex"))
 
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)
@@ -198,6 +204,9 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     link.link_kernel(objects, board, target, out_dir)
     stage("binary", "kernel.bin")
     toolchain.objcopy_binary(outputs["kernel.elf"], outputs["kernel.bin"])
+    if "kernel.hex" in outputs:
+        stage("hex", "kernel.hex")
+        image.write_hex(outputs["kernel.elf"], outputs["kernel.hex"])
 
     order = list(stages)
     end = time.monotonic()
@@ -207,7 +216,8 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
                      encoding="utf-8")
     entry, sections = section_sizes(outputs["kernel.elf"])
     return BuildResult(out_dir, outputs["kernel.elf"], outputs["kernel.bin"], outputs["kernel.map"],
-                       outputs["link.ld"], entry, sections, False, end - started, durations)
+                       outputs["link.ld"], entry, sections, False, end - started, durations,
+                       hex_file=outputs.get("kernel.hex"))
 
 
 def _compile(src_root: Path, target: Target, board: Board, checked: bool) -> str:

@@ -7,18 +7,20 @@ from pathlib import Path
 
 import click
 
-from kcc import __version__, qemu
+from kcc import __version__, flash, qemu
 from kcc.boards import BoardError, default_board, list_boards, load_board
 from kcc.build import BuildError, BuildResult, build
 from kcc.compiler import BuildOptions, compile_program
 from kcc.diagnostics import CompileError
+from kcc.image import ImageError
 from kcc.link import LinkScriptError
 from kcc.optimize import InternalCompilerError
 from kcc.targets import ARCHES, get_target
 from kcc.toolchain import ToolchainError
 
 # Errors in what the user asked for or has installed: a message and exit status 1.
-USER_ERRORS = (BoardError, BuildError, ToolchainError, LinkScriptError, qemu.QemuError)
+USER_ERRORS = (BoardError, BuildError, ToolchainError, LinkScriptError, qemu.QemuError, flash.FlashError,
+               ImageError)
 
 
 class KccGroup(click.Group):
@@ -229,6 +231,50 @@ def check_cmd(arch: str, board: str | None, release: bool, files: tuple[Path, ..
     if diagnostics:
         raise CompileError(diagnostics)
     click.echo(f"kcc: {len(files)} file{'s' if len(files) != 1 else ''} checked, no errors", err=True)
+
+
+@cli.command("flash")
+@click.option("--board", default=None, metavar="NAME",
+              help="Board to flash (one with a [flash] table in its board.toml, e.g. stm32l5).")
+@click.option("--release", is_flag=True,
+              help="Release build: checks out, -O2 by default. Default: checked build at -O1.")
+@click.option("-O", "opt_level", type=click.IntRange(0, 3), default=None,
+              help="Optimisation level 0..3 (overrides the build mode's default).")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Build directory (default: build/<board>).")
+@click.option("--src", "src_root", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="Kernel source root (default: kernel_src/).")
+@click.option("--force", is_flag=True, help="Rebuild even when nothing changed.")
+@click.option("--dry-run", is_flag=True,
+              help="Build and print what would be programmed, where, and how; touch no hardware (needs no pyocd).")
+@click.option("--probe", default=None, metavar="UID", help="Unique id of the debug probe (default: the only one).")
+def flash_cmd(board: str | None, release: bool, opt_level: int | None, out_dir: Path | None,
+              src_root: Path | None, force: bool, dry_run: bool, probe: str | None) -> None:
+    """Build the kernel for a real board and write it to the board's flash with pyocd.
+
+    The architecture is the board's. The image written is build/<board>/kernel.hex;
+    every loadable byte must lie in the board's flash region. pyocd is optional
+    (``pip install 'kcc[flash]'``); --dry-run works without it and without a board.
+    Exit status 1 when the board cannot be flashed, pyocd is missing or fails.
+    """
+    flashable = [name for name in list_boards() if load_board(name).flash is not None]
+    if board is None:
+        raise BoardError(f"kcc flash needs --board (boards that can be flashed: {', '.join(flashable) or 'none'})")
+    chosen = load_board(board)
+    if chosen.flash is None:
+        raise flash.FlashError(f"board '{chosen.name}' has no [flash] table, so kcc does not flash it "
+                               f"(boards that can be flashed: {', '.join(flashable) or 'none'})")
+    result = _do_build(chosen.arch, board, release, opt_level, out_dir, src_root, force)
+    assert result.hex_file is not None  # a board with [flash] always gets kernel.hex
+    plan = flash.plan_flash(chosen, result.elf, result.hex_file)
+    if dry_run:
+        for line in flash.describe(plan):
+            click.echo(line)
+        click.echo("flash: dry run, nothing written")
+        if not flash.pyocd_available():
+            click.echo(f"flash: note: pyocd is not installed; {flash.INSTALL_HINT}")
+        return
+    flash.flash(plan, probe=probe, report=click.echo)
 
 
 @cli.command("boards")

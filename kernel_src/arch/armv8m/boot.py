@@ -5,12 +5,19 @@ from kcc.lang import *
 
 from lib.memmap import MemRegion
 
+# The value entry.S puts in .data at data_copy_marker.
+_DATA_COPY_MARKER: Final = 0x6B63_6364
+
 
 def memory_map(boot_info: usize, out: Ptr[MemRegion], capacity: u32) -> u32:
     """Fill ``out`` with the board's RAM (RAM_BASE, RAM_SIZE); return how many ranges (0 or 1).
 
-    ``boot_info`` is 0: entry.S has nothing to pass on ARMv8-M.
+    ``boot_info`` is 0: entry.S has nothing to pass on ARMv8-M. Panics when
+    .data does not hold what the image stored in flash for it (entry.S copies
+    it from __data_load), since every initialised global would be wrong.
     """
+    if volatile_load(cast(Ptr[u32], extern_symbol("data_copy_marker"))) != _DATA_COPY_MARKER:
+        panic("initialised data was not copied from flash: check __data_load in the link script")
     if capacity == 0:
         return 0
     out[0].base = board.RAM_BASE

@@ -17,6 +17,7 @@
 #define SYST_CSR   0xE000E010
 #define SCB_VTOR   0xE000ED08
 #define SYST_CLKSOURCE_ENABLE 5     /* CLKSOURCE = processor clock, ENABLE, no TICKINT */
+#define DATA_COPY_MARKER 0x6B636364 /* must equal _DATA_COPY_MARKER in boot.py */
 
 /* 16 architectural entries, then BOARD_NUM_IRQS external interrupts. The linker sets bit 0
    (Thumb) of every address here, as they are Thumb function symbols; the stack top is data. */
@@ -103,3 +104,14 @@ _start:
     b       5b
     .size _start, . - _start
     .ltorg
+
+/* A known word in .data: arch/armv8m/boot.py checks it, so an image whose initialised data
+   was not copied from its load address (a wrong __data_load, a broken loop) stops at once
+   with a located panic instead of running with zeroed globals. */
+    .section .data, "aw", %progbits
+    .balign 4
+    .globl data_copy_marker
+    .type data_copy_marker, %object
+data_copy_marker:
+    .word   DATA_COPY_MARKER
+    .size data_copy_marker, 4
