@@ -59,8 +59,8 @@ def agree(host_fn: Any, py_fn: Any, args: list[Any]) -> None:
 class Pair:
     """One case file loaded both ways; calls go to both in the same order, so globals stay in step."""
 
-    def __init__(self, path: Path, root: Path) -> None:
-        self.host = load_host(path, root=root)
+    def __init__(self, path: Path, root: Path, opt: int = 2) -> None:
+        self.host = load_host(path, root=root, opt=opt)
         self.py = load_python(path, root=root)
 
     def check(self, name: str, data: st.DataObject) -> None:
@@ -81,6 +81,18 @@ def constructs() -> Pair:
 @given(data=st.data())
 def test_construct_agrees(constructs, name, data):
     constructs.check(name, data)
+
+
+@pytest.fixture(scope="module")
+def constructs_O0() -> Pair:
+    return Pair(CASES / "constructs.py", CASES, opt=0)
+
+
+@pytest.mark.parametrize("name", public_functions(CASES / "constructs.py"))
+@settings(deadline=None, max_examples=25)
+@given(data=st.data())
+def test_construct_agrees_unoptimised(constructs_O0, name, data):
+    constructs_O0.check(name, data)
 
 
 # ----- every operator at every width --------------------------------------------------------------
@@ -160,6 +172,7 @@ def test_panics_are_located_exceptions_and_the_process_survives(constructs):
         (ValueError, lambda: host.shift_by(1, -1)),
         (AssertionError, lambda: host.assert_positive(0)),
         (Panic, lambda: host.explicit_panic(13)),
+        (ZeroDivisionError, lambda: host.deep_panic(200)),  # unwinds 200 frames
     ]
     for _ in range(3):
         for exc_type, call in cases:

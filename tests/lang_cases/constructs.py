@@ -355,3 +355,9 @@ def literal_left(x: i16) -> i16:
 
 def const_compare(x: u8) -> bool:
     return 3 < x
+
+
+def deep_panic(n: u8) -> u32:
+    if n == 0:
+        return u32(1) // u32(n)
+    return deep_panic(n - 1) + 1
