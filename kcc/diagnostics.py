@@ -96,10 +96,23 @@ def located(source: SourceFile | None, node: ast.AST | None, message: str, *hint
     if node is None or not hasattr(node, "lineno"):
         return Diagnostic(source, 1 if source else 0, 1, message, hints=list(hints))
     line = node.lineno
-    col = node.col_offset + 1
     end_line = getattr(node, "end_lineno", None) or line
-    end_col = (getattr(node, "end_col_offset", None) or node.col_offset) + 1
+    col = _char_column(source, line, node.col_offset) + 1
+    end_col = _char_column(source, end_line, getattr(node, "end_col_offset", None) or node.col_offset) + 1
     return Diagnostic(source, line, col, message, end_line, end_col, hints=list(hints))
+
+
+def _char_column(source: SourceFile | None, line: int, byte_offset: int) -> int:
+    """ast's column offsets count UTF-8 bytes; diagnostics count characters."""
+    if source is None:
+        return byte_offset
+    lines = source.lines
+    if not 1 <= line <= len(lines):
+        return byte_offset
+    encoded = lines[line - 1].encode("utf-8")
+    if byte_offset > len(encoded):
+        return byte_offset  # the node is not from this text: keep ast's offset
+    return len(encoded[:byte_offset].decode("utf-8", errors="ignore"))
 
 
 def load_source(path: Path, shown: str | None = None) -> SourceFile:
@@ -109,7 +122,7 @@ def load_source(path: Path, shown: str | None = None) -> SourceFile:
         CompileError: when the file cannot be read or is not UTF-8.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is valid in Python source
     except (OSError, UnicodeDecodeError) as exc:
         raise CompileError([Diagnostic(None, 0, 0, f"cannot read {path}: {exc}")]) from exc
     return SourceFile(shown or str(path), text)

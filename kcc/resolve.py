@@ -29,6 +29,9 @@ LANG_NAMES = frozenset({
     "section", "export", "extern", "naked", "inline", "noinline", "noreturn", "interrupt",
     "extern_symbol", "panic",
 })
+# Constant expressions are folded exactly, but no wider than this (the widest type has 64 bits;
+# the bound keeps `1 << (1 << 40)` from exhausting memory).
+MAX_CONST_BITS = 4096
 DECORATORS = frozenset({"section", "export", "extern", "naked", "inline", "noinline", "noreturn",
                         "interrupt"})
 
@@ -214,12 +217,13 @@ class Program:
 
     # ----- binding --------------------------------------------------------
     def _bind_module(self, mod: Module) -> None:
-        for stmt in self._module_body(mod, mod.tree.body):
-            self._bind_stmt(mod, stmt)
+        self._bind_body(mod, mod.tree.body)
 
-    def _module_body(self, mod: Module, body: list[ast.stmt]) -> list[ast.stmt]:
-        """Flatten module-level ``if <constant>:`` blocks, keeping only the branch taken."""
-        out: list[ast.stmt] = []
+    def _bind_body(self, mod: Module, body: list[ast.stmt]) -> None:
+        """Bind statements in order; a module-level ``if <constant>:`` keeps only the branch taken.
+
+        The condition sees the names bound above it, as in Python (``if TARGET == "i586":``).
+        """
         for stmt in body:
             if isinstance(stmt, ast.If):
                 value = self.const_eval(stmt.test, mod)
@@ -228,10 +232,9 @@ class Program:
                                         "a module-level 'if' needs a compile-time condition",
                                         "compare TARGET or a Final constant")
                     continue
-                out.extend(self._module_body(mod, stmt.body if value.value else stmt.orelse))
+                self._bind_body(mod, stmt.body if value.value else stmt.orelse)
             else:
-                out.append(stmt)
-        return out
+                self._bind_stmt(mod, stmt)
 
     def _define(self, mod: Module, name: str, sym: Symbol, node: ast.AST) -> bool:
         if name in mod.symbols and not isinstance(mod.symbols[name], LangSym | ModuleSym | PackageSym):
@@ -414,7 +417,7 @@ class Program:
             if isinstance(ty, IntType) and isinstance(result.value, int) and not isinstance(result.value, bool):
                 if not ty.fits(result.value):
                     self.reporter.error(sym.module.source, sym.node.value,
-                                        f"{result.value} does not fit {ty}")
+                                        f"{show_int(result.value)} does not fit {ty}")
                     return None
                 result = ConstSym(sym.name, result.value, ty, sym.node, sym.module)
         sym.value, sym.type = result.value, result.type
@@ -429,7 +432,7 @@ class Program:
         try:
             value, ty = self._fold(node, mod)
         except _NotConst as exc:
-            if report:
+            if report or exc.hard:
                 self.reporter.error(mod.source, exc.node or node, exc.message or "not a constant expression",
                                     *exc.hints)
             return None
@@ -476,14 +479,20 @@ class Program:
                 raise _NotConst(node, "division by zero in a constant expression")
             if op in (ast.LShift, ast.RShift) and rv < 0:
                 raise _NotConst(node, "negative shift amount in a constant expression")
+            if op is ast.LShift and rv + lv.bit_length() > MAX_CONST_BITS:
+                raise _TooLarge(node)
             if op is ast.Pow:
                 if rv < 0:
                     raise _NotConst(node, "negative exponent")
+                if lv.bit_length() * rv > MAX_CONST_BITS:
+                    raise _TooLarge(node)
                 result = lv ** rv
             elif op in _CONST_OPS:
                 result = _CONST_OPS[op](lv, rv)
             else:
                 raise _NotConst(node, "operator not allowed in a constant expression")
+            if result.bit_length() > MAX_CONST_BITS:
+                raise _TooLarge(node)
             return self._typed(node, result, ty)
         if isinstance(node, ast.BoolOp):
             values = [self._fold(v, mod)[0] for v in node.values]
@@ -662,10 +671,12 @@ class Program:
         g.type = self.resolve_type(stmt.annotation, mod)
         if stmt.value is None:
             return
+        errors = len(self.reporter.diagnostics)
         value = self.const_eval(stmt.value, mod, report=False)
         if value is None:
-            self.reporter.error(mod.source, stmt.value, "a global's initial value must be a constant",
-                                "assign it at boot inside a function")
+            if len(self.reporter.diagnostics) == errors:
+                self.reporter.error(mod.source, stmt.value, "a global's initial value must be a constant",
+                                    "assign it at boot inside a function")
             return
         if isinstance(g.type, IntType):
             if isinstance(value.value, bool) or not isinstance(value.value, int):
@@ -673,7 +684,7 @@ class Program:
             elif value.type is not None and value.type != g.type:
                 self.reporter.error(mod.source, stmt.value, f"expected {g.type}, found {value.type}")
             elif not g.type.fits(value.value):
-                self.reporter.error(mod.source, stmt.value, f"{value.value} does not fit {g.type}",
+                self.reporter.error(mod.source, stmt.value, f"{show_int(value.value)} does not fit {g.type}",
                                     f"{g.type} holds {g.type.min}..{g.type.max}")
             else:
                 g.init = value.value
@@ -783,6 +794,13 @@ class Program:
                             f"'{fname}{theirs[fname][0]}' in {peer}"))
 
 
+def show_int(value: int) -> str:
+    """An integer for a diagnostic: in full when short, else by its size (str() refuses > 4300 digits)."""
+    if value.bit_length() <= 128:
+        return str(value)
+    return f"a constant of {value.bit_length()} bits"
+
+
 class _Deferred(Symbol):
     """A ``from m import x`` whose ``x`` was not yet bound when the import ran (import cycles)."""
 
@@ -791,9 +809,19 @@ class _Deferred(Symbol):
 
 
 class _NotConst(Exception):
+    hard = False  # True: the expression is constant but wrong, an error wherever it stands
+
     def __init__(self, node: ast.AST | None, message: str = "", *hints: str):
         super().__init__(message)
         self.node, self.message, self.hints = node, message, hints
+
+
+class _TooLarge(_NotConst):
+    hard = True
+
+    def __init__(self, node: ast.AST | None):
+        super().__init__(node, f"constant is too large (more than {MAX_CONST_BITS} bits)",
+                         "no kcc type is wider than 64 bits")
 
 
 _CONST_OPS = {

@@ -24,6 +24,7 @@ from kcc.resolve import (
     Program,
     StructSym,
     Symbol,
+    show_int,
 )
 from kcc.types import (
     BOOL,
@@ -135,6 +136,11 @@ class FunctionChecker:
             self.error(fn.node, "an @interrupt handler takes no parameters and returns None",
                        "the hardware calls it; reach state through globals")
         for p in fn.params:
+            if p.default is not None:
+                try:
+                    self._check_default(fn, p)
+                except _Abort:
+                    pass
             var = LocalVar(p.name, p.type, p.node, is_param=True)
             self.scope[p.name] = var
             self.result.locals.append(var)
@@ -249,7 +255,11 @@ class FunctionChecker:
         if name in self.globals_declared:
             raise self.error(node, f"'{name}' was declared global; assign it without an annotation")
         if node.value is not None:
-            self.coerce(node.value, ty)
+            try:
+                self.coerce(node.value, ty)
+            except _Abort:
+                node.target.kref = self.declare(name, ty, node.target)
+                raise
         var = self.declare(name, ty, node.target)
         node.target.kref = var
         node.target.kty = ty
@@ -278,6 +288,7 @@ class FunctionChecker:
     def assign(self, target: ast.expr, value: ast.expr) -> None:
         if isinstance(target, ast.Name) and target.id not in self.globals_declared \
                 and target.id not in self.scope:
+            self.refuse_global_shadow(target)
             try:
                 ty = self.expr(value)
             except _Abort:
@@ -296,12 +307,19 @@ class FunctionChecker:
         ty = self.lvalue(target)
         self.coerce(value, ty)
 
+    def refuse_global_shadow(self, target: ast.Name) -> None:
+        """Python would make a new local here; kcc asks for ``global`` because shadowing is always a slip."""
+        if isinstance(self.prog.lookup(self.mod, target.id), GlobalSym):
+            raise self.error(target, f"assigning module-level '{target.id}' needs 'global {target.id}'",
+                             "as in Python, add 'global' at the top of the function")
+
     def tuple_assign(self, target: ast.Tuple, value: ast.expr) -> None:
         if not isinstance(value, ast.Tuple) or len(value.elts) != len(target.elts):
             raise self.error(value, "tuple assignment needs as many values as targets", "a, b = b, a")
         types = []
         for t, v in zip(target.elts, value.elts, strict=True):
             if isinstance(t, ast.Name) and t.id not in self.globals_declared and t.id not in self.scope:
+                self.refuse_global_shadow(t)
                 ty = self.settle(v, self.expr(v))
                 if ty is None:
                     raise self.error(v, f"cannot infer the type of '{t.id}' from an untyped constant",
@@ -361,6 +379,8 @@ class FunctionChecker:
             raise self.error(it, "range takes 1 to 3 positional arguments")
         args = list(it.args)
         name = node.target.id
+        if name not in self.scope and name not in self.globals_declared:
+            self.refuse_global_shadow(node.target)
         ty: Type | None = self.scope[name].type if name in self.scope else None
         if ty is None:
             for a in args:
@@ -428,12 +448,9 @@ class FunctionChecker:
                 return sym.type
             var = self.scope.get(node.id)
             if var is None:
+                self.refuse_global_shadow(node)
                 if reading:
                     raise self.error(node, f"'{node.id}' is used before it is assigned")
-                sym = self.prog.lookup(self.mod, node.id)
-                if isinstance(sym, GlobalSym):
-                    raise self.error(node, f"assigning module-level '{node.id}' needs 'global {node.id}'",
-                                     "as in Python, add 'global' at the top of the function")
                 raise self.error(node, f"cannot assign to '{node.id}'")
             node.kref = var
             node.kty = var.type
@@ -493,9 +510,12 @@ class FunctionChecker:
         """Type of ``node`` in a context expecting ``expected`` (None: no constraint); annotates the node."""
         if not lvalue and not self._mentions_local(node) and not isinstance(node, ast.Name | ast.Attribute) \
                 or isinstance(node, ast.Constant):
+            errors = len(self.prog.reporter.diagnostics)
             folded = self.prog.const_eval(node, self.mod)
             if folded is not None:
                 return self._const(node, folded, expected)
+            if len(self.prog.reporter.diagnostics) > errors:
+                raise _Abort()  # constant, but wrong (too large): already reported
         if isinstance(node, ast.Name | ast.Attribute) and not lvalue and not self._mentions_local(node):
             sym = self.prog.resolve_name_expr(node, self.mod) if isinstance(node, ast.Attribute) else \
                 (None if node.id in self.scope else self.prog.lookup(self.mod, node.id))
@@ -524,7 +544,7 @@ class FunctionChecker:
         if ty is None:
             if isinstance(expected, IntType):
                 if not expected.fits(value):
-                    raise self.error(node, f"{value} does not fit {expected}",
+                    raise self.error(node, f"{show_int(value)} does not fit {expected}",
                                      f"{expected} holds {expected.min}..{expected.max}")
                 ty = expected
             else:
@@ -647,7 +667,7 @@ class FunctionChecker:
                                      f"write {ast.unparse(node.left)} as a typed value, e.g. u32(...)")
             if not isinstance(lt, IntType):
                 raise self.error(node, f"'{sym}' needs integers, not {lt}")
-            rt = self.expr(node.right, lt)
+            rt = self.expr(node.right)
             if isinstance(rt, ConstIntType):
                 if node.right.kconst < 0:
                     raise self.error(node.right, "negative shift amount")
@@ -763,6 +783,8 @@ class FunctionChecker:
             if isinstance(base_ty, StrType | PtrType):
                 raise self.error(node, f"{base_ty} has no methods", "str methods are not in the language")
             raise self.error(node, f"'{ast.unparse(func)}' cannot be called")
+        if isinstance(func, ast.Name) and sym is None and func.id not in self.scope:
+            raise self.error(func, f"name '{func.id}' is not defined")
         raise self.error(node, f"'{ast.unparse(func)}' is not a function")
 
     def _is_module_path(self, node: ast.expr) -> bool:
@@ -813,7 +835,6 @@ class FunctionChecker:
                 if p.default is None:
                     raise self.error(node, f"missing argument '{p.name}' of '{fn.name}'")
                 bound[i] = p.default
-                self._check_default(fn, p)
             else:
                 self.coerce(bound[i], p.type)
         node.kcall = fn
@@ -825,7 +846,8 @@ class FunctionChecker:
         if isinstance(p.type, IntType):
             if isinstance(d.value, bool) or not isinstance(d.value, int) or not p.type.fits(d.value) \
                     or (d.type is not None and d.type != p.type):
-                raise self.error(p.node, f"default {d.value!r} does not fit {p.type}")
+                raise self.error(p.node, f"default {show_int(d.value) if isinstance(d.value, int) else repr(d.value)} "
+                                 f"does not fit {p.type}")
         elif p.type is BOOL and not isinstance(d.value, bool):
             raise self.error(p.node, f"default {d.value!r} is not a bool")
         elif isinstance(p.type, PtrType) and not (d.value == 0 or isinstance(d.value, str)):

@@ -343,9 +343,6 @@ def test_function_only_the_pruned_branch_calls_is_gone_from_the_object(objects) 
     assert "pruning.only_host" not in fns
 
 
-@pytest.mark.xfail(strict=True, reason="front-end bug: a module-level `if TARGET == ...:` is evaluated before "
-                   "the module's imports are bound, so it is always 'a module-level if needs a compile-time "
-                   "condition'")
 def test_module_level_target_test_defines_one_variant() -> None:
     riscv = lowered_ir("pruning_module")
     assert 'c"rv64\\00"' in riscv and 'c"other\\00"' not in riscv

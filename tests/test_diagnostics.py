@@ -152,8 +152,6 @@ def test_a_tab_indented_error_is_located(root: Path) -> None:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="front-end bug: columns are ast's UTF-8 byte offsets, so after a "
-                   "non-ASCII character the column and the caret are off by the extra bytes")
 def test_columns_count_characters_not_bytes(root: Path) -> None:
     text = 'from kcc.lang import *\n\n\ndef f() -> None:\n    s: Ptr[u8] = "héllo"; x: u8 = 300\n'
     [diag] = compile_text(root, text.encode("utf-8"))
@@ -162,8 +160,6 @@ def test_columns_count_characters_not_bytes(root: Path) -> None:
     assert diag.render().splitlines()[2] == "      | " + " " * (col - 1) + "^^^"
 
 
-@pytest.mark.xfail(strict=True, reason="front-end bug: a UTF-8 byte-order mark (valid in Python source) is "
-                   "read into the text and rejected as 'invalid non-printable character U+FEFF'")
 def test_a_byte_order_mark_is_accepted(root: Path) -> None:
     assert compile_text(root, b"\xef\xbb\xbffrom kcc.lang import *\nx: u8 = 1\n") == []
 
