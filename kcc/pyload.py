@@ -192,7 +192,7 @@ class _Loader:
         """Transform and execute ``path`` as module ``dotted``; registered before it runs (cycles)."""
         source = path.read_text(encoding="utf-8")
         tree = ast.parse(source, filename=str(path))
-        tree = _Transformer(self).transform(tree)
+        tree = _Transformer().transform(tree)
         code = compile(tree, str(path), "exec")
         mod = types.ModuleType(dotted)
         mod.__file__ = str(path)
@@ -259,20 +259,12 @@ def _assigned_names(body: list[ast.stmt]) -> list[str]:
     return out
 
 
-class _Scope:
-    """What the rewrite knows about names in one function (or the module)."""
-
-    def __init__(self, declared: dict[str, ast.expr], globals_: set[str]) -> None:
-        self.declared = declared          # name -> annotation expression
-        self.globals = globals_           # names declared 'global'
-
-
 class _Transformer:
     """Rewrites one module's AST (see the module docstring)."""
 
-    def __init__(self, loader: _Loader) -> None:
-        self.loader = loader
-        self.module_decls: dict[str, ast.expr] = {}
+    def __init__(self) -> None:
+        self.module_decls: dict[str, ast.expr] = {}   # module-level name -> its annotation
+        self.ret: ast.expr | None = None              # the return annotation of the function being rewritten
 
     def transform(self, tree: ast.Module) -> ast.Module:
         """Return the rewritten module tree, with locations fixed."""
@@ -290,8 +282,8 @@ class _Transformer:
 
     # ----- module level ---------------------------------------------------
     def module_body(self, body: list[ast.stmt]) -> list[ast.stmt]:
+        """Rewrite module-level statements (also inside module-level ``if TARGET == ...:`` blocks)."""
         out: list[ast.stmt] = []
-        scope = _Scope(self.module_decls, set())
         for stmt in body:
             if isinstance(stmt, ast.Import | ast.ImportFrom):
                 out.extend(self.import_(stmt))
@@ -304,7 +296,7 @@ class _Transformer:
                 stmt.orelse = self.module_body(stmt.orelse)
                 out.append(stmt)
             else:
-                out.extend(self.stmt(stmt, scope, module_level=True))
+                out.extend(self.stmt(stmt, self.module_decls, module_level=True))
         return out
 
     def import_(self, stmt: ast.Import | ast.ImportFrom) -> list[ast.stmt]:
@@ -354,6 +346,10 @@ class _Transformer:
 
     # ----- functions ------------------------------------------------------
     def function(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        """Convert parameters on entry, returns on exit, and every store to a declared or inferred local.
+
+        Undeclared locals start as UNSET so that their first assignment fixes their type.
+        """
         declared: dict[str, ast.expr] = {}
         globals_: set[str] = set()
         for sub in ast.walk(node):
@@ -369,7 +365,6 @@ class _Transformer:
         for sub in ast.walk(node):
             if isinstance(sub, ast.AnnAssign) and isinstance(sub.target, ast.Name):
                 declared.setdefault(sub.target.id, sub.annotation)
-        scope = _Scope(declared, globals_)
         self.ret = node.returns
         prologue: list[ast.stmt] = []
         for a in args:
@@ -386,21 +381,23 @@ class _Transformer:
             head, body = [body[0]], body[1:]
         for p in prologue:
             ast.copy_location(p, node)
-        node.body = head + prologue + self.block(body, scope) or [ast.Pass()]
+        node.body = head + prologue + self.block(body, declared) or [ast.Pass()]
         return node
 
-    def block(self, body: list[ast.stmt], scope: _Scope) -> list[ast.stmt]:
+    def block(self, body: list[ast.stmt], declared: dict[str, ast.expr]) -> list[ast.stmt]:
+        """Rewrite a statement list; ``declared`` maps the names with a declared type to their annotation."""
         out: list[ast.stmt] = []
         for stmt in body:
-            out.extend(self.stmt(stmt, scope))
+            out.extend(self.stmt(stmt, declared))
         return out
 
     # ----- statements -----------------------------------------------------
-    def stmt(self, stmt: ast.stmt, scope: _Scope, module_level: bool = False) -> list[ast.stmt]:
+    def stmt(self, stmt: ast.stmt, declared: dict[str, ast.expr], module_level: bool = False) -> list[ast.stmt]:
+        """The statements that replace ``stmt``."""
         if isinstance(stmt, ast.AnnAssign):
             return [self.ann_assign(stmt)]
         if isinstance(stmt, ast.Assign):
-            return self.assign(stmt, scope, module_level)
+            return self.assign(stmt, declared, module_level)
         if isinstance(stmt, ast.Return) and not module_level:
             if stmt.value is not None and self.ret is not None:
                 stmt.value = _call("coerce", _copy(self.ret), stmt.value)
@@ -411,10 +408,10 @@ class _Transformer:
                 args.append(stmt.msg)
             return [ast.copy_location(ast.Expr(value=_call("check_assert", *args)), stmt)]
         if isinstance(stmt, ast.For):
-            return [self.for_(stmt, scope)]
+            return [self.for_(stmt, declared)]
         if isinstance(stmt, ast.If | ast.While):
-            stmt.body = self.block(stmt.body, scope)
-            stmt.orelse = self.block(stmt.orelse, scope)
+            stmt.body = self.block(stmt.body, declared)
+            stmt.orelse = self.block(stmt.orelse, declared)
             return [stmt]
         return [stmt]
 
@@ -428,17 +425,18 @@ class _Transformer:
             value = _call("coerce", _copy(stmt.annotation), stmt.value)
         return ast.copy_location(ast.Assign(targets=[stmt.target], value=value), stmt)
 
-    def _store(self, target: ast.expr, value: ast.expr, scope: _Scope, module_level: bool) -> ast.expr:
+    def _store(self, target: ast.expr, value: ast.expr, declared: dict[str, ast.expr], module_level: bool) -> ast.expr:
         """The value to store into ``target``: converted to its declared or inferred type."""
         if isinstance(target, ast.Name):
-            if target.id in scope.declared and (not module_level or target.id in self.module_decls):
-                return _call("coerce", _copy(scope.declared[target.id]), value)
+            if target.id in declared:
+                return _call("coerce", _copy(declared[target.id]), value)
             if not module_level:
                 return _call("rebind", _name(target.id), value)
         # Fields and elements convert in __setattr__/__setitem__; copying keeps value semantics.
         return _call("copy", value)
 
-    def assign(self, stmt: ast.Assign, scope: _Scope, module_level: bool) -> list[ast.stmt]:
+    def assign(self, stmt: ast.Assign, declared: dict[str, ast.expr], module_level: bool) -> list[ast.stmt]:
+        """Plain, tuple (``a, b = b, a + b``) and chained assignment, each store converted."""
         value = stmt.value
         if len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple) \
                 and isinstance(value, ast.Tuple) and len(value.elts) == len(stmt.targets[0].elts):
@@ -449,31 +447,31 @@ class _Transformer:
             for i, t in enumerate(stmt.targets[0].elts):
                 item = ast.Subscript(value=_name(tmp), slice=ast.Constant(i), ctx=ast.Load())
                 out.append(ast.copy_location(
-                    ast.Assign(targets=[t], value=self._store(t, item, scope, module_level)), stmt))
+                    ast.Assign(targets=[t], value=self._store(t, item, declared, module_level)), stmt))
             return out
         if len(stmt.targets) == 1:
-            stmt.value = self._store(stmt.targets[0], value, scope, module_level)
+            stmt.value = self._store(stmt.targets[0], value, declared, module_level)
             return [stmt]
         tmp = "_kcc_value"
         out = [ast.copy_location(ast.Assign(targets=[_name(tmp, ast.Store())], value=value), stmt)]
         for t in stmt.targets:
             out.append(ast.copy_location(
-                ast.Assign(targets=[t], value=self._store(t, _name(tmp), scope, module_level)), stmt))
+                ast.Assign(targets=[t], value=self._store(t, _name(tmp), declared, module_level)), stmt))
         return out
 
-    def for_(self, stmt: ast.For, scope: _Scope) -> ast.stmt:
+    def for_(self, stmt: ast.For, declared: dict[str, ast.expr]) -> ast.stmt:
         """``for i in range(...)`` yields values of the loop variable's type."""
         it = stmt.iter
         if isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" \
                 and isinstance(stmt.target, ast.Name) and not it.keywords:
             name = stmt.target.id
-            if name in scope.declared:
-                hint = _copy(scope.declared[name])
+            if name in declared:
+                hint = _copy(declared[name])
             else:
                 hint = _name(name)
             stmt.iter = ast.copy_location(_call("range", hint, *it.args), it)
-        stmt.body = self.block(stmt.body, scope)
-        stmt.orelse = self.block(stmt.orelse, scope)
+        stmt.body = self.block(stmt.body, declared)
+        stmt.orelse = self.block(stmt.orelse, declared)
         return stmt
 
 
