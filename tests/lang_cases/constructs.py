@@ -361,3 +361,47 @@ def deep_panic(n: u8) -> u32:
     if n == 0:
         return u32(1) // u32(n)
     return deep_panic(n - 1) + 1
+
+
+# ----- aggregates as values: parameters, results, whole-array and global assignment ----------------
+
+last_point: Point
+saved: Array[u16, 3]
+
+
+def _moved(p: Point) -> i32:
+    p.x = 5
+    return p.x + p.y
+
+
+def _make(v: i32) -> Point:
+    q: Point
+    q.x = v
+    q.y = -v
+    return q
+
+
+def struct_by_value(v: i32) -> i32:
+    q = _make(v)
+    r = _moved(q)
+    return q.x - r + q.y
+
+
+def array_assignment(v: u16) -> u16:
+    a: Array[u16, 3]
+    a[0] = v
+    b = a
+    b[0] = 7
+    global saved
+    saved = a
+    saved[1] = 9
+    return a[0] + b[0] + a[1] + saved[0]
+
+
+def global_struct(v: i32) -> i32:
+    global last_point
+    q: Point
+    q.x = v
+    last_point = q
+    q.x = 0
+    return last_point.x - q.x
