@@ -334,7 +334,13 @@ def test_mixing_renders_exactly_as_section_8(root: Path) -> None:
         "hint: convert one side, e.g. u8(mask)")
 
 
-@pytest.mark.parametrize("statement, at", [("x += 1", "x +="), ("x = 5", "x =")])
+@pytest.mark.parametrize("statement, at", [
+    ("x += 1", "x +="),
+    ("x = 5", "x ="),
+    ("x = u32(5)", "x ="),                                  # Python would make a new local: kcc refuses
+    ("y: u32 = 1\n    y, x = y, u32(2)", "x = y"),
+    ("for x in range(u32(3)):\n        pass", "x in"),
+])
 def test_assigning_a_global_without_global_names_it(root: Path, statement: str, at: str) -> None:
     source = f"x: u32 = 0\n\n\ndef f() -> None:\n    {statement}\n"
     diag = check_one(root, source, at, "assigning module-level 'x' needs 'global x'")
