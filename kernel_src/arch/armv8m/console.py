@@ -4,6 +4,12 @@
 (STM32L5 LPUART1 on the Nucleo's ST-LINK virtual COM port). The branch for
 the other kind is dropped at compile time, so each board only needs the
 constants of its own UART.
+
+Unlike a 16550, neither UART sends anything before it is configured (the
+CMSDK UART even keeps its buffer full while TX is disabled, so a polling
+writer would wait forever), so putc() configures the UART itself when
+init() has not run yet: a panic raised before kmain's console.init() still
+reaches the console.
 """
 
 import board
@@ -11,9 +17,13 @@ from kcc.lang import *
 
 from lib import cmsdk_uart, stm32_lpuart
 
+_ready: bool = False
+
 
 def init() -> None:
     """Clock and configure the UART for UART_BAUD 8N1 transmission; safe to call first thing."""
+    global _ready
+    _ready = True
     if board.UART_KIND == "cmsdk":
         cmsdk_uart.init(board.UART0_BASE, board.UART0_CLOCK_HZ, board.UART_BAUD)
     elif board.UART_KIND == "stm32_lpuart":
@@ -25,7 +35,9 @@ def init() -> None:
 
 
 def putc(c: u8) -> None:
-    """Write one byte to the console, waiting while the transmitter is full."""
+    """Write one byte to the console, waiting while the transmitter is full (configuring it first if needed)."""
+    if not _ready:
+        init()
     if board.UART_KIND == "cmsdk":
         cmsdk_uart.putc(board.UART0_BASE, c)
     elif board.UART_KIND == "stm32_lpuart":
