@@ -1,0 +1,354 @@
+"""The i586 port: the pc board's ELF (class, machine, Multiboot header, layout, no FPU code), its boot on QEMU, the VGA screen, 64-bit division."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import capstone
+import pytest
+from elftools.elf.constants import SH_FLAGS
+from elftools.elf.elffile import ELFFile
+from hypothesis import given
+from hypothesis import strategies as st
+
+import kcc
+from kcc import link, qemu
+from kcc.boards import load_board
+
+ROOT = Path(__file__).resolve().parent.parent
+DIVMOD64 = ROOT / "kernel_src" / "arch" / "i586" / "divmod64.py"
+
+# Multiboot Specification 0.6.96, section 3.1.1: magic, flags, checksum, 4-byte aligned in the first 8 KiB.
+MULTIBOOT_MAGIC = 0x1BADB002
+MULTIBOOT_SEARCH = 8192
+
+# The self-test names the kernel prints (kernel_src/core/selftest.py); each must appear as "PASS: <name>".
+EXPECTED_PASSES = [
+    "pagealloc alloc/free/reuse",
+    "pagealloc exhaust and refill",
+    "kprintf %d negative",
+    "kprintf %d most negative",
+    "kprintf %u max",
+    "kprintf %p",
+    "kprintf %s",
+    "timer ticks at board HZ",
+    "breakpoint caught and resumed",
+    "breakpoint (4-byte encoding) caught and resumed",
+]
+
+needs_qemu = pytest.mark.skipif(shutil.which("qemu-system-i386") is None,
+                                reason="qemu-system-i386 is not installed (make qemu-deps)")
+
+
+def _kcc(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    # QEMU's timeout is only a safety net: the kernel powers off by itself once the self-test ends.
+    return subprocess.run([sys.executable, "-m", "kcc", *args], cwd=cwd, capture_output=True, text=True, check=False,
+                          timeout=600)
+
+
+@pytest.fixture(scope="module")
+def pc_elf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("pc")
+    result = _kcc("build", "--arch", "i586", "--board", "pc", "-o", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out / "kernel.elf"
+
+
+def _symbols(f: ELFFile) -> dict[str, int]:
+    return {s.name: s["st_value"] for s in f.get_section_by_name(".symtab").iter_symbols()}
+
+
+def test_elf_is_a_32_bit_x86_executable(pc_elf: Path) -> None:
+    with pc_elf.open("rb") as fh:
+        f = ELFFile(fh)
+        assert f.elfclass == 32 and f.little_endian
+        assert f.header["e_machine"] == "EM_386"
+        assert f.header["e_type"] == "ET_EXEC"
+        sym = _symbols(f)
+        assert f.header["e_entry"] == sym["_start"]
+        text = f.get_section_by_name(".text")
+        assert text["sh_addr"] <= sym["_start"] < text["sh_addr"] + text["sh_size"]
+
+
+def test_multiboot_header_in_the_first_8_kib(pc_elf: Path) -> None:
+    data = pc_elf.read_bytes()
+    offsets = [off for off in range(0, MULTIBOOT_SEARCH - 12 + 1, 4)
+               if struct.unpack_from("<I", data, off)[0] == MULTIBOOT_MAGIC]
+    assert len(offsets) == 1, offsets
+    magic, flags, checksum = struct.unpack_from("<III", data, offsets[0])
+    assert (magic + flags + checksum) & 0xFFFF_FFFF == 0
+    # Page-aligned modules and memory information; bit 16 clear: the loader reads the ELF headers.
+    assert flags == 0x3
+    board = load_board("pc")
+    with pc_elf.open("rb") as fh:
+        f = ELFFile(fh)
+        # The header's file offset lies in the segment loaded at the load address, so it is in memory there.
+        seg = next(s for s in f.iter_segments() if s["p_type"] == "PT_LOAD"
+                   and s["p_offset"] <= offsets[0] < s["p_offset"] + s["p_filesz"])
+        assert seg["p_paddr"] + offsets[0] - seg["p_offset"] == board.link.load_address
+        assert _symbols(f)["__multiboot_header"] == board.link.load_address
+
+
+def test_sections_and_segments_inside_the_board_memory(pc_elf: Path) -> None:
+    regions = list(load_board("pc").regions.values())
+
+    def inside(start: int, size: int) -> bool:
+        return any(r.origin <= start and start + size <= r.end for r in regions)
+
+    with pc_elf.open("rb") as fh:
+        f = ELFFile(fh)
+        allocated = [s for s in f.iter_sections() if s["sh_flags"] & SH_FLAGS.SHF_ALLOC and s["sh_size"]]
+        assert {".text", ".rodata", ".bss", ".stack"} <= {s.name for s in allocated}
+        for s in allocated:
+            assert inside(s["sh_addr"], s["sh_size"]), s.name
+        for seg in f.iter_segments():
+            if seg["p_type"] == "PT_LOAD":
+                # QEMU's Multiboot loader places segments at their physical addresses.
+                assert seg["p_paddr"] == seg["p_vaddr"]
+                assert inside(seg["p_paddr"], seg["p_memsz"])
+        sym = _symbols(f)
+    assert sym["__stack_top"] % 16 == 0
+    assert sym["_end"] % 4096 == 0 and sym["_end"] >= sym["__stack_top"]
+
+
+def test_no_fpu_mmx_or_sse_instructions(pc_elf: Path) -> None:
+    """Kernel code is built without x87/MMX/SSE (kcc/targets/i586.py); trap entry saves no FPU state."""
+    forbidden_groups = {"fpu", "mmx", "3dnow", "sse1", "sse2", "sse3", "ssse3", "sse41", "sse42", "avx", "avx2"}
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_32)
+    md.detail = True
+    with pc_elf.open("rb") as fh:
+        text = ELFFile(fh).get_section_by_name(".text")
+        code, base = text.data(), text["sh_addr"]
+    decoded = 0
+    for ins in md.disasm(code, base):
+        decoded += ins.size
+        groups = {ins.group_name(g) for g in ins.groups}
+        assert not groups & forbidden_groups, f"{ins.address:#x}: {ins.mnemonic} {ins.op_str}"
+        assert not re.search(r"\b(x|y)?mm\d|\bst\(", ins.op_str), f"{ins.address:#x}: {ins.mnemonic} {ins.op_str}"
+    assert decoded == len(code), "capstone stopped before the end of .text"
+
+
+def test_both_breakpoint_encodings_are_in_the_image(pc_elf: Path) -> None:
+    """cpu.breakpoint is int3 (0xCC), cpu.breakpoint_wide the 2-byte int $3 (0xCD 0x03) that the trap handler tells apart."""
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_32)
+    with pc_elf.open("rb") as fh:
+        f = ELFFile(fh)
+        text = f.get_section_by_name(".text")
+        stubs = _symbols(f)["trap_stubs"]
+        # Only compiled code: the stubs' padding is int3 bytes too.
+        code = text.data()[:stubs - text["sh_addr"]]
+    encodings = {bytes(ins.bytes) for ins in md.disasm(code, text["sh_addr"]) if ins.mnemonic in ("int3", "int")}
+    assert encodings == {b"\xcc", b"\xcd\x03"}
+
+
+def test_link_script_keeps_the_multiboot_header_first() -> None:
+    text = link.render_link_script(load_board("pc"))
+    assert 'OUTPUT_FORMAT("elf32-i386")' in text
+    assert text.index("KEEP(*(.multiboot))") < text.index("KEEP(*(.text.entry))") < text.index("*(.text .text.*)")
+    assert "ram (rwx) : ORIGIN = 0x100000, LENGTH = 0x7e00000" in text
+    assert "ASSERT(__multiboot_header == 0x100000" in text
+
+
+def test_too_small_ram_fails_the_link_with_the_assert_message(tmp_path: Path) -> None:
+    board = tmp_path / "board.toml"
+    board.write_text((ROOT / "boards" / "pc" / "board.toml").read_text().replace(
+        "length = 0x07E0_0000", "length = 0x0000_8000"))
+    result = _kcc("build", "--arch", "i586", "--board", str(board), "-o", str(tmp_path / "build"))
+    assert result.returncode == 1
+    assert re.search(r"kcc: .* overflows? region 'ram' of board 'pc'", result.stdout + result.stderr)
+
+
+@needs_qemu
+@pytest.mark.parametrize("mode", [[], ["--release"]], ids=["checked", "release"])
+def test_boot_self_test_passes(tmp_path: Path, mode: list[str]) -> None:
+    result = _kcc("run", "--arch", "i586", "--board", "pc", "-o", str(tmp_path / "build"), "--timeout", "300", *mode)
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert re.search(r"^kcc-kernel \S+ \(i586, board pc\), boot hart 0\r?$", out, re.MULTILINE), out
+    assert re.search(r"^memory map \(from the multiboot information at 0x[0-9a-f]{8}\):\r?$", out, re.MULTILINE), out
+    # QEMU's e820 map for -m 128M: conventional memory, then 1 MiB up to SeaBIOS's tables near the top.
+    assert re.search(r"^  ram +0x00000000\.\.0x0009fc00 ", out, re.MULTILINE), out
+    assert re.search(r"^  ram +0x00100000\.\.0x07fe0000 ", out, re.MULTILINE), out
+    assert re.search(r"^  reserved +0x00000000\.\.0x00001000 ", out, re.MULTILINE), out
+    assert re.search(r"^free pages: \d+ of \d+, 4096 bytes each", out, re.MULTILINE), out
+    for name in EXPECTED_PASSES:
+        assert re.search(rf"^PASS: {re.escape(name)}\r?$", out, re.MULTILINE), f"missing PASS: {name}\n{out}"
+    assert "FAIL:" not in out
+    assert len(re.findall(r"^trap: exception 3 \(Breakpoint\)\r?$", out, re.MULTILINE)) == 2, out
+    assert re.search(r"^trap:   eip=0x[0-9a-f]{8} error=0x00000000 vector=3\r?$", out, re.MULTILINE), out
+    summary = re.search(r"^self-test: (\d+)/(\d+) passed\r?$", out, re.MULTILINE)
+    assert summary and summary.group(1) == summary.group(2), out
+    assert int(summary.group(2)) >= len(EXPECTED_PASSES)
+
+
+@needs_qemu
+def test_panic_exit_code_comes_through_isa_debug_exit(tmp_path: Path) -> None:
+    """QEMU exits with (2 << 1) | 1 for the panic's code 2; `kcc run` must turn that back into 2."""
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "kernel_src", src)
+    main = src / "core" / "main.py"
+    text = main.read_text(encoding="utf-8")
+    patched = re.sub(r"(def kmain\([^)]*\) -> None:\n(?:    \"\"\"[\s\S]*?\"\"\"\n)?)",
+                     r"\1    _zero: u32 = u32(hartid) - u32(hartid)\n    _boom: u32 = u32(7) // _zero\n",
+                     text, count=1)
+    assert patched != text
+    main.write_text(patched, encoding="utf-8")
+    result = _kcc("run", "--arch", "i586", "--board", "pc", "--src", str(src), "-o", str(tmp_path / "build"),
+                  "--timeout", "300")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert re.search(r"panic: division by zero: .* at .*core/main\.py:\d+:\d+", result.stdout), result.stdout
+
+
+class _Qmp:
+    """A minimal QMP client (QEMU docs, "QEMU Machine Protocol"): one command at a time, events skipped."""
+
+    def __init__(self, path: Path, deadline: float):
+        while not path.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError("QEMU did not open its QMP socket")
+            time.sleep(0.05)
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(str(path))
+        self.file = self.sock.makefile("rw")
+        json.loads(self.file.readline())    # the greeting
+        self.execute("qmp_capabilities")
+
+    def execute(self, command: str, **arguments: object) -> object:
+        message = {"execute": command, **({"arguments": arguments} if arguments else {})}
+        self.file.write(json.dumps(message) + "\n")
+        self.file.flush()
+        while True:
+            reply = json.loads(self.file.readline())
+            if "event" not in reply:
+                assert "error" not in reply, reply
+                return reply["return"]
+
+
+@needs_qemu
+def test_vga_screen_shows_the_log_and_acpi_powers_off(tmp_path: Path) -> None:
+    """Without isa-debug-exit the kernel's halt falls back to ACPI soft-off; -no-shutdown keeps the
+    machine so that the VGA text buffer can be read: it must end with the same lines as COM1."""
+    board = load_board("pc")
+    build = _kcc("build", "--arch", "i586", "--board", "pc", "-o", str(tmp_path / "build"))
+    assert build.returncode == 0, build.stdout + build.stderr
+    qmp_path = tmp_path / "qmp.sock"
+    serial = tmp_path / "serial.txt"
+    screen = tmp_path / "vga.bin"
+    assert board.qemu is not None
+    args: list[str] = []
+    for arg in board.qemu.args:
+        if arg.startswith("isa-debug-exit"):
+            args.pop()      # its "-device"
+        elif arg != "-nographic":
+            args.append(arg)
+    cmd = [shutil.which(board.qemu.binary) or board.qemu.binary, "-M", board.qemu.machine, "-m", board.qemu.memory,
+           *args, "-display", "none", "-serial", f"file:{serial}", "-monitor", "none", "-no-shutdown",
+           "-qmp", f"unix:{qmp_path},server=on,wait=off", "-kernel", str(tmp_path / "build" / "kernel.elf")]
+    deadline = time.monotonic() + 300
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        monitor = _Qmp(qmp_path, deadline)
+        while monitor.execute("query-status")["status"] == "running":
+            assert time.monotonic() < deadline, "the kernel did not power off"
+            time.sleep(0.1)
+        assert monitor.execute("query-status")["status"] == "shutdown"
+        columns, rows = board.constants["VGA_COLUMNS"], board.constants["VGA_ROWS"]
+        monitor.execute("pmemsave", val=board.constants["VGA_TEXT_BASE"], size=columns * rows * 2,
+                        filename=str(screen))
+        monitor.execute("quit")
+        proc.wait(30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    cells = screen.read_bytes()
+    # Light grey on black everywhere.
+    assert set(cells[1::2]) == {0x07}
+    shown = [cells[r * columns * 2:(r + 1) * columns * 2:2].decode("cp437") for r in range(rows)]
+    log = serial.read_bytes()
+    assert re.search(rb"^self-test: (\d+)/\1 passed\r$", log, re.MULTILINE), log
+    # The screen was cleared by console.init just before the kernel's first output ("\n" + banner).
+    start = log.rindex(b"\nkcc-kernel")
+    assert shown == _screen_after(log[start:], columns, rows), "\n".join(shown)
+
+
+def _screen_after(text: bytes, columns: int, rows: int) -> list[str]:
+    """What lib/vga_text shows after printing ``text`` on a blank screen: '\\r' returns, '\\n' starts a new
+    row, a full row wraps, and the bottom row scrolls (printable ASCII only, as the kernel prints)."""
+    screen = [[" "] * columns for _ in range(rows)]
+    row = column = 0
+
+    def newline() -> None:
+        nonlocal row, column
+        column = 0
+        if row + 1 == rows:
+            screen.pop(0)
+            screen.append([" "] * columns)
+        else:
+            row += 1
+
+    for ch in text.decode("ascii"):
+        if ch == "\n":
+            newline()
+        elif ch == "\r":
+            column = 0
+        else:
+            screen[row][column] = ch
+            column += 1
+            if column == columns:
+                newline()
+    return ["".join(r) for r in screen]
+
+
+def _c_quotient(n: int, d: int) -> int:
+    q = abs(n) // abs(d)
+    return q if (n < 0) == (d < 0) else -q
+
+
+def _wrap(v: int, bits: int = 64, signed: bool = False) -> int:
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if signed and v >> (bits - 1) else v
+
+
+u64s = st.one_of(st.integers(0, 2**64 - 1), st.integers(0, 2**32 - 1), st.sampled_from([0, 1, 2**63, 2**64 - 1]))
+i64s = st.one_of(st.integers(-2**63, 2**63 - 1), st.sampled_from([-2**63, -1, 0, 1, 2**63 - 1]))
+
+
+@pytest.fixture(scope="module")
+def divmod64() -> tuple[object, object]:
+    return kcc.load_python(DIVMOD64), kcc.load_host(DIVMOD64)
+
+
+@given(n=u64s, d=u64s.filter(lambda d: d != 0))
+def test_unsigned_64_bit_division_routines(divmod64: tuple[object, object], n: int, d: int) -> None:
+    for impl in divmod64:
+        assert impl.udivdi3(n, d) == n // d
+        assert impl.umoddi3(n, d) == n % d
+
+
+@given(n=i64s, d=i64s.filter(lambda d: d != 0))
+def test_signed_64_bit_division_routines_truncate_like_c(divmod64: tuple[object, object], n: int, d: int) -> None:
+    q = _c_quotient(n, d)
+    for impl in divmod64:
+        assert impl.divdi3(n, d) == _wrap(q, signed=True)
+        assert impl.moddi3(n, d) == n - q * d
+
+
+def test_division_by_zero_in_the_runtime_panics(divmod64: tuple[object, object]) -> None:
+    for impl in divmod64:
+        with pytest.raises(kcc.lang.Panic, match="division by zero"):
+            impl.udivdi3(1, 0)
+
+
+def test_board_exit_method_maps_status_back() -> None:
+    """isa-debug-exit: QEMU exits with (code << 1) | 1; kcc reports the code."""
+    for code in (0, 1, 2, 127):
+        assert qemu.kernel_exit_code("isa_debug_exit", (code << 1) | 1) == code
