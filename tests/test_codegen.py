@@ -120,12 +120,15 @@ class Function:
     code: list[capstone.CsInsn]
 
     def mnemonics(self) -> list[str]:
+        """The instructions' mnemonics, in order (for assertion messages)."""
         return [i.mnemonic for i in self.code]
 
     def loads(self) -> int:
+        """How many load instructions the function holds."""
         return sum(1 for i in self.code if i.mnemonic in LOADS)
 
     def stores(self) -> int:
+        """How many store instructions the function holds."""
         return sum(1 for i in self.code if i.mnemonic in STORES)
 
     def access_in_loop(self, kinds: set[str]) -> bool:
@@ -165,6 +168,7 @@ def objects(tmp_path_factory: pytest.TempPathFactory):
     made: dict[tuple[str, bool], dict[str, Function]] = {}
 
     def get(module: str, checked: bool = False) -> dict[str, Function]:
+        """Compile, optimise at -O2, emit and disassemble ``module`` once per build mode."""
         if (module, checked) not in made:
             mod = optimize(str(program(module, checked=checked).ir), RISCV64, 2)
             obj = emit_object(mod, RISCV64, out_dir / f"{module}-{int(checked)}.o", 2)

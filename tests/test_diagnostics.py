@@ -129,6 +129,7 @@ def compile_text(root: Path, data: bytes) -> list[Diagnostic]:
 
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh source root that is also the current directory, so paths print as ``m.py``."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -173,6 +174,7 @@ def test_a_syntax_error_names_python_s_message(root: Path) -> None:
 # ----- the command line ---------------------------------------------------------------------------------
 
 def write_core(root: Path, name: str, data: bytes) -> Path:
+    """Write ``core/<name>.py`` so that `kcc check` takes ``root`` as the source root."""
     (root / "core").mkdir(exist_ok=True)
     path = root / "core" / f"{name}.py"
     path.write_bytes(data)

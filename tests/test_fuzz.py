@@ -72,6 +72,7 @@ class Seed:
 
     @property
     def entry(self) -> str:
+        """The dotted module name compile_program takes for this file."""
         parts = list(Path(self.path).with_suffix("").parts)
         if parts[0] == "arch":  # arch/<target>/m.py is the module arch.m
             parts.pop(1)

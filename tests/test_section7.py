@@ -456,6 +456,7 @@ def write_core(root: Path, name: str, body: str) -> Path:
 
 
 def run_check(*args: str):
+    """Run `kcc check --arch host ARGS...` in-process; the click Result."""
     return CliRunner().invoke(cli, ["check", "--arch", "host", *args])
 
 
