@@ -169,8 +169,9 @@ def run_cmd(ctx: click.Context, arch: str, board: str | None, release: bool, opt
     """Build the kernel, boot it under QEMU, stream its console, and exit with the kernel's exit code.
 
     The exit code comes from the board's exit device (the sifive test device on
-    qemu-virt: 0 when the kernel powers off with PASS). A run stopped by
-    --timeout exits with 124.
+    qemu-virt: 0 when the kernel powers off with PASS; isa-debug-exit on pc,
+    whose QEMU status (code << 1) | 1 is turned back into the code). A run
+    stopped by --timeout exits with 124.
     """
     result = _do_build(arch, board, release, opt_level, out_dir, src_root, force)
     board_desc = load_board(board or default_board(arch))
