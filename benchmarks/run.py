@@ -10,7 +10,10 @@ CPU sleeps in wfi is credited as instructions, so the busy figure (without the t
 is the one to compare between changes. On armv8m (mps2-an505), whose Cortex-M33 has no instruction
 counter, the kernel derives the figure from the SysTick, which QEMU drives from virtual time: under
 ``-icount shift=0`` one 20 MHz cycle is 50 instructions, so that board's count is exact to 50
-instructions (kernel_src/arch/armv8m/cpu.py, read_instret).
+instructions (kernel_src/arch/armv8m/cpu.py, read_instret). On i586 (pc) the kernel reads the TSC,
+which under ``-icount shift=0`` counts virtual nanoseconds, that is guest instructions, exactly; its
+busy figure includes the 2 ms (2,000,000 instructions) of polling that calibrate the TSC against the
+PIT (kernel_src/arch/i586/timer.py).
 """
 
 from __future__ import annotations
