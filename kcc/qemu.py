@@ -96,15 +96,18 @@ def kernel_exit_code(method: str, status: int) -> int:
       (code << 16) | 0x3333 (fail) to the test device; QEMU then exits with 0 or
       ``code`` (QEMU hw/misc/sifive_test.c), so the status is the code.
     - ``isa_debug_exit`` (pc): writing v to the port makes QEMU exit with
-      (v << 1) | 1 (QEMU hw/misc/debug-exit.c); the code is status >> 1, and
-      a status of 0 means QEMU ended without the device.
+      (v << 1) | 1 (QEMU hw/misc/debug-exit.c). The kernel writes code + 1,
+      because status 1 (v = 0) is also what QEMU exits with when it fails by
+      itself, e.g. cannot load the kernel: odd statuses from 3 up give
+      (status >> 1) - 1, any other status is passed on (1: QEMU failed,
+      0: QEMU ended without the device).
     - ``semihosting`` and ``none``: QEMU exits with the code itself.
     A status below zero (QEMU killed by signal N) becomes 128 + N, as in a shell.
     """
     if status < 0:
         return 128 - status
-    if method == "isa_debug_exit" and status & 1:
-        return status >> 1
+    if method == "isa_debug_exit" and status & 1 and status >= 3:
+        return (status >> 1) - 1
     return status
 
 

@@ -191,7 +191,7 @@ def test_boot_self_test_passes(tmp_path: Path, mode: list[str]) -> None:
 
 @needs_qemu
 def test_panic_exit_code_comes_through_isa_debug_exit(tmp_path: Path) -> None:
-    """QEMU exits with (2 << 1) | 1 for the panic's code 2; `kcc run` must turn that back into 2."""
+    """QEMU exits with ((2 + 1) << 1) | 1 for the panic's code 2; `kcc run` must turn that back into 2."""
     src = tmp_path / "src"
     shutil.copytree(ROOT / "kernel_src", src)
     main = src / "core" / "main.py"
@@ -356,6 +356,17 @@ def test_division_by_zero_in_the_runtime_panics(divmod64: tuple[object, object])
 
 
 def test_board_exit_method_maps_status_back() -> None:
-    """isa-debug-exit: QEMU exits with (code << 1) | 1; kcc reports the code."""
-    for code in (0, 1, 2, 127):
-        assert qemu.kernel_exit_code("isa_debug_exit", (code << 1) | 1) == code
+    """isa-debug-exit: the kernel writes code + 1, QEMU exits with that << 1 | 1; kcc reports the code."""
+    for code in (0, 1, 2, 126):
+        assert qemu.kernel_exit_code("isa_debug_exit", ((code + 1) << 1) | 1) == code
+
+
+@needs_qemu
+def test_qemu_failing_by_itself_is_not_a_pass(tmp_path: Path) -> None:
+    """QEMU exits with 1 when it cannot load the kernel: the same status a written 0 would give, so the
+    kernel never writes 0 and kcc must not report success."""
+    bogus = tmp_path / "kernel.elf"
+    bogus.write_bytes(b"\x7fELF" + bytes(60))
+    result = qemu.boot(load_board("pc"), bogus, timeout=60)
+    assert result.qemu_status == 1, result.text
+    assert result.exit_code != 0

@@ -50,7 +50,8 @@ def test_board_without_qemu(tmp_path):
 
 @pytest.mark.parametrize("method, status, code", [
     ("sifive_test", 0, 0), ("sifive_test", 3, 3), ("sifive_test", 255, 255),
-    ("isa_debug_exit", 1, 0), ("isa_debug_exit", 7, 3), ("isa_debug_exit", 0, 0),
+    ("isa_debug_exit", 3, 0), ("isa_debug_exit", 9, 3), ("isa_debug_exit", 255, 126),
+    ("isa_debug_exit", 1, 1), ("isa_debug_exit", 0, 0),
     ("semihosting", 5, 5), ("none", 1, 1), ("sifive_test", -9, 137),
 ])
 def test_kernel_exit_code(method, status, code):

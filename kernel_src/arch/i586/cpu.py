@@ -5,9 +5,12 @@ from kcc.lang import *
 
 from arch import ioport, tsc
 
-# The largest exit code that survives isa-debug-exit: QEMU exits with (value << 1) | 1 and a
-# process exit status keeps 8 bits (QEMU hw/misc/debug-exit.c, debug_exit_write).
-_MAX_EXIT_CODE: Final = 0x7F
+# isa-debug-exit makes QEMU exit with (value << 1) | 1 (QEMU hw/misc/debug-exit.c,
+# debug_exit_write). The kernel writes code + 1: value 0 would give status 1, which QEMU also
+# exits with when it fails by itself (kcc.qemu.kernel_exit_code undoes the bias). An exit status
+# keeps 8 bits, so value is at most 127.
+_EXIT_VALUE_BIAS: Final = 1
+_MAX_EXIT_CODE: Final = 0x7F - _EXIT_VALUE_BIAS
 # ACPI 6.4, 4.8.3.2.1 "PM1 Control Registers": SLP_EN (bit 13) starts the sleep state in
 # SLP_TYP (bits 10..12); QEMU's DSDT gives S5 (soft off) SLP_TYP 0 (hw/i386/acpi-build.c).
 _PM1_SLP_EN: Final = 1 << 13
@@ -61,17 +64,17 @@ def boot_instret() -> u64:
 def halt(code: u32) -> None:
     """Power the machine off with exit status ``code`` (0 = success); never returns.
 
-    Writes the code to the board's isa-debug-exit port (when DEBUG_EXIT_PORT is
-    not 0), then asks ACPI for soft-off through PM1a_CNT (when
+    Writes code + 1 to the board's isa-debug-exit port (when DEBUG_EXIT_PORT
+    is not 0), then asks ACPI for soft-off through PM1a_CNT (when
     ACPI_PM1A_CNT_PORT is not 0; the status is lost there), then stops the CPU
-    with interrupts masked. Codes above 127 are reported as 127.
+    with interrupts masked. Codes above 126 are reported as 126.
     """
     interrupts_disable()
     if board.DEBUG_EXIT_PORT != 0:
         shown: u32 = code
         if shown > _MAX_EXIT_CODE:
             shown = _MAX_EXIT_CODE
-        ioport.outl(board.DEBUG_EXIT_PORT, shown)
+        ioport.outl(board.DEBUG_EXIT_PORT, shown + _EXIT_VALUE_BIAS)
     if board.ACPI_PM1A_CNT_PORT != 0:
         ioport.outw(board.ACPI_PM1A_CNT_PORT, _PM1_SLP_EN)
     while True:
