@@ -493,7 +493,7 @@ class Program:
                 raise _NotConst(node, "operator not allowed in a constant expression")
             if result.bit_length() > MAX_CONST_BITS:
                 raise _TooLarge(node)
-            return self._typed(node, result, ty)
+            return self._typed(node, result, ty, checked=op not in (ast.LShift, ast.RShift))
         if isinstance(node, ast.BoolOp):
             values = [self._fold(v, mod)[0] for v in node.values]
             if isinstance(node.op, ast.And):
@@ -530,8 +530,11 @@ class Program:
                 return bool(value), BOOL
         raise _NotConst(node)
 
-    def _typed(self, node: ast.AST, value: int, ty: Type | None) -> tuple[int, Type | None]:
+    def _typed(self, node: ast.AST, value: int, ty: Type | None, checked: bool = True) -> tuple[int, Type | None]:
+        """Reduce a typed constant to its type; signed overflow is an error, as a checked build panics."""
         if isinstance(ty, IntType):
+            if checked and ty.signed and not ty.fits(value):
+                raise _Overflow(node, ty)
             return ty.wrap(value), ty
         return value, ty
 
@@ -814,6 +817,14 @@ class _NotConst(Exception):
     def __init__(self, node: ast.AST | None, message: str = "", *hints: str):
         super().__init__(message)
         self.node, self.message, self.hints = node, message, hints
+
+
+class _Overflow(_NotConst):
+    hard = True
+
+    def __init__(self, node: ast.AST, ty: IntType):
+        super().__init__(node, f"signed overflow in a constant expression of type {ty}",
+                         f"{ty} holds {ty.min}..{ty.max}")
 
 
 class _TooLarge(_NotConst):

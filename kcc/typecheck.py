@@ -862,7 +862,9 @@ class FunctionChecker:
                 raise self.error(node, f"{name}() converts one value")
             ty = self.expr(args[0], None)
             if isinstance(ty, ConstIntType):
-                raise self.error(args[0], "constant does not fit")  # folded earlier when it fits
+                # A constant the folder could not see through, e.g. len() of a local Array.
+                node.kconst = ints[name].wrap(args[0].kconst)
+                return ints[name]
             if not isinstance(ty, IntType | BoolType | PtrType | StrType):
                 raise self.error(args[0], f"cannot convert {ty} to {name}")
             if isinstance(ty, StrType):
