@@ -591,6 +591,15 @@ class Program:
         """Size in bytes of ``ty`` in memory under the target's C ABI (bool: 1 byte)."""
         return self.layout(ty)[0]
 
+    def check_size(self, ty: Type, mod: Module, node: ast.AST) -> bool:
+        """Report a variable whose type is larger than half the target's address space (LLVM's limit)."""
+        size = self.sizeof(ty)
+        if size >= 1 << (self.target.pointer_bits - 1):
+            self.reporter.error(mod.source, node, f"{ty} takes {show_int(size)} bytes, more than "
+                                f"{self.target.name}'s address space allows")
+            return False
+        return True
+
     def layout(self, ty: Type) -> tuple[int, int]:
         """(size, alignment) in bytes of ``ty`` under the target's C ABI."""
         if isinstance(ty, IntType):
@@ -672,6 +681,9 @@ class Program:
         stmt = g.node
         assert isinstance(stmt, ast.AnnAssign)
         g.type = self.resolve_type(stmt.annotation, mod)
+        if not self.check_size(g.type, mod, stmt.annotation):
+            g.type = VOID
+            return
         if stmt.value is None:
             return
         errors = len(self.reporter.diagnostics)

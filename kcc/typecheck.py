@@ -265,6 +265,7 @@ class FunctionChecker:
         node.target.kty = ty
 
     def declare(self, name: str, ty: Type, node: ast.AST) -> LocalVar:
+        self.prog.check_size(ty, self.mod, node)
         old = self.scope.get(name)
         if old is not None:
             if old.type != ty:
@@ -669,9 +670,13 @@ class FunctionChecker:
                 raise self.error(node, f"'{sym}' needs integers, not {lt}")
             rt = self.expr(node.right)
             if isinstance(rt, ConstIntType):
-                if node.right.kconst < 0:
+                k = getattr(node.right, "kconst", None)
+                if k is not None and k < 0:
                     raise self.error(node.right, "negative shift amount")
-                node.right.kty = self.prog.ints["u64"]
+                # A constant amount (or a choice of constants) is exact in u64 for any shift that matters.
+                rt = self.expr(node.right, self.prog.ints["u64"] if k is None or k < 1 << 64 else None)
+                if k is not None and k >= 1 << 64:
+                    node.right.kty = self.prog.ints["u64"]
             elif not isinstance(rt, IntType):
                 raise self.error(node.right, f"a shift amount is an integer, not {rt}")
             return lt

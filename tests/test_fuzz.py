@@ -350,17 +350,10 @@ REGRESSIONS = [
     pytest.param("X: Final = 1 << (1 << 63)\n", "error", id="huge-constant-shift"),
     pytest.param("def f() -> u8:\n    return 1 << 20000\n", "error", id="constant-of-thousands-of-digits"),
     pytest.param("def f(a: u32, c: bool) -> u32:\n    return a << (1 if c else 2)\n", "ok",
-                 marks=pytest.mark.xfail(strict=True, reason="front-end bug: a shift amount that is a "
-                                         "conditional of two literals raises AttributeError (typecheck.binop "
-                                         "reads node.right.kconst, which an IfExp lacks)"),
                  id="shift-by-conditional-literals"),
     pytest.param("def f() -> u8:\n    a: Array[u8, 1 << 64]\n    return a[0]\n", "error",
-                 marks=pytest.mark.xfail(strict=True, reason="front-end bug: an Array of 2**64 elements "
-                                         "reaches LLVM, whose IR parser rejects it (internal error)"),
                  id="array-larger-than-memory"),
     pytest.param("g: Array[u8, 1 << 64]\n", "error",
-                 marks=pytest.mark.xfail(strict=True, reason="front-end bug: an Array of 2**64 elements "
-                                         "reaches LLVM, whose IR parser rejects it (internal error)"),
                  id="global-array-larger-than-memory"),
 ]
 
