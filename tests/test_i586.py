@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
+import mmap
+import platform
 import re
 import shutil
 import socket
@@ -306,6 +309,103 @@ def _screen_after(text: bytes, columns: int, rows: int) -> list[str]:
             if column == columns:
                 newline()
     return ["".join(r) for r in screen]
+
+
+# A host-compiled probe around lib/multiboot: the reader takes 32-bit addresses, so the boot
+# information under test lives in memory below 4 GiB (Linux x86-64 mmap flag MAP_32BIT).
+MULTIBOOT_PROBE = """
+from kcc.lang import *
+
+from lib import multiboot
+from lib.memmap import MemRegion
+
+_out: Array[MemRegion, 8]
+
+
+def ram(info: usize, capacity: u32) -> u32:
+    return multiboot.memory_regions(info, addr(_out[0]), capacity)
+
+
+def reserved(info: usize, capacity: u32) -> u32:
+    return multiboot.reserved_regions(info, addr(_out[0]), capacity)
+
+
+def region(i: u32) -> usize:
+    return _out[i].base
+
+
+def length(i: u32) -> usize:
+    return _out[i].size
+"""
+MAP_32BIT = 0x40    # linux/mman.h (x86-64 only)
+
+
+@pytest.fixture(scope="module")
+def multiboot_probe(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, mmap.mmap, int]:
+    if sys.platform != "linux" or platform.machine() != "x86_64":
+        pytest.skip("needs Linux x86-64 for memory below 4 GiB (MAP_32BIT)")
+    root = tmp_path_factory.mktemp("multiboot")
+    (root / "lib").mkdir()
+    for name in ("multiboot", "memmap", "string"):
+        shutil.copy(ROOT / "kernel_src" / "lib" / f"{name}.py", root / "lib" / f"{name}.py")
+    (root / "probe.py").write_text(MULTIBOOT_PROBE)
+    memory = mmap.mmap(-1, 1 << 16, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | MAP_32BIT)
+    base = ctypes.addressof((ctypes.c_char * len(memory)).from_buffer(memory))
+    assert base + len(memory) <= 1 << 32
+    return kcc.load_host(root / "probe.py", root=root), memory, base
+
+
+def _regions(probe: object, n: int) -> list[tuple[int, int]]:
+    return [(probe.region(i), probe.length(i)) for i in range(n)]
+
+
+def _info(flags: int, mem_lower: int = 0, mem_upper: int = 0, cmdline: int = 0, mods: tuple[int, int] = (0, 0),
+          mmap_: tuple[int, int] = (0, 0), loader_name: int = 0) -> bytes:
+    """struct multiboot_info (Multiboot 0.6.96, 3.3) up to boot_loader_name."""
+    return struct.pack("<7I16x6I", flags, mem_lower, mem_upper, 0, cmdline, *mods, *mmap_, 0, 0, 0, loader_name)
+
+
+def test_multiboot_memory_map_entries_cut_at_4_gib(multiboot_probe: tuple[object, mmap.mmap, int]) -> None:
+    probe, memory, base = multiboot_probe
+    entries = [(0, 0x9_FC00, 1), (0x9_FC00, 0x400, 2), (0x10_0000, 0x7EE_0000, 1), (0xFFF0_0000, 0x20_0000, 1),
+               (0x1_0000_0000, 0x1000_0000, 1), (0x800_0000, 0, 1)]
+    table = b"".join(struct.pack("<IQQI", 20, b, n, kind) for b, n, kind in entries)
+    memory[0x100:0x100 + len(table)] = table
+    info = _info(0x41, 639, 129920, mmap_=(len(table), base + 0x100))
+    memory[:len(info)] = info
+    n = probe.ram(base, 8)
+    # Type-1 entries only; the one crossing 4 GiB ends at the last page below it; above it and empty ones are dropped.
+    assert _regions(probe, n) == [(0, 0x9_FC00), (0x10_0000, 0x7EE_0000), (0xFFF0_0000, 0xF_F000)]
+    assert probe.ram(base, 2) == 2
+    assert probe.ram(0, 8) == 0
+
+
+def test_multiboot_mem_fields_without_a_memory_map(multiboot_probe: tuple[object, mmap.mmap, int]) -> None:
+    probe, memory, base = multiboot_probe
+    info = _info(0x1, 639, 129920)
+    memory[:len(info)] = info
+    n = probe.ram(base, 8)
+    assert _regions(probe, n) == [(0, 639 * 1024), (0x10_0000, 129920 * 1024)]
+
+
+def test_multiboot_reserved_ranges(multiboot_probe: tuple[object, mmap.mmap, int]) -> None:
+    probe, memory, base = multiboot_probe
+    memory[0x200:0x209] = b"-v quiet\0"
+    memory[0x300:0x305] = b"qemu\0"
+    modules = struct.pack("<4I4I", base + 0x1000, base + 0x1800, 0, 0, base + 0x2000, base + 0x2000, 0, 0)
+    memory[0x400:0x400 + len(modules)] = modules
+    table = struct.pack("<IQQI", 20, 0x10_0000, 0x100_0000, 1)
+    memory[0x500:0x500 + len(table)] = table
+    flags = 0x1 | 0x4 | 0x8 | 0x40 | 0x200
+    info = _info(flags, cmdline=base + 0x200, mods=(2, base + 0x400), mmap_=(len(table), base + 0x500),
+                 loader_name=base + 0x300)
+    memory[:len(info)] = info
+    n = probe.reserved(base, 8)
+    # The information (88 bytes), the memory map, the command line and loader name with their NULs,
+    # the module list, and each non-empty module.
+    assert _regions(probe, n) == [(base, 88), (base + 0x500, 24), (base + 0x200, 9), (base + 0x300, 5),
+                                  (base + 0x400, 32), (base + 0x1000, 0x800)]
+    assert probe.reserved(base, 3) == 3
 
 
 def _c_quotient(n: int, d: int) -> int:
