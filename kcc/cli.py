@@ -143,16 +143,49 @@ def _print_sections(result: BuildResult) -> None:
 
 @cli.command("build")
 @_build_options
+@click.option("--entry", default=None, metavar="MODULE",
+              help="With --arch host: the module (dotted name or .py file under --src) to build as a "
+                   "shared library.")
 def build_cmd(arch: str, board: str | None, release: bool, opt_level: int | None, out_dir: Path | None,
-              src_root: Path | None, force: bool) -> None:
+              src_root: Path | None, force: bool, entry: str | None) -> None:
     """Build the kernel: kernel.elf, kernel.bin, kernel.map, link.ld in build/<board>/.
 
     Compiles kernel_src/ (entry module core.main) for --arch, links it with the
     link script generated for --board, and prints the section sizes. Nothing is
     rebuilt when no input changed (sources, board, templates, options, kcc).
+    With --arch host, compiles --entry (and what it imports) for this machine
+    into build/host/<module>/lib.so, callable through ctypes (language.md
+    section 9; kcc.load_host does the same from Python).
     Exit status 1 on compile, board or link errors.
     """
+    if arch == "host":
+        _build_host(entry, src_root, release, opt_level, out_dir)
+        return
+    if entry is not None:
+        raise click.UsageError("--entry applies to --arch host; kernels start at core.main")
     _do_build(arch, board, release, opt_level, out_dir, src_root, force)
+
+
+def _build_host(entry: str | None, src_root: Path | None, release: bool, opt_level: int | None,
+                out_dir: Path | None) -> None:
+    """``kcc build --arch host``: a shared library of one module and what it imports."""
+    from kcc.host import build_library
+
+    if entry is None:
+        raise click.UsageError("--arch host needs --entry MODULE (a dotted module name or a .py file)")
+    root = (src_root or Path.cwd()).resolve()
+    if entry.endswith(".py"):
+        path = Path(entry).resolve()
+    else:
+        path = root.joinpath(*entry.split(".")).with_suffix(".py")
+    if not path.is_file():
+        raise click.UsageError(f"no module {entry} under {root}")
+    name = ".".join(path.relative_to(root).with_suffix("").parts) if path.is_relative_to(root) else path.stem
+    out = (out_dir or Path("build") / "host" / name).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    opt = opt_level if opt_level is not None else (2 if release else 1)
+    library = build_library(root, path, not release, opt, {}, out)
+    click.echo(f"kcc: built {_shown(library)} ({'release' if release else 'checked'}, -O{opt})", err=True)
 
 
 @cli.command("run")

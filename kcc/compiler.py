@@ -26,13 +26,17 @@ class BuildOptions:
 
 @dataclass
 class FunctionInfo:
-    """A compiled function: its module, name, symbol in the object, parameters and result type."""
+    """A compiled function: its module, name, symbol in the object, parameters, defaults and result type.
+
+    ``defaults`` maps a parameter name to its folded constant default (int, bool or str; 0 for NULL).
+    """
 
     module: str
     name: str
     symbol: str
     params: list[tuple[str, Type]]
     result: Type
+    defaults: dict[str, int | bool | str] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,6 +63,7 @@ def compile_program(root: Path, entry: str, options: BuildOptions) -> Program:
     checked = check_program(prog)
     module = lower_program(prog, checked, options.checked)
     infos = [FunctionInfo(cf.sym.module.name, cf.sym.name, cf.sym.symbol,
-                          [(p.name, p.type) for p in cf.sym.params], cf.sym.result)
+                          [(p.name, p.type) for p in cf.sym.params], cf.sym.result,
+                          {p.name: p.default.value for p in cf.sym.params if p.default is not None})
              for cf in checked if not cf.sym.attrs.extern]
     return Program(module, infos, [m.source for m in prog.modules.values() if m.name != "board"])

@@ -39,7 +39,6 @@ from kcc import lang
 from kcc.compiler import BuildOptions, compile_program
 from kcc.emit import emit_object
 from kcc.optimize import optimize
-from kcc.resolve import resolve_program
 from kcc.runtime import PANIC_SYMBOL, PanicKind
 from kcc.targets import get_target
 from kcc.toolchain import find_toolchain, run_tool
@@ -168,8 +167,10 @@ def _entry_module(root: Path, path: Path) -> str:
     return ".".join(parts)
 
 
-def _build(root: Path, path: Path, checked: bool, opt: int, board: dict[str, int | str], out: Path) -> None:
+def build_library(root: Path, path: Path, checked: bool, opt: int, board: dict[str, int | str], out: Path) -> Path:
     """Compile ``path`` for the host into ``out``/lib.so with ``out``/functions.json describing it.
+
+    Returns the shared library's path. ``kcc build --arch host`` and load_host both come here.
 
     Raises:
         kcc.diagnostics.CompileError: when the source does not compile.
@@ -177,14 +178,6 @@ def _build(root: Path, path: Path, checked: bool, opt: int, board: dict[str, int
     """
     target = get_target("host")
     program = compile_program(root, str(path), BuildOptions(target, checked=checked, board_constants=board))
-    # Parameter defaults are not part of FunctionInfo; the resolver folds them exactly as the
-    # compiler does, so calls from Python omit the same arguments compiled callers may.
-    resolved = resolve_program(root, str(path), target, board)
-    defaults: dict[str, dict[str, Any]] = {}
-    for mod in resolved.modules.values():
-        for fn in mod.functions:
-            defaults[fn.symbol] = {p.name: p.default.value for p in fn.params if p.default is not None}
-
     functions: list[dict[str, Any]] = []
     shim: list[dict[str, Any]] = []
     for info in program.functions:
@@ -194,7 +187,7 @@ def _build(root: Path, path: Path, checked: bool, opt: int, board: dict[str, int
         entry: dict[str, Any] = {"module": info.module, "name": info.name, "symbol": info.symbol,
                                  "params": [[n, t or str(ty)] for (n, ty), t in zip(info.params, spelt, strict=True)],
                                  "result": result or str(info.result),
-                                 "defaults": defaults.get(info.symbol, {}), "wrapper": None}
+                                 "defaults": info.defaults, "wrapper": None}
         if result is not None and len(crossing) == len(spelt):
             index = len(shim)
             entry["wrapper"] = f"__kcc_try_{index}"
@@ -214,6 +207,7 @@ def _build(root: Path, path: Path, checked: bool, opt: int, board: dict[str, int
     run_tool([*tc.cc, *tc.target_args(target), "-shared", "-fPIC", "-O2", "-o", str(out / "lib.so"),
               str(obj), str(shim_c)], f"link the host library for {path.name}")
     (out / "functions.json").write_text(json.dumps(functions, indent=1), encoding="utf-8")
+    return out / "lib.so"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -380,7 +374,7 @@ def load_host(path: str | Path, root: str | Path | None = None, checked: bool = 
     if not (done / "functions.json").is_file():
         work = Path(tempfile.mkdtemp(prefix="build-", dir=cache))
         try:
-            _build(base, path, checked, opt, board, work)
+            build_library(base, path, checked, opt, board, work)
             try:
                 os.replace(work, done)
             except OSError:

@@ -196,3 +196,27 @@ def test_build_the_kernel(tmp_path):
         assert elf.elfclass == 64
         assert elf.header["e_machine"] == "EM_RISCV"
         assert elf.header["e_entry"] == 0x8020_0000
+
+
+def test_build_for_the_host_makes_a_callable_library(tmp_path):
+    """`kcc build --arch host --entry M` writes a shared library whose functions ctypes can call."""
+    import ctypes
+
+    (tmp_path / "calc.py").write_text(
+        "from kcc.lang import *\n\n\ndef floordiv(a: i32, b: i32) -> i32:\n    return a // b\n",
+        encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["build", "--arch", "host", "--src", str(tmp_path), "--entry", "calc",
+                                      "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    lib = ctypes.CDLL(str(out / "lib.so"))
+    fn = lib["calc.floordiv"]
+    fn.restype = ctypes.c_int32
+    fn.argtypes = [ctypes.c_int32, ctypes.c_int32]
+    assert fn(-7, 2) == -4  # Python's floor division, not C's truncation
+
+
+def test_build_for_the_host_needs_an_entry(tmp_path):
+    result = CliRunner().invoke(cli, ["build", "--arch", "host", "--src", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "--entry" in result.output
