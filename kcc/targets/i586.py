@@ -27,8 +27,9 @@ TARGET = Target(
     clang_args=("-target", "x86-freestanding-none", "-mcpu=pentium-mmx-sse-sse2-x87+soft_float"),
     llvmlite_asm_parser=platform.machine().lower() in _X86_HOSTS,
     # x86 has no handler *attribute*: LLVM gives interrupt handlers the x86_intrcc calling
-    # convention (iret, every register saved). kcc's trap entry is assembly (arch/i586/trap.S);
-    # see /work/shared-notes/compiler-bugs.md for what lower.py must emit for @interrupt.
+    # convention (saves what it uses, returns with iret; a parameterless handler suits vectors
+    # without an error code). ``extra`` names it for the lowering, which so far applies only
+    # interrupt_attrs; the kernel's trap entry is assembly (kernel_src/arch/i586/trap.S).
     interrupt_attrs=(),
     elf_machine="EM_386",
     link_emulation="elf_i386",

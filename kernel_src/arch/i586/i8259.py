@@ -24,7 +24,7 @@ _ICW4_8086: Final = 0x01            # 8086/88 mode, normal EOI, not buffered
 _OCW2_EOI: Final = 0x20             # non-specific end of interrupt
 _OCW3_READ_ISR: Final = 0x0B        # the next read of the command port returns the in-service register
 _OCW3_POLL: Final = 0x0C            # the next read of the command port acknowledges the highest request
-_POLL_PENDING: Final = 0x80         # poll result: bit 7 = a request was acknowledged, bits 2..0 = its level
+_POLL_PENDING: Final = 0x80         # poll result: bit 7 = a request was acknowledged (bits 2..0: its level)
 
 CASCADE_IRQ: Final = 2
 SPURIOUS_MASTER_IRQ: Final = 7
@@ -79,20 +79,17 @@ def eoi(irq: u32) -> None:
     ioport.outb(_MASTER_CMD, _OCW2_EOI)
 
 
-def drop_pending(irq: u32) -> bool:
-    """Throw away a request of master line ``irq`` (0..7) that is already latched; return True if there was one.
+def drop_pending() -> None:
+    """Throw away a request already latched on an unmasked master line (at boot: the PIT's IRQ 0).
 
     Polls the master (datasheet, "The Poll Command"): the read acknowledges the
     highest unmasked request as an INTA cycle would, and an EOI ends it.
-    Masked lines are not polled, so ``irq`` must be unmasked and interrupts
-    off (EFLAGS.IF = 0); another unmasked line that wins the poll is ended too.
+    Masked lines are not polled, so the line must be unmasked, and interrupts
+    off (EFLAGS.IF = 0) so that the CPU does not take the request first.
     """
     ioport.outb(_MASTER_CMD, _OCW3_POLL)
-    result = ioport.inb(_MASTER_CMD)
-    if result & _POLL_PENDING == 0:
-        return False
-    ioport.outb(_MASTER_CMD, _OCW2_EOI)
-    return u32(result & 7) == irq
+    if ioport.inb(_MASTER_CMD) & _POLL_PENDING != 0:
+        ioport.outb(_MASTER_CMD, _OCW2_EOI)
 
 
 def _in_service(cmd_port: u16) -> u8:

@@ -105,7 +105,7 @@ def init(hz: u32) -> None:
     i8259.unmask(board.PIT_IRQ)
     # The PIT ran at the BIOS's 18.2 Hz until now, and a masked line still latches its
     # requests: one left over would arrive as a tick right away, less than a period after init.
-    i8259.drop_pending(board.PIT_IRQ)
+    i8259.drop_pending()
 
 
 def stop() -> None:

@@ -18,8 +18,8 @@
 /* Each stub starts STUB_SIZE bytes after the previous one; trap.py computes the gate addresses. */
 #define STUB_SIZE   16
 
-/* Exceptions for which the CPU pushes an error code (SDM vol. 3A, table 6-1):
-   #DF 8, #TS 10, #NP 11, #SS 12, #GP 13, #PF 14, #AC 17, #CP 21, #VC 29, #SX 30. */
+/* Exceptions for which the CPU pushes an error code: #DF 8, #TS 10, #NP 11, #SS 12, #GP 13,
+   #PF 14, #AC 17, #CP 21 (Intel SDM vol. 3A, table 6-1), #VC 29, #SX 30 (AMD APM vol. 2, 8.2). */
 #define HAS_ERROR_CODE(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21 || (v) == 29 || (v) == 30)
 
 /* Exactly STUB_SIZE bytes: .org pads the stub and fails the build if it is longer. */
