@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import json
 import mmap
 import platform
@@ -23,7 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import kcc
-from kcc import link, qemu
+from kcc import link, qemu, toolchain
 from kcc.boards import load_board
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -208,6 +209,29 @@ def test_panic_exit_code_comes_through_isa_debug_exit(tmp_path: Path) -> None:
                   "--timeout", "300")
     assert result.returncode == 2, result.stdout + result.stderr
     assert re.search(r"panic: division by zero: .* at .*core/main\.py:\d+:\d+", result.stdout), result.stdout
+
+
+@needs_qemu
+def test_clang_object_path_boots_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a host that is not x86, llvmlite has no X86 asm parser and the kernel's object comes from
+    clang with Target.clang_args instead (kcc.emit); that kernel must boot the same way."""
+    import kcc.targets.i586 as i586_target
+    from kcc.build import build
+
+    monkeypatch.setattr(i586_target, "TARGET", dataclasses.replace(i586_target.TARGET, llvmlite_asm_parser=False))
+    through_clang: list[Path] = []
+    compile_ir = toolchain.compile_ir
+
+    def recording_compile_ir(ll_path: Path, *args: object, **kwargs: object) -> Path:
+        through_clang.append(ll_path)
+        return compile_ir(ll_path, *args, **kwargs)
+
+    monkeypatch.setattr(toolchain, "compile_ir", recording_compile_ir)
+    result = build("i586", "pc", out_dir=tmp_path / "build")
+    assert through_clang == [tmp_path / "build" / "kernel.ll"]
+    run = qemu.boot(load_board("pc"), result.elf, timeout=300)
+    assert run.exit_code == 0, run.text
+    assert re.search(r"^self-test: (\d+)/\1 passed\r?$", run.text, re.MULTILINE), run.text
 
 
 class _Qmp:
