@@ -39,6 +39,7 @@ class KccFunctionAttributes(ir.values.FunctionAttributes):
     """llvmlite's function attribute set, also accepting LLVM string attributes written ``"key"="value"``."""
 
     def add(self, name: str) -> None:
+        """Add an attribute; ``"key"="value"`` strings pass through unchecked."""
         if name.startswith('"'):
             set.add(self, name)
         else:
@@ -49,6 +50,7 @@ class VolatileLoad(ir.instructions.LoadInstr):
     """``load volatile``: llvmlite's IRBuilder has no volatile flag (LLVM LangRef, "load Instruction")."""
 
     def descr(self, buf: list[str]) -> None:
+        """Print the instruction as LLVM assembly."""
         [ptr] = self.operands
         align = f", align {self.align}" if self.align is not None else ""
         buf.append(f"load volatile {self.type}, {ptr.type} {ptr.get_reference()}{align}\n")
@@ -58,6 +60,7 @@ class VolatileStore(ir.instructions.StoreInstr):
     """``store volatile``: never merged, reordered with other volatile accesses, or removed."""
 
     def descr(self, buf: list[str]) -> None:
+        """Print the instruction as LLVM assembly."""
         val, ptr = self.operands
         align = f", align {self.align}" if self.align is not None else ""
         buf.append(f"store volatile {val.type} {val.get_reference()}, {ptr.type} {ptr.get_reference()}{align}\n")
@@ -143,6 +146,7 @@ class Lowerer:
         return self.module
 
     def declare_global(self, g: GlobalSym) -> None:
+        """Define a module-level variable: zero (.bss) or its constant, internal linkage, ABI alignment."""
         gv = ir.GlobalVariable(self.module, self.mem_ty(g.type), g.symbol)
         if g.init is None:
             gv.initializer = ir.Constant(self.mem_ty(g.type), None)
@@ -155,6 +159,10 @@ class Lowerer:
         self.gvalues[id(g)] = gv
 
     def declare_function(self, fn: FuncSym) -> ir.Function:
+        """The ir.Function of ``fn`` with its decorators as LLVM attributes (once per function).
+
+        Raises _Duplicate when another function already took ``fn``'s symbol.
+        """
         key = id(fn)
         if key in self.fn_values:
             return self.fn_values[key]
@@ -263,6 +271,7 @@ class Lowerer:
         return gv
 
     def intrinsic(self, name: str, ret: ir.Type, args: list[ir.Type]) -> ir.Function:
+        """Declare (once) the LLVM intrinsic ``name`` with the given signature."""
         if name not in self.intrinsics:
             self.intrinsics[name] = ir.Function(self.module, ir.FunctionType(ret, args), name)
         return self.intrinsics[name]
@@ -288,11 +297,8 @@ class FunctionLowerer:
         self.file_str = None
 
     # ----- helpers --------------------------------------------------------
-    @property
-    def b(self) -> ir.IRBuilder:
-        return self.builder
-
     def new_block(self, name: str) -> ir.Block:
+        """Append a basic block to the current function."""
         return self.func.append_basic_block(name)
 
     def panic(self, kind: PanicKind, node: ast.AST, msg: str) -> None:
@@ -315,6 +321,7 @@ class FunctionLowerer:
         b.position_at_end(ok)
 
     def const(self, ty: Type, value: int | bool | str) -> ir.Value:
+        """An LLVM constant of kcc type ``ty`` (strings become pointers to their literal)."""
         if isinstance(value, str):
             return self.low.string(value)
         if isinstance(ty, BoolType):
@@ -327,17 +334,20 @@ class FunctionLowerer:
         return ir.Constant(ir.IntType(ty.bits), int(value) & ((1 << ty.bits) - 1))
 
     def load(self, ptr: ir.Value, ty: Type) -> ir.Value:
+        """Load a ``ty`` from memory as a register value (bool: byte to i1)."""
         v = self.builder.load(ptr, typ=self.low.mem_ty(ty))
         if isinstance(ty, BoolType):
             return self.builder.trunc(v, I1)
         return v
 
     def store(self, value: ir.Value, ptr: ir.Value, ty: Type) -> None:
+        """Store a register value of ``ty`` to memory (bool: i1 to byte)."""
         if isinstance(ty, BoolType):
             value = self.builder.zext(value, I8)
         self.raw_store(value, ptr)
 
     def raw_store(self, value: ir.Value, ptr: ir.Value) -> None:
+        """Emit ``store`` without llvmlite's pointee check."""
         # llvmlite still tracks pointee types of allocas and GEPs internally and rejects stores
         # through them that LLVM's opaque pointers allow; the instruction is inserted directly.
         instr = ir.instructions.StoreInstr(self.builder.block, value, ptr)
@@ -345,16 +355,19 @@ class FunctionLowerer:
         self.builder._insert(instr)
 
     def copy(self, dst: ir.Value, src: ir.Value, ty: Type) -> None:
+        """Copy a whole struct or array of ``ty`` with llvm.memcpy (value semantics of assignment)."""
         size = self.low.prog.sizeof(ty)
         ity = self.low.val_ty(self.low.usize)
         memcpy = self.low.intrinsic(f"llvm.memcpy.p0.p0.i{ity.width}", ir.VoidType(), [PTR, PTR, ity, I1])
         self.builder.call(memcpy, [dst, src, ir.Constant(ity, size), ir.Constant(I1, 0)])
 
     def zero(self, ptr: ir.Value, ty: Type) -> None:
+        """Store zero over a whole ``ty`` (locals start zeroed)."""
         self.raw_store(ir.Constant(self.low.mem_ty(ty), None), ptr)
 
     # ----- the function ---------------------------------------------------
     def lower(self) -> None:
+        """Lower the function: stack slots for every local, parameters stored, then the body."""
         entry = self.new_block("entry")
         self.builder = ir.IRBuilder(entry)
         self.di_scope = self.low.di_subprogram(self.fn, self.func)
@@ -382,6 +395,7 @@ class FunctionLowerer:
                 self.builder.unreachable()
 
     def block(self, body: list[ast.stmt]) -> None:
+        """Lower a statement list; code after a terminator gets an unreachable block."""
         for stmt in body:
             if self.builder.block.is_terminated:
                 # Code after return/break/panic: give it a block of its own that nothing reaches.
@@ -390,8 +404,9 @@ class FunctionLowerer:
 
     # ----- statements -----------------------------------------------------
     def stmt(self, node: ast.stmt) -> None:
+        """Lower one statement at its source location."""
         self.locate(node)
-        getattr(self, f"stmt_{type(node).__name__}")(node)
+        getattr(self, f"_stmt_{type(node).__name__}")(node)
 
     def locate(self, node: ast.AST) -> None:
         """Attach ``node``'s line and column to every instruction built from here on (DWARF line table)."""
@@ -399,23 +414,23 @@ class FunctionLowerer:
             "line": getattr(node, "lineno", 0), "column": getattr(node, "col_offset", 0) + 1,
             "scope": self.di_scope})
 
-    def stmt_Pass(self, node: ast.Pass) -> None:
+    def _stmt_Pass(self, node: ast.Pass) -> None:
         pass
 
-    def stmt_Global(self, node: ast.Global) -> None:
+    def _stmt_Global(self, node: ast.Global) -> None:
         pass
 
-    def stmt_Expr(self, node: ast.Expr) -> None:
+    def _stmt_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Call):
             self.value(node.value)
 
-    def stmt_Return(self, node: ast.Return) -> None:
+    def _stmt_Return(self, node: ast.Return) -> None:
         if node.value is None:
             self.builder.ret_void()
         else:
             self.builder.ret(self.value(node.value))
 
-    def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
+    def _stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
         var: LocalVar = node.target.kref
         slot = self.slots[id(var)]
         if node.value is None:
@@ -430,7 +445,7 @@ class FunctionLowerer:
         else:
             self.store(self.value(value), ptr, ty)
 
-    def stmt_Assign(self, node: ast.Assign) -> None:
+    def _stmt_Assign(self, node: ast.Assign) -> None:
         target = node.targets[0]
         if isinstance(target, ast.Tuple):
             values = [self.value(v) for v in node.value.elts]
@@ -448,14 +463,14 @@ class FunctionLowerer:
             v = self.value(node.value)
             self.store(v, self.address(target), value_ty)
 
-    def stmt_AugAssign(self, node: ast.AugAssign) -> None:
+    def _stmt_AugAssign(self, node: ast.AugAssign) -> None:
         ptr = self.address(node.target)
         ty = node.kty
         current = self.load(ptr, ty)
         result = self.arith(node, node.op, current, self.value(node.value), ty, node.value.kty, node.value)
         self.store(result, ptr, ty)
 
-    def stmt_If(self, node: ast.If) -> None:
+    def _stmt_If(self, node: ast.If) -> None:
         keep = getattr(node, "kprune", None)
         if keep is not None:
             self.block(node.body if keep else node.orelse)
@@ -469,7 +484,7 @@ class FunctionLowerer:
                 self.builder.branch(end_bb)
         self.builder.position_at_end(end_bb)
 
-    def stmt_While(self, node: ast.While) -> None:
+    def _stmt_While(self, node: ast.While) -> None:
         head, body, end = self.new_block("while"), self.new_block("body"), self.new_block("wend")
         self.builder.branch(head)
         self.builder.position_at_end(head)
@@ -488,7 +503,7 @@ class FunctionLowerer:
             self.builder.branch(head)
         self.builder.position_at_end(end)
 
-    def stmt_For(self, node: ast.For) -> None:
+    def _stmt_For(self, node: ast.For) -> None:
         b = self.builder
         var: LocalVar = node.target.kref
         ty: IntType = var.type
@@ -530,13 +545,13 @@ class FunctionLowerer:
         self.builder.position_at_end(saved)
         return slot
 
-    def stmt_Break(self, node: ast.Break) -> None:
+    def _stmt_Break(self, node: ast.Break) -> None:
         self.builder.branch(self.loops[-1][1])
 
-    def stmt_Continue(self, node: ast.Continue) -> None:
+    def _stmt_Continue(self, node: ast.Continue) -> None:
         self.builder.branch(self.loops[-1][0])
 
-    def stmt_Assert(self, node: ast.Assert) -> None:
+    def _stmt_Assert(self, node: ast.Assert) -> None:
         if not self.low.checked:
             return
         msg = node.msg.value if node.msg is not None else f"assertion failed: {ast.unparse(node.test)}"
@@ -585,6 +600,7 @@ class FunctionLowerer:
         raise AssertionError(f"no address for {ast.dump(node)}")
 
     def widen(self, v: ir.Value, ty: IntType, bits: int) -> ir.Value:
+        """Convert ``v`` (of ``ty``) to ``bits`` bits: truncate, or extend by ``ty``'s signedness."""
         if ty.bits == bits:
             return v
         if ty.bits > bits:
@@ -592,6 +608,7 @@ class FunctionLowerer:
         return self.builder.sext(v, ir.IntType(bits)) if ty.signed else self.builder.zext(v, ir.IntType(bits))
 
     def null_check(self, ptr: ir.Value, node: ast.AST) -> None:
+        """In checked builds, panic (kind NULL) when ``ptr`` is NULL before it is dereferenced."""
         if self.low.checked:
             bad = self.builder.icmp_unsigned("==", ptr, ir.Constant(PTR, None))
             self.check(bad, PanicKind.NULL, node, "NULL pointer dereference")
@@ -616,9 +633,9 @@ class FunctionLowerer:
             return ir.Constant(PTR, None)  # NULL
         if isinstance(node, ast.Name | ast.Subscript | ast.Attribute):
             return self.load(self.address(node), node.kty)
-        return getattr(self, f"value_{type(node).__name__}")(node)
+        return getattr(self, f"_value_{type(node).__name__}")(node)
 
-    def value_UnaryOp(self, node: ast.UnaryOp) -> ir.Value:
+    def _value_UnaryOp(self, node: ast.UnaryOp) -> ir.Value:
         b = self.builder
         if isinstance(node.op, ast.Not):
             return b.not_(self.truth(node.operand))
@@ -634,6 +651,7 @@ class FunctionLowerer:
         return b.sub(zero, v)
 
     def overflowing(self, op: str, a: ir.Value, c: ir.Value, node: ast.AST) -> ir.Value:
+        """Signed ``op`` ("sadd", "ssub", "smul") that panics (kind OVERFLOW) when the result does not fit."""
         fn = self.low.intrinsic(f"llvm.{op}.with.overflow.i{a.type.width}",
                                 ir.LiteralStructType([a.type, I1]), [a.type, a.type])
         pair = self.builder.call(fn, [a, c])
@@ -641,7 +659,7 @@ class FunctionLowerer:
                    f"signed overflow in '{ast.unparse(node)}'")
         return self.builder.extract_value(pair, 0)
 
-    def value_BinOp(self, node: ast.BinOp) -> ir.Value:
+    def _value_BinOp(self, node: ast.BinOp) -> ir.Value:
         left = self.value(node.left)
         right = self.value(node.right)
         return self.arith(node, node.op, left, right, node.left.kty, node.right.kty, node.right)
@@ -679,6 +697,11 @@ class FunctionLowerer:
 
     def divmod(self, node: ast.AST, is_div: bool, a: ir.Value, c: ir.Value, ty: IntType,
                rnode: ast.expr) -> ir.Value:
+        """Python's ``//`` (``is_div``) or ``%`` on ``ty``: floor division, remainder with the divisor's sign.
+
+        Division by zero panics in every build; ``MIN // -1`` panics in checked builds and wraps in
+        release builds (language.md section 3).
+        """
         b = self.builder
         zero = ir.Constant(a.type, 0)
         k = getattr(rnode, "kconst", None)
@@ -706,6 +729,11 @@ class FunctionLowerer:
 
     def shift(self, node: ast.AST, left: bool, a: ir.Value, n: ir.Value, ty: IntType, nty: IntType,
               rnode: ast.expr) -> ir.Value:
+        """``a << n`` or ``a >> n`` as Python gives them after reduction to ``ty`` (section 3).
+
+        An amount of the width or more gives 0 (or -1 for ``>>`` of a negative signed value);
+        a negative amount panics (kind NEGATIVE_SHIFT) in every build.
+        """
         b = self.builder
         k = getattr(rnode, "kconst", None)
         width = ty.bits
@@ -728,7 +756,7 @@ class FunctionLowerer:
             return b.select(big, b.ashr(a, ir.Constant(a.type, width - 1)), b.ashr(a, amount))
         return b.select(big, ir.Constant(a.type, 0), b.lshr(a, amount))
 
-    def value_BoolOp(self, node: ast.BoolOp) -> ir.Value:
+    def _value_BoolOp(self, node: ast.BoolOp) -> ir.Value:
         b = self.builder
         is_and = isinstance(node.op, ast.And)
         end = self.new_block("bend")
@@ -751,7 +779,7 @@ class FunctionLowerer:
             phi.add_incoming(val, bb)
         return phi
 
-    def value_Compare(self, node: ast.Compare) -> ir.Value:
+    def _value_Compare(self, node: ast.Compare) -> ir.Value:
         b = self.builder
         left = self.value(node.left)
         lnode = node.left
@@ -778,12 +806,13 @@ class FunctionLowerer:
         return phi
 
     def compare(self, op: ast.cmpop, a: ir.Value, c: ir.Value, ty: Type) -> ir.Value:
+        """One comparison: signed for signed integers, unsigned for the rest (pointers included)."""
         text = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}[type(op)]
         if isinstance(ty, IntType) and ty.signed:
             return self.builder.icmp_signed(text, a, c)
         return self.builder.icmp_unsigned(text, a, c)
 
-    def value_IfExp(self, node: ast.IfExp) -> ir.Value:
+    def _value_IfExp(self, node: ast.IfExp) -> ir.Value:
         b = self.builder
         then_bb, else_bb, end = self.new_block("tthen"), self.new_block("telse"), self.new_block("tend")
         b.cbranch(self.truth(node.test), then_bb, else_bb)
@@ -802,7 +831,7 @@ class FunctionLowerer:
         return phi
 
     # ----- calls ----------------------------------------------------------
-    def value_Call(self, node: ast.Call) -> ir.Value:
+    def _value_Call(self, node: ast.Call) -> ir.Value:
         kind = node.kcall
         b = self.builder
         if isinstance(kind, FuncSym):
@@ -867,6 +896,7 @@ class FunctionLowerer:
         return self.widen(v, src, to.bits)
 
     def vload(self, ptr: ir.Value, ty: Type) -> ir.Value:
+        """A volatile load of ``ty`` (language.md section 5: never merged, reordered or removed)."""
         instr = VolatileLoad(self.builder.block, ptr, typ=self.low.mem_ty(ty))
         self.builder._insert(instr)
         if isinstance(ty, BoolType):
@@ -874,6 +904,7 @@ class FunctionLowerer:
         return instr
 
     def vstore(self, value: ir.Value, ptr: ir.Value, ty: Type) -> None:
+        """A volatile store of ``ty``."""
         if isinstance(ty, BoolType):
             value = self.builder.zext(value, I8)
         instr = VolatileStore(self.builder.block, value, ptr)
@@ -881,6 +912,7 @@ class FunctionLowerer:
         self.builder._insert(instr)
 
     def reg_method(self, node: ast.Call, method: str) -> ir.Value | None:
+        """An MMIO register method: read, write, set_bits or clear_bits (volatile read-modify-write)."""
         reg_node = node.func.value
         rty: RegType = reg_node.kty
         ptr = self.address(reg_node)

@@ -121,11 +121,13 @@ class FunctionChecker:
 
     # ----- reporting ------------------------------------------------------
     def error(self, node: ast.AST, message: str, *hints: str) -> _Abort:
+        """Report an error at ``node`` and return the exception that abandons the current statement."""
         self.prog.reporter.error(self.src, node, message, *hints)
         return _Abort()
 
     # ----- driver ---------------------------------------------------------
     def run(self) -> None:
+        """Check the whole function: parameters, decorator rules, body, and that it returns a value."""
         fn = self.fn
         if fn.attrs.extern:
             return
@@ -203,6 +205,7 @@ class FunctionChecker:
         return False
 
     def block(self, body: list[ast.stmt]) -> None:
+        """Check a statement list, going on after an error so that every error is reported."""
         for stmt in body:
             try:
                 self.stmt(stmt)
@@ -211,21 +214,22 @@ class FunctionChecker:
 
     # ----- statements -----------------------------------------------------
     def stmt(self, node: ast.stmt) -> None:
-        method = getattr(self, f"stmt_{type(node).__name__}", None)
+        """Check one statement (dispatch on its ast class)."""
+        method = getattr(self, f"_stmt_{type(node).__name__}", None)
         if method is None:
             raise self.error(node, f"'{type(node).__name__}' statements are not in the language")
         method(node)
 
-    def stmt_Pass(self, node: ast.Pass) -> None:
+    def _stmt_Pass(self, node: ast.Pass) -> None:
         pass
 
-    def stmt_Global(self, node: ast.Global) -> None:
+    def _stmt_Global(self, node: ast.Global) -> None:
         for name in node.names:
             sym = self.prog.lookup(self.mod, name)
             if not isinstance(sym, GlobalSym):
                 self.error(node, f"'{name}' is not a module-level variable of this module")
 
-    def stmt_Expr(self, node: ast.Expr) -> None:
+    def _stmt_Expr(self, node: ast.Expr) -> None:
         value = node.value
         if isinstance(value, ast.Constant) and (isinstance(value.value, str) or value.value is Ellipsis):
             return
@@ -233,7 +237,7 @@ class FunctionChecker:
             raise self.error(node, "this expression has no effect", "only calls can stand alone")
         self.expr(value)
 
-    def stmt_Return(self, node: ast.Return) -> None:
+    def _stmt_Return(self, node: ast.Return) -> None:
         want = self.fn.result
         if node.value is None:
             if want != VOID:
@@ -243,7 +247,7 @@ class FunctionChecker:
             raise self.error(node.value, "this function returns None", "change its return annotation")
         self.coerce(node.value, want)
 
-    def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
+    def _stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
         if not isinstance(node.target, ast.Name):
             raise self.error(node.target, "an annotated assignment declares one local variable")
         ty = self.prog.resolve_type(node.annotation, self.mod)
@@ -265,6 +269,7 @@ class FunctionChecker:
         node.target.kty = ty
 
     def declare(self, name: str, ty: Type, node: ast.AST) -> LocalVar:
+        """Declare local ``name`` of ``ty`` (or return the existing one of the same type)."""
         self.prog.check_size(ty, self.mod, node)
         old = self.scope.get(name)
         if old is not None:
@@ -277,7 +282,7 @@ class FunctionChecker:
         self.result.locals.append(var)
         return var
 
-    def stmt_Assign(self, node: ast.Assign) -> None:
+    def _stmt_Assign(self, node: ast.Assign) -> None:
         if len(node.targets) != 1:
             raise self.error(node, "chained assignment (a = b = c) is not in the language")
         target = node.targets[0]
@@ -287,6 +292,7 @@ class FunctionChecker:
         self.assign(target, node.value)
 
     def assign(self, target: ast.expr, value: ast.expr) -> None:
+        """``target = value``: declares a new local by inference, or checks ``value`` against the place."""
         if isinstance(target, ast.Name) and target.id not in self.globals_declared \
                 and target.id not in self.scope:
             self.refuse_global_shadow(target)
@@ -315,6 +321,7 @@ class FunctionChecker:
                              "as in Python, add 'global' at the top of the function")
 
     def tuple_assign(self, target: ast.Tuple, value: ast.expr) -> None:
+        """``a, b = x, y``: scalars only; every value is evaluated before any target is assigned."""
         if not isinstance(value, ast.Tuple) or len(value.elts) != len(target.elts):
             raise self.error(value, "tuple assignment needs as many values as targets", "a, b = b, a")
         types = []
@@ -339,7 +346,7 @@ class FunctionChecker:
         value.kty = VOID
         target.kty = VOID
 
-    def stmt_AugAssign(self, node: ast.AugAssign) -> None:
+    def _stmt_AugAssign(self, node: ast.AugAssign) -> None:
         ty = self.lvalue(node.target, reading=True)
         fake = ast.BinOp(left=node.target, op=node.op, right=node.value)
         ast.copy_location(fake, node)
@@ -348,7 +355,7 @@ class FunctionChecker:
             raise self.error(node, f"'{_OP_TEXT.get(type(node.op), '?')}=' gives {result}, not {ty}")
         node.kty = ty
 
-    def stmt_If(self, node: ast.If) -> None:
+    def _stmt_If(self, node: ast.If) -> None:
         const = self.const_condition(node.test)
         if const is not None:
             node.kprune = const
@@ -358,7 +365,7 @@ class FunctionChecker:
         self.block(node.body)
         self.block(node.orelse)
 
-    def stmt_While(self, node: ast.While) -> None:
+    def _stmt_While(self, node: ast.While) -> None:
         const = self.const_condition(node.test)
         if const is None:
             self.cond(node.test)
@@ -369,7 +376,7 @@ class FunctionChecker:
         self.block(node.body)
         self.loop_depth -= 1
 
-    def stmt_For(self, node: ast.For) -> None:
+    def _stmt_For(self, node: ast.For) -> None:
         it = node.iter
         if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"
                 and "range" not in self.mod.symbols and not self.scope.get("range")):
@@ -414,15 +421,15 @@ class FunctionChecker:
         self.block(node.body)
         self.loop_depth -= 1
 
-    def stmt_Break(self, node: ast.Break) -> None:
+    def _stmt_Break(self, node: ast.Break) -> None:
         if not self.loop_depth:
             self.error(node, "'break' outside a loop")
 
-    def stmt_Continue(self, node: ast.Continue) -> None:
+    def _stmt_Continue(self, node: ast.Continue) -> None:
         if not self.loop_depth:
             self.error(node, "'continue' outside a loop")
 
-    def stmt_Assert(self, node: ast.Assert) -> None:
+    def _stmt_Assert(self, node: ast.Assert) -> None:
         self.cond(node.test)
         if node.msg is not None and not (isinstance(node.msg, ast.Constant) and isinstance(node.msg.value, str)):
             self.error(node.msg, "an assert message is a string literal")
@@ -525,7 +532,7 @@ class FunctionChecker:
                 if folded is None:
                     raise _Abort()
                 return self._const(node, folded, expected)
-        method = getattr(self, f"expr_{type(node).__name__}", None)
+        method = getattr(self, f"_expr_{type(node).__name__}", None)
         if method is None:
             raise self.error(node, f"'{type(node).__name__}' expressions are not in the language")
         place = lvalue and isinstance(node, ast.Name | ast.Attribute | ast.Subscript)
@@ -553,10 +560,10 @@ class FunctionChecker:
         node.kty = ty
         return ty
 
-    def expr_Constant(self, node: ast.Constant, expected: Type | None) -> Type:
+    def _expr_Constant(self, node: ast.Constant, expected: Type | None) -> Type:
         raise self.error(node, f"constant {node.value!r} is not in the language")
 
-    def expr_Name(self, node: ast.Name, expected: Type | None, lvalue: bool = False) -> Type:
+    def _expr_Name(self, node: ast.Name, expected: Type | None, lvalue: bool = False) -> Type:
         var = self.scope.get(node.id)
         if var is not None and node.id not in self.globals_declared:
             node.kref = var
@@ -586,7 +593,7 @@ class FunctionChecker:
             raise self.error(node, f"'{name}' cannot be used here")
         raise self.error(node, f"name '{name}' is not defined")
 
-    def expr_Attribute(self, node: ast.Attribute, expected: Type | None, lvalue: bool = False) -> Type:
+    def _expr_Attribute(self, node: ast.Attribute, expected: Type | None, lvalue: bool = False) -> Type:
         base_sym = self.prog.resolve_name_expr(node.value, self.mod) \
             if not (isinstance(node.value, ast.Name) and node.value.id in self.scope) else None
         if isinstance(base_sym, ModuleSym | PackageSym):
@@ -609,7 +616,7 @@ class FunctionChecker:
         node.kfield = idx
         return struct.fields[idx][1]
 
-    def expr_Subscript(self, node: ast.Subscript, expected: Type | None, lvalue: bool = False) -> Type:
+    def _expr_Subscript(self, node: ast.Subscript, expected: Type | None, lvalue: bool = False) -> Type:
         base = self.expr(node.value, lvalue=lvalue) if lvalue else self.expr(node.value)
         if isinstance(base, ArrayType):
             elem = base.element
@@ -627,7 +634,7 @@ class FunctionChecker:
             raise self.error(node.slice, f"index {k} is out of bounds for {base}")
         return elem
 
-    def expr_UnaryOp(self, node: ast.UnaryOp, expected: Type | None) -> Type:
+    def _expr_UnaryOp(self, node: ast.UnaryOp, expected: Type | None) -> Type:
         if isinstance(node.op, ast.Not):
             self.cond(node.operand)
             return BOOL
@@ -636,7 +643,7 @@ class FunctionChecker:
             raise self.error(node, f"unary operator needs an integer, not {ty}")
         return ty
 
-    def expr_BoolOp(self, node: ast.BoolOp, expected: Type | None) -> Type:
+    def _expr_BoolOp(self, node: ast.BoolOp, expected: Type | None) -> Type:
         for v in node.values:
             ty = self.expr(v, BOOL)
             if ty is not BOOL:
@@ -644,10 +651,14 @@ class FunctionChecker:
                                  "compare explicitly, e.g. x != 0")
         return BOOL
 
-    def expr_BinOp(self, node: ast.BinOp, expected: Type | None) -> Type:
+    def _expr_BinOp(self, node: ast.BinOp, expected: Type | None) -> Type:
         return self.binop(node, expected)
 
     def binop(self, node: ast.BinOp, expected: Type | None, target_type: Type | None = None) -> Type:
+        """Type a binary operation: both sides of one integer type (a constant adapts), pointer +/- integer,
+        bool & | ^, or a shift by an amount of any integer type. ``target_type`` is an augmented
+        assignment's place type.
+        """
         op = type(node.op)
         sym = _OP_TEXT.get(op, "?")
         if op in (ast.Div, ast.Pow, ast.MatMult):
@@ -711,7 +722,7 @@ class FunctionChecker:
     def _is_const(self, node: ast.expr) -> bool:
         return not self._mentions_local(node) and self.prog.const_eval(node, self.mod) is not None
 
-    def expr_Compare(self, node: ast.Compare, expected: Type | None) -> Type:
+    def _expr_Compare(self, node: ast.Compare, expected: Type | None) -> Type:
         left = node.left
         for op, right in zip(node.ops, node.comparators, strict=True):
             self.compare_pair(node, op, left, right)
@@ -719,6 +730,7 @@ class FunctionChecker:
         return BOOL
 
     def compare_pair(self, node: ast.Compare, op: ast.cmpop, left: ast.expr, right: ast.expr) -> None:
+        """Check one link of a (possibly chained) comparison: same integer type, pointers, or bools with ==/!=."""
         if self._is_const(left) and not self._is_const(right):
             rt = self.expr(right)
             lt = self.expr(left, rt)
@@ -750,7 +762,7 @@ class FunctionChecker:
                              f"convert one side, e.g. {lt}({ast.unparse(right)})")
         raise self.error(node, f"cannot compare {lt} with {rt}")
 
-    def expr_IfExp(self, node: ast.IfExp, expected: Type | None) -> Type:
+    def _expr_IfExp(self, node: ast.IfExp, expected: Type | None) -> Type:
         self.cond(node.test)
         bt = self.expr(node.body, expected)
         et = self.expr(node.orelse, bt if not isinstance(bt, ConstIntType | NullType) else expected)
@@ -763,11 +775,11 @@ class FunctionChecker:
             raise self.error(node, f"the two branches differ: {bt} and {et}")
         return bt
 
-    def expr_Tuple(self, node: ast.Tuple, expected: Type | None) -> Type:
+    def _expr_Tuple(self, node: ast.Tuple, expected: Type | None) -> Type:
         raise self.error(node, "tuples are only for tuple assignment (a, b = b, a)")
 
     # ----- calls ----------------------------------------------------------
-    def expr_Call(self, node: ast.Call, expected: Type | None) -> Type:
+    def _expr_Call(self, node: ast.Call, expected: Type | None) -> Type:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in REG_METHODS and not self._is_module_path(func.value):
             return self.reg_method(node, func)
@@ -798,6 +810,7 @@ class FunctionChecker:
         return isinstance(self.prog.resolve_name_expr(node, self.mod), ModuleSym | PackageSym)
 
     def python_builtin(self, node: ast.Call, name: str, expected: Type | None) -> Type:
+        """The Python builtins the language keeps (len, bool) and clear errors for the ones it does not."""
         if name == "len":
             if len(node.args) != 1 or node.keywords:
                 raise self.error(node, "len takes one Array")
@@ -819,6 +832,7 @@ class FunctionChecker:
         raise self.error(node, f"'{name}' is not in the language")
 
     def call_function(self, node: ast.Call, fn: FuncSym) -> Type:
+        """Bind positional and keyword arguments to ``fn``'s parameters, fill defaults, check each argument."""
         params = fn.params
         bound: list[ast.expr | ConstSym | None] = [None] * len(params)
         if len(node.args) > len(params):
@@ -859,6 +873,7 @@ class FunctionChecker:
             raise self.error(p.node, "a pointer parameter's default is NULL or a string")
 
     def lang_call(self, node: ast.Call, name: str, expected: Type | None) -> Type:
+        """Check a call of a kcc.lang built-in (conversions, cast, addr, volatile_*, mmio, asm, ...)."""
         ints = self.prog.ints
         args = node.args
         node.kcall = name
@@ -946,6 +961,7 @@ class FunctionChecker:
         raise self.error(node, f"'{name}' cannot be called here")
 
     def asm_call(self, node: ast.Call) -> Type:
+        """Check ``asm(template, *inputs, out=T, clobbers=...)``: scalar inputs, operand references in range."""
         ints = self.prog.ints
         if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
             raise self.error(node, "asm's first argument is the template string literal")
@@ -984,6 +1000,7 @@ class FunctionChecker:
         return out
 
     def reg_method(self, node: ast.Call, func: ast.Attribute) -> Type:
+        """Check ``reg.read()``, ``.write(v)``, ``.set_bits(m)``, ``.clear_bits(m)`` on a ``Reg[T]`` field."""
         rt = self.expr(func.value, lvalue=True)
         if not isinstance(rt, RegType):
             raise self.error(func, f"'.{func.attr}()' is a method of MMIO registers (Reg[T]), not of {rt}")
