@@ -193,6 +193,8 @@ class Lowerer:
         if a.interrupt:
             for k, v in self.target.interrupt_attrs:
                 f.attributes.add(f'"{k}"="{v}"')
+            if self.target.interrupt_cc:
+                f.calling_convention = self.target.interrupt_cc
         if a.section:
             f.section = a.section
         if not (a.export or a.extern or self.host):

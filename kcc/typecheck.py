@@ -833,6 +833,9 @@ class FunctionChecker:
 
     def call_function(self, node: ast.Call, fn: FuncSym) -> Type:
         """Bind positional and keyword arguments to ``fn``'s parameters, fill defaults, check each argument."""
+        if fn.attrs.interrupt:
+            raise self.error(node, f"'{fn.name}' is an @interrupt handler: only the hardware calls it",
+                             "move the work into an ordinary function both can call")
         params = fn.params
         bound: list[ast.expr | ConstSym | None] = [None] * len(params)
         if len(node.args) > len(params):

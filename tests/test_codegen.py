@@ -365,3 +365,30 @@ def test_the_branch_not_taken_is_not_type_checked(tmp_path: Path) -> None:
     with pytest.raises(CompileError) as info:
         compile_program(tmp_path, "m", BuildOptions(get_target("i586")))
     assert info.value.diagnostics[0].message == "name 'PIC_PORT' is not defined"
+
+
+def test_interrupt_handler_convention_per_target() -> None:
+    """@interrupt: riscv64 gets LLVM's "interrupt"="supervisor" (returns with sret), i586 the
+    x86_intrcc calling convention (returns with iretl); both per the LLVM LangRef and backends."""
+    riscv = lowered_ir("interrupt_handler", "riscv64")
+    assert '"interrupt"="supervisor"' in riscv
+    i586 = get_target("i586")
+    ir_text = str(program("interrupt_handler", "i586").ir)
+    assert "define x86_intrcc void @\"irq_handler\"()" in ir_text
+    assembly = i586.target_machine(2).emit_assembly(optimize(ir_text, i586, 2))
+    body = assembly.split("irq_handler:", 1)[1].split(".Lfunc_end", 1)[0]
+    assert "iretl" in body and "\tretl" not in body
+    rv_asm = RISCV64.target_machine(2).emit_assembly(optimize(str(program("interrupt_handler").ir), RISCV64, 2))
+    rv_body = rv_asm.split("irq_handler:", 1)[1].split(".Lfunc_end", 1)[0]
+    assert "sret" in rv_body
+
+
+def test_calling_an_interrupt_handler_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text(
+        "from kcc.lang import *\n\n\n@interrupt\ndef h() -> None:\n    pass\n\n\ndef f() -> None:\n    h()\n",
+        encoding="utf-8")
+    with pytest.raises(CompileError) as info:
+        compile_program(tmp_path, "m", BuildOptions(HOST))
+    [diag] = info.value.diagnostics
+    assert (diag.line, diag.col) == (10, 5)
+    assert "@interrupt handler" in diag.message

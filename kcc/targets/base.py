@@ -45,6 +45,8 @@ class Target:
             RISC-V and Arm.
         interrupt_attrs: LLVM function attributes that give ``@interrupt`` the
             target's handler convention, as (key, value) string pairs.
+        interrupt_cc: the LLVM calling convention of ``@interrupt`` handlers where the
+            target has one instead of an attribute ("x86_intrcc" on i586), else "".
         elf_machine: the ``e_machine`` name pyelftools reports ("EM_RISCV", ...).
         link_emulation: the ld.lld ``-m`` emulation, "" for the host.
         code_model: LLVM code model ("default", "small", "medium", ...).
@@ -59,6 +61,7 @@ class Target:
     clang_args: tuple[str, ...]
     llvmlite_asm_parser: bool
     interrupt_attrs: tuple[tuple[str, str], ...] = ()
+    interrupt_cc: str = ""
     elf_machine: str = ""
     link_emulation: str = ""
     code_model: str = "default"

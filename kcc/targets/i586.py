@@ -27,12 +27,10 @@ TARGET = Target(
     clang_args=("-target", "x86-freestanding-none", "-mcpu=pentium-mmx-sse-sse2-x87+soft_float"),
     llvmlite_asm_parser=platform.machine().lower() in _X86_HOSTS,
     # x86 has no handler *attribute*: LLVM gives interrupt handlers the x86_intrcc calling
-    # convention (saves what it uses, returns with iret; a parameterless handler suits vectors
-    # without an error code). ``extra`` names it for the lowering, which so far applies only
-    # interrupt_attrs; the kernel's trap entry is assembly (kernel_src/arch/i586/trap.S).
-    interrupt_attrs=(),
+    # convention (saves every register it uses, returns with iret). The parameterless form kcc
+    # emits suits vectors without an error code (IRQs, #BP); the kernel's trap entry is assembly.
+    interrupt_cc="x86_intrcc",
     elf_machine="EM_386",
     link_emulation="elf_i386",
     code_model="default",
-    extra={"interrupt_calling_convention": "x86_intrcc"},
 )
