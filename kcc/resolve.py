@@ -176,13 +176,15 @@ class Program:
             parts = ["arch", self.target.name] + parts[1:] if len(parts) > 1 else ["arch"]
         return self.root.joinpath(*parts).is_dir()
 
-    def load(self, dotted: str, node: ast.AST | None = None, source: SourceFile | None = None) -> Module | None:
-        """Load (once) and bind module ``dotted``; report a located error when it does not exist."""
+    def load(self, dotted: str, node: ast.AST | None = None, source: SourceFile | None = None,
+             path: Path | None = None) -> Module | None:
+        """Load (once) and bind module ``dotted`` (from ``path`` when given); report a located error
+        when it does not exist."""
         if dotted in self.modules:
             return self.modules[dotted]
         if dotted == "board":
             return self.board_module()
-        path = self.module_path(dotted)
+        path = path or self.module_path(dotted)
         if path is None:
             where = f"arch/{self.target.name}/" if dotted.startswith("arch.") else ""
             self.reporter.error(source, node, f"no module '{dotted}' in the source root {self.root}",
@@ -907,7 +909,10 @@ def resolve_program(root: Path, entry: str, target: Target,
         dotted = ".".join(parts)
         if not path.is_file():
             raise CompileError([Diagnostic(None, 0, 0, f"no such file: {entry}")])
-    prog.entry = prog.load(dotted, None, None)
+        # A file named by path is compiled as it is, even one of another architecture's arch/ directory.
+        prog.entry = prog.load(dotted, None, None, path)
+    else:
+        prog.entry = prog.load(dotted, None, None)
     prog.reporter.check()
     prog.resolve_declarations()
     prog.check_arch_interface()
