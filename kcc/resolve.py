@@ -635,6 +635,9 @@ class Program:
             for st in mod.structs:
                 self._resolve_struct(st)
         for mod in list(self.modules.values()):
+            for st in mod.structs:
+                self._check_recursive(st)
+        for mod in list(self.modules.values()):
             for sym in list(mod.symbols.values()):
                 if isinstance(sym, ConstSym) and sym.module is mod:
                     self.const_value(sym)
@@ -642,9 +645,6 @@ class Program:
                 self._resolve_global(g)
             for fn in mod.functions:
                 self._resolve_function(fn)
-        for mod in list(self.modules.values()):
-            for st in mod.structs:
-                self._check_recursive(st)
 
     def _resolve_struct(self, st: StructSym) -> None:
         mod = st.module
@@ -677,6 +677,7 @@ class Program:
         if any(contains(f, (st.type,)) for _, f in st.type.fields):
             self.reporter.error(st.module.source, st.node, f"struct {st.type} contains itself",
                                 "hold a Ptr to it instead")
+            st.type.fields.clear()  # it has no size; later stages must not recurse into it
 
     def _resolve_global(self, g: GlobalSym) -> None:
         mod = g.module

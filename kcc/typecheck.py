@@ -510,7 +510,7 @@ class FunctionChecker:
         """Check a condition: bool, or an integer or pointer tested against zero as in Python."""
         ty = self.expr(node)
         if isinstance(ty, ConstIntType):
-            node.kty = self.prog.ints["i64"]
+            self.expr(node, self.prog.ints["i64"])  # e.g. (0 if x else 1): its branches need a type too
         elif not (isinstance(ty, BoolType | IntType | PtrType)):
             raise self.error(node, f"a condition must be a bool, an integer or a pointer, not {ty}")
 
@@ -746,7 +746,8 @@ class FunctionChecker:
             right.kty = lt
             rt = lt
         if isinstance(lt, ConstIntType) and isinstance(rt, ConstIntType):
-            left.kty = right.kty = self.prog.ints["i64"]
+            self.expr(left, self.prog.ints["i64"])
+            self.expr(right, self.prog.ints["i64"])
             return
         ordered = not isinstance(op, ast.Eq | ast.NotEq)
         if isinstance(lt, IntType) and lt == rt:

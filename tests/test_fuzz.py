@@ -353,17 +353,11 @@ REGRESSIONS = [
     pytest.param("def f(a: u32, c: bool) -> u32:\n    return a << (1 if c else 2)\n", "ok",
                  id="shift-by-conditional-literals"),
     *[pytest.param(f"def f(x: u32) -> bool:\n    {body}\n", "ok",
-                   marks=pytest.mark.xfail(strict=True, reason="front-end bug: an untyped conditional of "
-                                           "literals used as a condition (or compared with a literal) keeps "
-                                           "the type 'int' on its branches, and lowering asserts"),
                    id=f"conditional-literals-{name}")
       for name, body in [("compared", "return (0 if x == 0 else 1) == 0"),
                          ("as-condition", "return True if (0 if x == 0 else 1) else False"),
                          ("negated", "return not (2 if x == 0 else 1)")]],
     pytest.param("@struct\nclass S:\n    a: S\n\n\ns: S\n", "error",
-                 marks=pytest.mark.xfail(strict=True, reason="front-end bug: a global of a struct that "
-                                         "contains itself recurses without end in resolve.layout "
-                                         "(RecursionError) before 'struct S contains itself' is reported"),
                  id="global-of-recursive-struct"),
     pytest.param("def f() -> u8:\n    a: Array[u8, 1 << 64]\n    return a[0]\n", "error",
                  id="array-larger-than-memory"),
