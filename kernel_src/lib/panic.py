@@ -4,6 +4,7 @@ from kcc.lang import *
 
 from arch import cpu
 from lib import kprintf as fmt
+from lib import string as _string  # noqa: F401  memcpy/memmove/memset, which aggregate copies may call
 
 # Exit status of a panicking kernel; the self-test uses 1 for "a test failed".
 PANIC_EXIT_CODE: Final = 2

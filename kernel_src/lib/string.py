@@ -32,3 +32,41 @@ def starts_with(s: Ptr[u8], prefix: Ptr[u8]) -> bool:
             return False
         i += 1
     return True
+
+
+# The compiler copies and clears aggregates with llvm.memcpy/llvm.memset (kcc/lower.py), which LLVM
+# turns into calls to these C library functions when it does not expand them inline, as clang does
+# in a freestanding program; so the kernel defines them (ISO C 7.24.2.1, 7.24.2.2, 7.24.6.1).
+# Every kernel function carries "no-builtins", so LLVM never turns these loops back into calls.
+
+@export("memcpy")
+def memcpy(dst: Ptr[u8], src: Ptr[u8], n: usize) -> Ptr[u8]:
+    """Copy ``n`` bytes from ``src`` to ``dst`` (the ranges must not overlap); return ``dst``."""
+    i: usize = 0
+    while i < n:
+        dst[i] = src[i]
+        i += 1
+    return dst
+
+
+@export("memmove")
+def memmove(dst: Ptr[u8], src: Ptr[u8], n: usize) -> Ptr[u8]:
+    """Copy ``n`` bytes from ``src`` to ``dst``, correct when the ranges overlap; return ``dst``."""
+    if usize(dst) <= usize(src):
+        return memcpy(dst, src, n)
+    i = n
+    while i > 0:
+        i -= 1
+        dst[i] = src[i]
+    return dst
+
+
+@export("memset")
+def memset(dst: Ptr[u8], c: i32, n: usize) -> Ptr[u8]:
+    """Set ``n`` bytes at ``dst`` to ``c`` converted to a byte; return ``dst``."""
+    byte = u8(c)
+    i: usize = 0
+    while i < n:
+        dst[i] = byte
+        i += 1
+    return dst

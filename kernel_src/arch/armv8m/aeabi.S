@@ -48,3 +48,50 @@ remainder:
     sbc     r3, r5, r3
     pop     {r4, r5, r6, r7, r8, pc}
     .size __aeabi_ldivmod, . - __aeabi_ldivmod
+
+/*
+ * Memory helpers of the run-time ABI (IHI 0043, section 4.3.4), which LLVM calls on an EABI
+ * target instead of memcpy/memmove/memset. The 4 and 8 variants only promise aligned
+ * arguments, so the plain byte versions in lib/string.py serve them all. __aeabi_memset takes
+ * (dest, n, c), memset (dest, c, n); __aeabi_memclr is memset with c = 0.
+ */
+    .globl __aeabi_memcpy, __aeabi_memcpy4, __aeabi_memcpy8
+    .type __aeabi_memcpy, %function
+    .thumb_func
+__aeabi_memcpy:
+__aeabi_memcpy4:
+__aeabi_memcpy8:
+    b       memcpy
+    .size __aeabi_memcpy, . - __aeabi_memcpy
+
+    .globl __aeabi_memmove, __aeabi_memmove4, __aeabi_memmove8
+    .type __aeabi_memmove, %function
+    .thumb_func
+__aeabi_memmove:
+__aeabi_memmove4:
+__aeabi_memmove8:
+    b       memmove
+    .size __aeabi_memmove, . - __aeabi_memmove
+
+    .globl __aeabi_memset, __aeabi_memset4, __aeabi_memset8
+    .type __aeabi_memset, %function
+    .thumb_func
+__aeabi_memset:
+__aeabi_memset4:
+__aeabi_memset8:
+    mov     r3, r1              /* n */
+    mov     r1, r2              /* c */
+    mov     r2, r3
+    b       memset
+    .size __aeabi_memset, . - __aeabi_memset
+
+    .globl __aeabi_memclr, __aeabi_memclr4, __aeabi_memclr8
+    .type __aeabi_memclr, %function
+    .thumb_func
+__aeabi_memclr:
+__aeabi_memclr4:
+__aeabi_memclr8:
+    mov     r2, r1              /* n */
+    movs    r1, #0              /* c */
+    b       memset
+    .size __aeabi_memclr, . - __aeabi_memclr
