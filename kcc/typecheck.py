@@ -886,9 +886,13 @@ class FunctionChecker:
                 raise self.error(node, f"{name}() converts one value")
             ty = self.expr(args[0], None)
             if isinstance(ty, ConstIntType):
-                # A constant the folder could not see through, e.g. len() of a local Array.
-                node.kconst = ints[name].wrap(args[0].kconst)
-                return ints[name]
+                k = getattr(args[0], "kconst", None)
+                if k is not None:
+                    # A constant the folder could not see through, e.g. len() of a local Array.
+                    node.kconst = ints[name].wrap(k)
+                    return ints[name]
+                # A choice of constants (1 if c else 2): exact in i64, then converted like any value.
+                ty = self.expr(args[0], ints["i64"])
             if not isinstance(ty, IntType | BoolType | PtrType | StrType):
                 raise self.error(args[0], f"cannot convert {ty} to {name}")
             if isinstance(ty, StrType):

@@ -358,9 +358,6 @@ REGRESSIONS = [
                          ("as-condition", "return True if (0 if x == 0 else 1) else False"),
                          ("negated", "return not (2 if x == 0 else 1)")]],
     pytest.param("def f(c: bool) -> u8:\n    return u8(1 if c else 2)\n", "ok",
-                 marks=pytest.mark.xfail(strict=True, reason="front-end bug: converting a conditional of two "
-                                         "literals reads its kconst, which an IfExp lacks (AttributeError in "
-                                         "typecheck.lang_call)"),
                  id="conversion-of-conditional-literals"),
     pytest.param("@struct\nclass S:\n    a: S\n\n\ns: S\n", "error",
                  id="global-of-recursive-struct"),
