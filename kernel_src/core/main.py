@@ -82,7 +82,7 @@ def kmain(hartid: usize, boot_info: usize) -> None:
     """The kernel's first code in the kcc language, entered on the boot hart by the arch entry stub.
 
     ``hartid`` is the boot CPU's id; ``boot_info`` is the architecture's boot
-    information (riscv64: the device tree's address). Never returns: powers
+    information, which only arch.boot reads (kernel_src/arch/README.md). Never returns: powers
     off with exit status 0 when every self-test passed, 1 otherwise.
     """
     console.init()
