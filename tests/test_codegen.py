@@ -392,3 +392,14 @@ def test_calling_an_interrupt_handler_is_an_error(tmp_path: Path) -> None:
     [diag] = info.value.diagnostics
     assert (diag.line, diag.col) == (10, 5)
     assert "@interrupt handler" in diag.message
+
+
+# ----- globals ---------------------------------------------------------------------------------------
+
+@pytest.mark.xfail(strict=True, reason="front-end bug: `p: Ptr[T] = NULL` at module level is 'a global's "
+                   "initial value must be a constant', though NULL is the zero pointer")
+def test_pointer_global_initialised_with_null_is_zeroed(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("from kcc.lang import *\n\nhead: Ptr[u32] = NULL\n\n\n"
+                                   "@export(\"get\")\ndef get() -> Ptr[u32]:\n    return head\n", encoding="utf-8")
+    ir_text = str(llvm.parse_assembly(str(compile_program(tmp_path, "m", BuildOptions(RISCV64)).ir)))
+    assert re.search(r'^@"?m\.head"? = internal global ptr null', ir_text, re.MULTILINE), ir_text
