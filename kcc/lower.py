@@ -53,7 +53,8 @@ class VolatileLoad(ir.instructions.LoadInstr):
         """Print the instruction as LLVM assembly."""
         [ptr] = self.operands
         align = f", align {self.align}" if self.align is not None else ""
-        buf.append(f"load volatile {self.type}, {ptr.type} {ptr.get_reference()}{align}\n")
+        meta = self._stringify_metadata(leading_comma=True)
+        buf.append(f"load volatile {self.type}, {ptr.type} {ptr.get_reference()}{align}{meta}\n")
 
 
 class VolatileStore(ir.instructions.StoreInstr):
@@ -63,7 +64,9 @@ class VolatileStore(ir.instructions.StoreInstr):
         """Print the instruction as LLVM assembly."""
         val, ptr = self.operands
         align = f", align {self.align}" if self.align is not None else ""
-        buf.append(f"store volatile {val.type} {val.get_reference()}, {ptr.type} {ptr.get_reference()}{align}\n")
+        meta = self._stringify_metadata(leading_comma=True)
+        buf.append(f"store volatile {val.type} {val.get_reference()}, {ptr.type} {ptr.get_reference()}"
+                   f"{align}{meta}\n")
 
 
 class Lowerer:

@@ -481,6 +481,9 @@ class Program:
                 raise _NotConst(node, "division by zero in a constant expression")
             if op in (ast.LShift, ast.RShift) and rv < 0:
                 raise _NotConst(node, "negative shift amount in a constant expression")
+            if op in (ast.LShift, ast.RShift) and isinstance(ty, IntType) and rv >= ty.bits:
+                # A typed shift by the width or more: what Python gives after reduction (section 3).
+                return (-1 if op is ast.RShift and lv < 0 else 0), ty
             if op is ast.LShift and rv + lv.bit_length() > MAX_CONST_BITS:
                 raise _TooLarge(node)
             if op is ast.Pow:
@@ -689,6 +692,8 @@ class Program:
             return
         if stmt.value is None:
             return
+        if isinstance(g.type, PtrType) and _is_null(stmt.value, mod, self):
+            return  # NULL: the zero pointer, like every global that is not given a value
         errors = len(self.reporter.diagnostics)
         value = self.const_eval(stmt.value, mod, report=False)
         if value is None:

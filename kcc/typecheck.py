@@ -750,6 +750,9 @@ class FunctionChecker:
             self.expr(right, self.prog.ints["i64"])
             return
         ordered = not isinstance(op, ast.Eq | ast.NotEq)
+        if isinstance(lt, StrType) or isinstance(rt, StrType):
+            raise self.error(node, "a string literal cannot be compared: '==' would compare addresses",
+                             "compare the bytes, e.g. with a strcmp-style function over Ptr[u8]")
         if isinstance(lt, IntType) and lt == rt:
             return
         if isinstance(lt, PtrType) and isinstance(rt, PtrType):

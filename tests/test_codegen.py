@@ -396,10 +396,15 @@ def test_calling_an_interrupt_handler_is_an_error(tmp_path: Path) -> None:
 
 # ----- globals ---------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="front-end bug: `p: Ptr[T] = NULL` at module level is 'a global's "
-                   "initial value must be a constant', though NULL is the zero pointer")
 def test_pointer_global_initialised_with_null_is_zeroed(tmp_path: Path) -> None:
     (tmp_path / "m.py").write_text("from kcc.lang import *\n\nhead: Ptr[u32] = NULL\n\n\n"
                                    "@export(\"get\")\ndef get() -> Ptr[u32]:\n    return head\n", encoding="utf-8")
     ir_text = str(llvm.parse_assembly(str(compile_program(tmp_path, "m", BuildOptions(RISCV64)).ir)))
     assert re.search(r'^@"?m\.head"? = internal global ptr null', ir_text, re.MULTILINE), ir_text
+
+
+def test_volatile_accesses_carry_their_source_line() -> None:
+    """MMIO accesses map back to their Python line in the DWARF line table like every other instruction."""
+    ir_text = str(program("volatile").ir)
+    volatile = [line for line in ir_text.splitlines() if "load volatile" in line or "store volatile" in line]
+    assert volatile and all("!dbg" in line for line in volatile)

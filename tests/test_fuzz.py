@@ -360,9 +360,6 @@ REGRESSIONS = [
     pytest.param("def f(c: bool) -> u8:\n    return u8(1 if c else 2)\n", "ok",
                  id="conversion-of-conditional-literals"),
     pytest.param("def f() -> u64:\n    return u64(3) << 5000\n", "ok",
-                 marks=pytest.mark.xfail(strict=True, reason="front-end bug: a typed constant shifted past "
-                                         "4096 bits is 'constant is too large', though it means 0 (section 3; "
-                                         "kcc.lang and a variable operand give 0)"),
                  id="typed-constant-shifted-far"),
     pytest.param("@struct\nclass S:\n    a: S\n\n\ns: S\n", "error",
                  id="global-of-recursive-struct"),

@@ -500,3 +500,8 @@ def test_kcc_check_for_riscv64_sees_the_board(root: Path) -> None:
     result = CliRunner().invoke(cli, ["check", "core/b.py"])
     assert result.exit_code == 1
     assert "core/b.py:7:12: error: module 'board' has no name 'NOPE'" in result.output
+
+
+def test_comparing_with_a_string_literal_explains_itself(root: Path) -> None:
+    check_one(root, "def f(p: Ptr[u8]) -> bool:\n    return p == \"abc\"\n", "p == \"abc\"",
+              "a string literal cannot be compared")
