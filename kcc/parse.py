@@ -160,3 +160,28 @@ def decorator_name(node: ast.expr) -> str:
         return node.attr
     return ""
 
+
+
+def assigned_names(body: list[ast.stmt]) -> list[str]:
+    """Names a function body binds (assignment, annotated or augmented assignment, ``for``), in order.
+
+    As in Python, these are the function's locals unless declared ``global``; kcc.typecheck and
+    kcc.pyload both scope names by this list.
+    """
+    out: list[str] = []
+
+    def bind(target: ast.expr) -> None:
+        if isinstance(target, ast.Name):
+            if target.id not in out:
+                out.append(target.id)
+        elif isinstance(target, ast.Tuple):
+            for elt in target.elts:
+                bind(elt)
+
+    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, ast.Assign):
+            for t in node.targets:
+                bind(t)
+        elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.For):
+            bind(node.target)
+    return out

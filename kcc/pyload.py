@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from kcc import lang
+from kcc.parse import assigned_names
 
 RT = "_kcc_rt"
 """Name under which the loader's runtime helpers are bound in every module it loads."""
@@ -238,27 +239,6 @@ def _is_struct_class(node: ast.ClassDef) -> bool:
     return False
 
 
-def _assigned_names(body: list[ast.stmt]) -> list[str]:
-    """Names bound by assignment or ``for`` in a function body (not nested functions), in order."""
-    out: list[str] = []
-
-    def targets(t: ast.expr) -> None:
-        if isinstance(t, ast.Name):
-            if t.id not in out:
-                out.append(t.id)
-        elif isinstance(t, ast.Tuple):
-            for e in t.elts:
-                targets(e)
-
-    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
-        if isinstance(node, ast.Assign):
-            for t in node.targets:
-                targets(t)
-        elif isinstance(node, ast.AugAssign | ast.For):
-            targets(node.target)
-    return out
-
-
 class _Transformer:
     """Rewrites one module's AST (see the module docstring)."""
 
@@ -372,7 +352,7 @@ class _Transformer:
                 prologue.append(ast.Assign(targets=[_name(a.arg, ast.Store())],
                                            value=_call("coerce", _copy(a.annotation), _name(a.arg))))
         params = {a.arg for a in args}
-        for name in _assigned_names(node.body):
+        for name in assigned_names(node.body):
             if name not in declared and name not in params and name not in globals_:
                 prologue.append(ast.Assign(targets=[_name(name, ast.Store())], value=_rt("UNSET")))
         body = node.body

@@ -13,6 +13,7 @@ import ast
 from dataclasses import dataclass, field
 
 from kcc.diagnostics import SourceFile
+from kcc.parse import assigned_names
 from kcc.resolve import (
     ConstSym,
     FuncSym,
@@ -86,24 +87,6 @@ def check_program(prog: Program) -> list[CheckedFunction]:
     return out
 
 
-def _assigned_names(body: list[ast.stmt]) -> set[str]:
-    names: set[str] = set()
-
-    def target(t: ast.expr) -> None:
-        if isinstance(t, ast.Name):
-            names.add(t.id)
-        elif isinstance(t, ast.Tuple):
-            for e in t.elts:
-                target(e)
-    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
-        if isinstance(node, ast.Assign):
-            for t in node.targets:
-                target(t)
-        elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.For):
-            target(node.target)
-    return names
-
-
 class FunctionChecker:
     """Checks one function's body against its signature (language.md sections 2-6)."""
 
@@ -148,7 +131,7 @@ class FunctionChecker:
             self.result.locals.append(var)
             if not self._storable(p.type):
                 self.error(p.node, f"parameter type {p.type} cannot be passed by value")
-        self.assigned = _assigned_names(fn.node.body)
+        self.assigned = set(assigned_names(fn.node.body))
         for stmt in fn.node.body:
             if isinstance(stmt, ast.Global):
                 self.globals_declared.update(stmt.names)

@@ -17,6 +17,7 @@ from elftools.elf.elffile import ELFFile
 from hypothesis import given
 from hypothesis import strategies as st
 from intelhex import IntelHex
+from kernel_patch import panicking_kernel, patched_kernel
 
 import kcc
 from kcc import flash, link
@@ -135,21 +136,9 @@ def test_boot_cost_under_icount_is_stable(tmp_path: Path) -> None:
     assert costs[0] % 50 == 0
 
 
-def _patched_source(tmp_path: Path, path: str, pattern: str, replacement: str) -> Path:
-    src = tmp_path / "src"
-    shutil.copytree(ROOT / "kernel_src", src)
-    target = src / path
-    text = target.read_text(encoding="utf-8")
-    patched = re.sub(pattern, replacement, text, count=1)
-    assert patched != text
-    target.write_text(patched, encoding="utf-8")
-    return src
-
-
 @needs_qemu
 def test_panic_exit_code_reaches_the_host_through_semihosting(tmp_path: Path) -> None:
-    src = _patched_source(tmp_path, "core/main.py", r"(def kmain\([^)]*\) -> None:\n(?:    \"\"\"[\s\S]*?\"\"\"\n)?)",
-                          r"\1    _zero: u32 = u32(hartid) - u32(hartid)\n    _boom: u32 = u32(7) // _zero\n")
+    src = panicking_kernel(tmp_path)
     result = _kcc("run", "--arch", "armv8m", "-o", str(tmp_path / "build"), "--src", str(src), "--timeout", "300")
     # lib/panic.py halts with PANIC_EXIT_CODE = 2; SYS_EXIT_EXTENDED hands it to QEMU's exit status.
     assert result.returncode == 2, result.stdout + result.stderr
@@ -159,7 +148,7 @@ def test_panic_exit_code_reaches_the_host_through_semihosting(tmp_path: Path) ->
 @needs_qemu
 def test_uncopied_data_is_caught(tmp_path: Path) -> None:
     """If the reset code copied .data from the wrong place, the boot stops with a located panic."""
-    src = _patched_source(tmp_path, "arch/armv8m/entry.S", r"ldr     r2, =__data_load", "ldr     r2, =__data_start")
+    src = patched_kernel(tmp_path, "arch/armv8m/entry.S", r"ldr     r2, =__data_load", "ldr     r2, =__data_start")
     result = _kcc("run", "--arch", "armv8m", "-o", str(tmp_path / "build"), "--src", str(src), "--timeout", "300")
     assert result.returncode == 2, result.stdout + result.stderr
     assert re.search(r"panic: explicit panic: initialised data was not copied from flash.* at .*arch/armv8m/boot\.py",

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from kernel_patch import panicking_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,16 +64,7 @@ def test_boot_self_test_passes(tmp_path: Path, mode: list[str]) -> None:
 
 def test_failing_self_test_gives_nonzero_exit(tmp_path: Path) -> None:
     """A kernel whose check fails must power off with a non-zero code, and `kcc run` must return it."""
-    src = tmp_path / "src"
-    shutil.copytree(ROOT / "kernel_src", src)
-    main = src / "core" / "main.py"
-    text = main.read_text(encoding="utf-8")
-    # Break the kernel deliberately: a division by zero right at the start of kmain panics.
-    patched = re.sub(r"(def kmain\([^)]*\) -> None:\n(?:    \"\"\"[\s\S]*?\"\"\"\n)?)",
-                     r"\1    _zero: u32 = u32(hartid) - u32(hartid)\n    _boom: u32 = u32(7) // _zero\n",
-                     text, count=1)
-    assert patched != text
-    main.write_text(patched, encoding="utf-8")
+    src = panicking_kernel(tmp_path)
     result = _boot(tmp_path, "--src", str(src))
     assert result.returncode not in (0, None), result.stdout
     assert re.search(r"panic: .*division by zero.* at .*core/main\.py:\d+:\d+", result.stdout), result.stdout

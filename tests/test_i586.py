@@ -22,6 +22,7 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from hypothesis import given
 from hypothesis import strategies as st
+from kernel_patch import panicking_kernel
 
 import kcc
 from kcc import link, qemu, toolchain
@@ -196,15 +197,7 @@ def test_boot_self_test_passes(tmp_path: Path, mode: list[str]) -> None:
 @needs_qemu
 def test_panic_exit_code_comes_through_isa_debug_exit(tmp_path: Path) -> None:
     """QEMU exits with ((2 + 1) << 1) | 1 for the panic's code 2; `kcc run` must turn that back into 2."""
-    src = tmp_path / "src"
-    shutil.copytree(ROOT / "kernel_src", src)
-    main = src / "core" / "main.py"
-    text = main.read_text(encoding="utf-8")
-    patched = re.sub(r"(def kmain\([^)]*\) -> None:\n(?:    \"\"\"[\s\S]*?\"\"\"\n)?)",
-                     r"\1    _zero: u32 = u32(hartid) - u32(hartid)\n    _boom: u32 = u32(7) // _zero\n",
-                     text, count=1)
-    assert patched != text
-    main.write_text(patched, encoding="utf-8")
+    src = panicking_kernel(tmp_path)
     result = _kcc("run", "--arch", "i586", "--board", "pc", "--src", str(src), "-o", str(tmp_path / "build"),
                   "--timeout", "300")
     assert result.returncode == 2, result.stdout + result.stderr
