@@ -61,6 +61,9 @@ class LocalVar:
     type: Type
     node: ast.AST
     is_param: bool = False
+    # Declared by a ``for`` and not assigned since: after its loop it may be unbound (Python raises
+    # UnboundLocalError when the loop ran zero times), so reading it there is an error.
+    loop_only: bool = False
 
 
 @dataclass(eq=False)
@@ -101,6 +104,7 @@ class FunctionChecker:
         self.loop_depth = 0
         self.assigned: set[str] = set()
         self.poisoned: set[str] = set()  # locals whose declaration failed: no follow-on errors
+        self.active_loop_vars: list[LocalVar] = []  # variables of the for loops being checked
 
     # ----- reporting ------------------------------------------------------
     def error(self, node: ast.AST, message: str, *hints: str) -> _Abort:
@@ -256,6 +260,7 @@ class FunctionChecker:
         self.prog.check_size(ty, self.mod, node)
         old = self.scope.get(name)
         if old is not None:
+            old.loop_only = False
             if old.type != ty:
                 raise self.error(node, f"'{name}' is already a local of type {old.type}, not {ty}",
                                  "use a new name")
@@ -396,12 +401,16 @@ class FunctionChecker:
                 raise self.error(args[2], "range's step cannot be zero")
             if abs(step) > ty.max:
                 raise self.error(args[2], f"a step of {step} is too large for {ty}")
+        fresh = name not in self.scope
         var = self.declare(name, ty, node.target)
+        var.loop_only = fresh
         node.target.kref = var
         node.target.kty = ty
         node.kstep = step
         self.loop_depth += 1
+        self.active_loop_vars.append(var)
         self.block(node.body)
+        self.active_loop_vars.pop()
         self.loop_depth -= 1
 
     def _stmt_Break(self, node: ast.Break) -> None:
@@ -438,6 +447,12 @@ class FunctionChecker:
                 node.kty = sym.type
                 return sym.type
             var = self.scope.get(node.id)
+            if var is not None and var.loop_only and not any(v is var for v in self.active_loop_vars):
+                if reading:
+                    var.loop_only = False  # reported once
+                    raise self.error(node, f"'{node.id}' is only assigned by a for loop, which may run zero "
+                                     "times", f"assign it before the loop, e.g. {node.id}: {var.type} = 0")
+                var.loop_only = False  # assigned again: defined from here on
             if var is None:
                 self.refuse_global_shadow(node)
                 if reading:
@@ -549,6 +564,10 @@ class FunctionChecker:
     def _expr_Name(self, node: ast.Name, expected: Type | None, lvalue: bool = False) -> Type:
         var = self.scope.get(node.id)
         if var is not None and node.id not in self.globals_declared:
+            if var.loop_only and not lvalue and not any(v is var for v in self.active_loop_vars):
+                var.loop_only = False  # reported once
+                raise self.error(node, f"'{node.id}' is only assigned by a for loop, which may run zero times",
+                                 f"assign it before the loop, e.g. {node.id}: {var.type} = 0")
             node.kref = var
             return var.type
         if node.id in self.poisoned:

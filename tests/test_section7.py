@@ -505,3 +505,21 @@ def test_kcc_check_for_riscv64_sees_the_board(root: Path) -> None:
 def test_comparing_with_a_string_literal_explains_itself(root: Path) -> None:
     check_one(root, "def f(p: Ptr[u8]) -> bool:\n    return p == \"abc\"\n", "p == \"abc\"",
               "a string literal cannot be compared")
+
+
+@pytest.mark.parametrize("read, at, offset", [("return i", "return i", 7), ("i += 1\n    return i", "i += 1", 0)])
+def test_loop_variable_read_after_a_loop_that_may_not_run(root: Path, read: str, at: str, offset: int) -> None:
+    """Python leaves it unbound after zero iterations (UnboundLocalError); kcc refuses the read, once."""
+    source = f"def f(x: u32) -> u32:\n    for i in range(x, 10):\n        pass\n    {read}\n"
+    [diag] = diagnostics(root, source)
+    line, col = position(source, at)
+    assert (diag.line, diag.col) == (line, col + offset), diag.render()
+    assert diag.message == "'i' is only assigned by a for loop, which may run zero times"
+
+
+def test_loop_variable_assigned_before_or_after_the_loop_is_fine(root: Path) -> None:
+    (root / "m.py").write_text(HEADER + (
+        "def f(x: u32) -> u32:\n    i: u32 = 0\n    for i in range(x, 10):\n        pass\n    return i\n\n\n"
+        "def g(x: u32) -> u32:\n    for i in range(x, 10):\n        pass\n    i = 5\n    return i\n"),
+        encoding="utf-8")
+    compile_program(root, "m", BuildOptions(HOST))
