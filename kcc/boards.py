@@ -133,6 +133,11 @@ class Board:
         """The region that holds data, bss and the stacks."""
         return self.regions[self.link.data_region]
 
+    @property
+    def code_constants(self) -> dict[str, int | str]:
+        """What ``import board`` gives kcc code: ``NAME`` (the board's name) and the ``[constants]``."""
+        return {"NAME": self.name, **self.constants}
+
 
 class _Table:
     """Typed access to one TOML table, reporting errors as ``file: [table] key ...``."""

@@ -223,7 +223,6 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
 def _compile(src_root: Path, target: Target, board: Board, checked: bool) -> str:
     """Run the front end on the kernel and return the unoptimised module's IR text."""
     program = compile_program(src_root, ENTRY_MODULE,
-                              BuildOptions(target, checked=checked,
-                                           board_constants={"NAME": board.name, **board.constants}))
+                              BuildOptions(target, checked=checked, board_constants=board.code_constants))
     return str(program.ir)
 

@@ -253,8 +253,7 @@ def check_cmd(arch: str, board: str | None, release: bool, files: tuple[Path, ..
     target = get_target(arch)
     constants: dict[str, int | str] = {}
     if arch != "host":
-        chosen = load_board(board or default_board(arch))
-        constants = {"NAME": chosen.name, **chosen.constants}
+        constants = load_board(board or default_board(arch)).code_constants
     diagnostics = []
     for file in files:
         try:

@@ -41,7 +41,7 @@ from kcc.emit import emit_object
 from kcc.optimize import optimize
 from kcc.runtime import PANIC_SYMBOL, PanicKind
 from kcc.targets import get_target
-from kcc.toolchain import find_toolchain, run_tool
+from kcc.toolchain import link_shared
 from kcc.types import BoolType, IntType, Type, VoidType
 
 EXCEPTIONS: dict[int, type[BaseException]] = {
@@ -203,11 +203,9 @@ def build_library(root: Path, path: Path, checked: bool, opt: int, board: dict[s
     shim_c = out / "shim.c"
     shim_c.write_text(_SHIM.render(module=_entry_module(root, path), panic=PANIC_SYMBOL, functions=shim),
                       encoding="utf-8")
-    tc = find_toolchain()
-    run_tool([*tc.cc, *tc.target_args(target), "-shared", "-fPIC", "-O2", "-o", str(out / "lib.so"),
-              str(obj), str(shim_c)], f"link the host library for {path.name}")
+    library = link_shared([obj, shim_c], out / "lib.so", target, extra=("-O2",))
     (out / "functions.json").write_text(json.dumps(functions, indent=1), encoding="utf-8")
-    return out / "lib.so"
+    return library
 
 
 # ---------------------------------------------------------------------------------------------

@@ -62,6 +62,24 @@ def merged_ranges(segments: list[Segment]) -> list[tuple[int, int]]:
     return ranges
 
 
+def write_binary(elf: Path, output: Path) -> Path:
+    """Write the raw memory image of ``elf``'s loadable bytes, as ``objcopy -O binary`` does.
+
+    The image starts at the lowest load address; gaps between segments are
+    zero-filled (load_segments already leaves out each segment's bss tail).
+
+    Raises:
+        ImageError: as load_segments.
+    """
+    _, segments = load_segments(elf)
+    base = segments[0].address
+    image = bytearray(max(seg.end for seg in segments) - base)
+    for seg in segments:
+        image[seg.address - base:seg.end - base] = seg.data
+    output.write_bytes(bytes(image))
+    return output
+
+
 def write_hex(elf: Path, output: Path) -> Path:
     """Write ``output`` as the Intel HEX image of ``elf``'s loadable bytes (load_segments) and return it.
 

@@ -20,8 +20,8 @@ from functools import cache
 from pathlib import Path
 
 import llvmlite.binding as llvm
-from elftools.elf.elffile import ELFFile
 
+from kcc import image
 from kcc.targets.base import Target
 
 INSTALL_HINT = "install one with `pip install ziglang` (preferred) or `apt-get install clang lld`"
@@ -247,55 +247,34 @@ def link(objects: list[Path], script: Path, output: Path, map_file: Path, target
     return output
 
 
-def link_shared(objects: list[Path], output: Path, extra: tuple[str, ...] = ()) -> Path:
-    """Link host objects into a shared library (for ctypes) with the clang driver (``cc -shared``).
+def link_shared(inputs: list[Path], output: Path, target: Target, extra: tuple[str, ...] = ()) -> Path:
+    """Compile and link ``inputs`` (objects, C sources) into a shared library for ctypes (``cc -shared``).
+
+    Args:
+        inputs: object files and C sources, in command-line order.
+        output: the library to write; target: the host target (its driver arguments are passed).
+        extra: further driver arguments (e.g. ``-O2`` for the C sources).
 
     Raises:
-        ToolchainError: on a missing toolchain or a linker error.
+        ToolchainError: on a missing toolchain, a compiler or a linker error.
     """
     tc = find_toolchain()
-    cmd = [*tc.cc, "-shared", "-o", str(output), *[str(o) for o in objects], *extra]
+    cmd = [*tc.cc, *tc.target_args(target), "-shared", "-fPIC", *extra, "-o", str(output),
+           *[str(i) for i in inputs]]
     run_tool(cmd, f"link {output.name}")
-    return output
-
-
-def elf_to_binary(elf: Path, output: Path) -> Path:
-    """Write the raw memory image of ``elf``'s PT_LOAD segments, as ``objcopy -O binary`` does.
-
-    The image starts at the lowest loaded physical address; gaps between
-    segments are zero-filled, and each segment's bss tail (memsz beyond
-    filesz) is not written, except where a later segment's bytes follow it.
-
-    Raises:
-        ToolchainError: when the file is not an ELF or has no loadable bytes.
-    """
-    try:
-        with elf.open("rb") as fh:
-            segments = [(seg["p_paddr"], seg.data()) for seg in ELFFile(fh).iter_segments()
-                        if seg["p_type"] == "PT_LOAD" and seg["p_filesz"] > 0]
-    except Exception as exc:
-        raise ToolchainError(f"cannot read {elf}: {exc}") from exc
-    if not segments:
-        raise ToolchainError(f"{elf} has no loadable segment with contents")
-    base = min(addr for addr, _ in segments)
-    size = max(addr + len(data) for addr, data in segments) - base
-    image = bytearray(size)
-    for addr, data in segments:
-        image[addr - base:addr - base + len(data)] = data
-    output.write_bytes(bytes(image))
     return output
 
 
 def objcopy_binary(elf: Path, output: Path) -> Path:
     """Write ``output`` as the raw binary of ``elf`` (kernel.bin) with the toolchain's objcopy.
 
-    Falls back to :func:`elf_to_binary` when the toolchain has no objcopy.
+    Falls back to :func:`kcc.image.write_binary` when the toolchain has no objcopy.
 
     Raises:
-        ToolchainError: when objcopy fails or the ELF cannot be read.
+        ToolchainError: when objcopy fails; kcc.image.ImageError when the ELF cannot be read.
     """
     tc = find_toolchain()
     if tc.objcopy is None:
-        return elf_to_binary(elf, output)
+        return image.write_binary(elf, output)
     run_tool([*tc.objcopy, "-O", "binary", str(elf), str(output)], f"write {output.name}")
     return output

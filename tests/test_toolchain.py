@@ -1,4 +1,4 @@
-"""Tests of kcc.toolchain, kcc.optimize and kcc.emit: tool discovery, assembling, IR to objects, binaries."""
+"""Tests of kcc.toolchain, kcc.optimize, kcc.emit and kcc.image: tools, assembling, IR to objects, binaries."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from elftools.elf.elffile import ELFFile
 from tiny_image import kmain_ir
 
-from kcc import emit, optimize, toolchain
+from kcc import emit, image, optimize, toolchain
 from kcc.targets import get_target
 
 RV = get_target("riscv64")
@@ -191,7 +191,7 @@ def test_emit_with_asm_on_riscv_goes_through_clang_and_stays_inline(tmp_path):
     assert flags & 0x6 == 0, "soft-float ABI (lp64) as the kernel uses"
 
 
-def test_elf_to_binary_matches_objcopy_and_zero_fills_gaps(tmp_path):
+def test_write_binary_matches_objcopy_and_zero_fills_gaps(tmp_path):
     src = tmp_path / "img.S"
     src.write_text('.section .text.entry, "ax"\n.globl _start\n_start: j _start\n'
                    '.data\n.quad 0x1122334455667788\n.bss\n.space 64\n')
@@ -200,7 +200,7 @@ def test_elf_to_binary_matches_objcopy_and_zero_fills_gaps(tmp_path):
     script.write_text("ENTRY(_start)\nSECTIONS {\n . = 0x80200000;\n .text : { *(.text.entry) }\n"
                       " .data 0x80201000 : { *(.data) }\n .bss : { *(.bss) }\n}\n")
     elf = toolchain.link([obj], script, tmp_path / "img.elf", tmp_path / "img.map", RV)
-    ours = toolchain.elf_to_binary(elf, tmp_path / "ours.bin").read_bytes()
+    ours = image.write_binary(elf, tmp_path / "ours.bin").read_bytes()
     theirs = toolchain.objcopy_binary(elf, tmp_path / "theirs.bin").read_bytes()
     assert ours == theirs
     assert len(ours) == 0x1008
@@ -208,18 +208,18 @@ def test_elf_to_binary_matches_objcopy_and_zero_fills_gaps(tmp_path):
     assert ours[4:0x1000] == bytes(0x1000 - 4)
 
 
-def test_elf_to_binary_rejects_non_elf(tmp_path):
+def test_write_binary_rejects_non_elf(tmp_path):
     junk = tmp_path / "junk"
     junk.write_bytes(b"not an elf")
-    with pytest.raises(toolchain.ToolchainError, match="cannot read"):
-        toolchain.elf_to_binary(junk, tmp_path / "out.bin")
+    with pytest.raises(image.ImageError, match="cannot read"):
+        image.write_binary(junk, tmp_path / "out.bin")
 
 
 def test_link_shared_for_the_host(tmp_path):
     ir = "define i64 @twice_plus(i64 %a, i64 %b) {\n  %t = shl i64 %a, 1\n  %r = add i64 %t, %b\n  ret i64 %r\n}"
     mod = optimize.optimize(ir, HOST, 2)
     obj = emit.emit_object(mod, HOST, tmp_path / "h.o", 2)
-    lib = toolchain.link_shared([obj], tmp_path / "h.so")
+    lib = toolchain.link_shared([obj], tmp_path / "h.so", HOST)
     fn = ctypes.CDLL(str(lib)).twice_plus
     fn.restype = ctypes.c_int64
     fn.argtypes = [ctypes.c_int64, ctypes.c_int64]
