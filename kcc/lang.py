@@ -27,6 +27,8 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any, Final, TypeVar
 
+from kcc.types import IntType
+
 __all__ = [
     "NULL",
     "TARGET",
@@ -105,6 +107,7 @@ class _Int(int):
     MIN: typing.ClassVar[int] = 0
     MAX: typing.ClassVar[int] = 0
     MASK: typing.ClassVar[int] = 0
+    KIND: typing.ClassVar[IntType]  # the compiler's description of the same type
 
     __slots__ = ()
 
@@ -123,11 +126,8 @@ class _Int(int):
 
     @classmethod
     def reduce(cls, value: int) -> int:
-        """The Python int ``value`` reduced modulo 2**BITS into the type's range."""
-        value &= cls.MASK
-        if cls.SIGNED and value > cls.MAX:
-            value -= cls.MASK + 1
-        return value
+        """The Python int ``value`` reduced modulo 2**BITS into the type's range (kcc.types.IntType.wrap)."""
+        return cls.KIND.wrap(value)
 
     @classmethod
     def _make(cls, value: int) -> Any:
@@ -415,12 +415,11 @@ _deferred_ops()
 
 
 def _int_type(name: str, bits: int, signed: bool) -> type[_Int]:
-    mask = (1 << bits) - 1
-    lo = -(1 << (bits - 1)) if signed else 0
-    hi = (1 << (bits - 1)) - 1 if signed else mask
+    kind = IntType(bits, signed, name)
     doc = (f"{'Signed' if signed else 'Unsigned'} {bits}-bit integer (language.md section 2); "
-           f"``{name}(x)`` reduces x modulo 2**{bits} into {lo}..{hi}.")
-    return type(name, (_Int,), {"BITS": bits, "SIGNED": signed, "MIN": lo, "MAX": hi, "MASK": mask,
+           f"``{name}(x)`` reduces x modulo 2**{bits} into {kind.min}..{kind.max}.")
+    return type(name, (_Int,), {"BITS": bits, "SIGNED": signed, "MIN": kind.min, "MAX": kind.max,
+                                "MASK": (1 << bits) - 1, "KIND": kind,
                                 "__slots__": (), "__doc__": doc, "__module__": __name__})
 
 
