@@ -2,6 +2,9 @@
 
 from kcc.lang import *
 
+from arch import trap
+from lib import kprintf as fmt
+
 _ticks: u64 = 0
 _breakpoints_expected: u32 = 0
 _breakpoints_seen: u32 = 0
@@ -44,3 +47,14 @@ def breakpoints_seen() -> u32:
 def last_breakpoint_pc() -> usize:
     """Return the address of the last resumed breakpoint instruction (0 before the first)."""
     return _last_breakpoint_pc
+
+
+def report_cause(cause: usize) -> None:
+    """Print a trap report's first line, the same on every architecture: kind, code and name of ``cause``.
+
+    ``cause`` is the architecture's cause word, decoded by arch.trap (kernel_src/arch/README.md).
+    """
+    kind: Ptr[u8] = "exception"
+    if trap.is_interrupt(cause):
+        kind = "interrupt"
+    fmt.kprintf("trap: %s %u (%s)\n", usize(kind), trap.cause_code(cause), usize(trap.cause_name(cause)))

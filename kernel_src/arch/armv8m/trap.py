@@ -120,16 +120,12 @@ def _instruction_length(pc: usize) -> usize:
 
 def _report(frame: Ptr[TrapFrame]) -> None:
     """Print the exception (number and name), the stacked pc, lr and xPSR, the interrupted sp and the fault status."""
-    cause = frame.ipsr & _IPSR_EXCEPTION
-    kind: Ptr[u8] = "exception"
-    if is_interrupt(cause):
-        kind = "interrupt"
     hw = frame.hw
     sp = usize(hw) + sizeof(HwFrame)
     if hw.xpsr & _RETPSR_SPREALIGN != 0:
         sp += 4
     scb = mmio(scs.Scb, scs.SCB_BASE)
-    fmt.kprintf("trap: %s %u (%s)\n", usize(kind), cause, usize(cause_name(cause)))
+    events.report_cause(frame.ipsr & _IPSR_EXCEPTION)
     fmt.kprintf("trap:   pc=%p lr=%p xpsr=%p sp=%p\n", hw.pc, hw.lr, hw.xpsr, sp)
     fmt.kprintf("trap:   cfsr=%p hfsr=%p mmfar=%p bfar=%p sfsr=%p\n", usize(scb.cfsr.read()),
                 usize(scb.hfsr.read()), usize(scb.mmfar.read()), usize(scb.bfar.read()),

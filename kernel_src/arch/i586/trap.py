@@ -219,10 +219,7 @@ def _breakpoint_address(eip: usize) -> usize:
 
 def _report(frame: Ptr[TrapFrame]) -> None:
     """Print the trap's vector, cause name, eip, error code and the interrupted registers."""
-    kind: Ptr[u8] = "exception"
-    if is_interrupt(frame.vector):
-        kind = "interrupt"
-    fmt.kprintf("trap: %s %u (%s)\n", usize(kind), cause_code(frame.vector), usize(cause_name(frame.vector)))
+    events.report_cause(frame.vector)
     fmt.kprintf("trap:   eip=%p error=%p vector=%u\n", frame.eip, frame.error, frame.vector)
     # No privilege change yet, so the interrupted esp is just above the frame.
     fmt.kprintf("trap:   cs=%x eflags=%p esp=%p\n", frame.cs & 0xFFFF, frame.eflags, usize(frame) + FRAME_SIZE)

@@ -118,10 +118,7 @@ def _instruction_length(pc: usize) -> usize:
 
 def _report(frame: Ptr[TrapFrame]) -> None:
     """Print the trap's cause (number and name), sepc, stval and the interrupted sp and ra."""
-    kind: Ptr[u8] = "exception"
-    if is_interrupt(frame.scause):
-        kind = "interrupt"
-    fmt.kprintf("trap: %s %u (%s)\n", usize(kind), cause_code(frame.scause), usize(cause_name(frame.scause)))
+    events.report_cause(frame.scause)
     fmt.kprintf("trap:   sepc=%p stval=%p scause=%p\n", frame.sepc, frame.stval, frame.scause)
     fmt.kprintf("trap:   ra=%p sp=%p sstatus=%p\n", frame.regs[1], frame.regs[2], frame.sstatus)
 
