@@ -306,10 +306,8 @@ class Program:
                 else:
                     mod.symbols[alias.asname or alias.name] = LangSym(alias.name)
             return
-        if name.startswith("kcc") or name.split(".")[0] in ("typing", "os", "sys") and \
-                self.module_path(name) is None:
-            err(mod.source, stmt, f"cannot import '{name}': only modules of the source root and kcc.lang "
-                "can be imported")
+        if name.split(".")[0] == "kcc":
+            err(mod.source, stmt, f"cannot import '{name}': of kcc, only kcc.lang can be imported")
             return
         source_mod = None
         if self.module_path(name) is not None or name == "board":
