@@ -393,7 +393,7 @@ class FunctionChecker:
             self.coerce(a, ty)
         step = 1
         if len(args) == 3:
-            folded = None if self._mentions_local(args[2]) else self.prog.const_eval(args[2], self.mod)
+            folded = self.fold(args[2])
             if folded is None or not isinstance(folded.value, int) or isinstance(folded.value, bool):
                 raise self.error(args[2], "range's step must be an integer constant", "write the loop with while")
             step = folded.value
@@ -428,9 +428,7 @@ class FunctionChecker:
 
     def const_condition(self, node: ast.expr) -> bool | None:
         """The value of a condition that folds at compile time (TARGET tests), else None."""
-        if self._mentions_local(node):
-            return None
-        folded = self.prog.const_eval(node, self.mod)
+        folded = self.fold(node)
         if folded is None or isinstance(folded.value, str):
             return None
         return bool(folded.value)
@@ -473,6 +471,12 @@ class FunctionChecker:
         return any(isinstance(n, ast.Name) and (n.id in self.scope or n.id in self.assigned)
                    for n in ast.walk(node))
 
+    def fold(self, node: ast.expr) -> ConstSym | None:
+        """``node`` folded at compile time, or None when it is not constant here (a local shadows names)."""
+        if self._mentions_local(node):
+            return None
+        return self.prog.const_eval(node, self.mod)
+
     def settle(self, node: ast.expr, ty: Type) -> Type | None:
         """Give an untyped constant its final type when its context has none; None if it cannot have one."""
         if isinstance(ty, ConstIntType):
@@ -514,10 +518,9 @@ class FunctionChecker:
 
     def expr(self, node: ast.expr, expected: Type | None = None, lvalue: bool = False) -> Type:
         """Type of ``node`` in a context expecting ``expected`` (None: no constraint); annotates the node."""
-        if not lvalue and not self._mentions_local(node) and not isinstance(node, ast.Name | ast.Attribute) \
-                or isinstance(node, ast.Constant):
+        if not lvalue and not isinstance(node, ast.Name | ast.Attribute):
             errors = len(self.prog.reporter.diagnostics)
-            folded = self.prog.const_eval(node, self.mod)
+            folded = self.fold(node)
             if folded is not None:
                 return self._const(node, folded, expected)
             if len(self.prog.reporter.diagnostics) > errors:
@@ -722,7 +725,7 @@ class FunctionChecker:
         return lt
 
     def _is_const(self, node: ast.expr) -> bool:
-        return not self._mentions_local(node) and self.prog.const_eval(node, self.mod) is not None
+        return self.fold(node) is not None
 
     def _expr_Compare(self, node: ast.Compare, expected: Type | None) -> Type:
         left = node.left
