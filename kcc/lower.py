@@ -338,24 +338,29 @@ class FunctionLowerer:
         assert isinstance(ty, IntType), ty
         return ir.Constant(ir.IntType(ty.bits), int(value) & ((1 << ty.bits) - 1))
 
-    def load(self, ptr: ir.Value, ty: Type) -> ir.Value:
-        """Load a ``ty`` from memory as a register value (bool: byte to i1)."""
-        v = self.builder.load(ptr, typ=self.low.mem_ty(ty))
+    def load(self, ptr: ir.Value, ty: Type, volatile: bool = False) -> ir.Value:
+        """Load a ``ty`` from memory as a register value (bool: byte to i1).
+
+        ``volatile``: a volatile load (language.md section 5: never merged, reordered or removed).
+        """
+        kind = VolatileLoad if volatile else ir.instructions.LoadInstr
+        v = kind(self.builder.block, ptr, typ=self.low.mem_ty(ty))
+        self.builder._insert(v)
         if isinstance(ty, BoolType):
             return self.builder.trunc(v, I1)
         return v
 
-    def store(self, value: ir.Value, ptr: ir.Value, ty: Type) -> None:
-        """Store a register value of ``ty`` to memory (bool: i1 to byte)."""
+    def store(self, value: ir.Value, ptr: ir.Value, ty: Type, volatile: bool = False) -> None:
+        """Store a register value of ``ty`` to memory (bool: i1 to byte); ``volatile`` as in load."""
         if isinstance(ty, BoolType):
             value = self.builder.zext(value, I8)
-        self.raw_store(value, ptr)
+        self.raw_store(value, ptr, volatile)
 
-    def raw_store(self, value: ir.Value, ptr: ir.Value) -> None:
-        """Emit ``store`` without llvmlite's pointee check."""
+    def raw_store(self, value: ir.Value, ptr: ir.Value, volatile: bool = False) -> None:
+        """Emit ``store`` (or ``store volatile``) without llvmlite's pointee check."""
         # llvmlite still tracks pointee types of allocas and GEPs internally and rejects stores
         # through them that LLVM's opaque pointers allow; the instruction is inserted directly.
-        instr = ir.instructions.StoreInstr(self.builder.block, value, ptr)
+        instr = (VolatileStore if volatile else ir.instructions.StoreInstr)(self.builder.block, value, ptr)
         instr.align = None
         self.builder._insert(instr)
 
@@ -869,10 +874,10 @@ class FunctionLowerer:
             return self.address(node.args[0])
         if kind == "volatile_load":
             ptr = self.value(node.args[0])
-            return self.vload(ptr, node.kty)
+            return self.load(ptr, node.kty, volatile=True)
         if kind == "volatile_store":
             ptr = self.value(node.args[0])
-            self.vstore(self.value(node.args[1]), ptr, node.args[1].kty)
+            self.store(self.value(node.args[1]), ptr, node.args[1].kty, volatile=True)
             return None
         if kind == "mmio":
             return b.inttoptr(self.value(node.args[1]), PTR)
@@ -900,36 +905,20 @@ class FunctionLowerer:
             src = self.low.usize
         return self.widen(v, src, to.bits)
 
-    def vload(self, ptr: ir.Value, ty: Type) -> ir.Value:
-        """A volatile load of ``ty`` (language.md section 5: never merged, reordered or removed)."""
-        instr = VolatileLoad(self.builder.block, ptr, typ=self.low.mem_ty(ty))
-        self.builder._insert(instr)
-        if isinstance(ty, BoolType):
-            return self.builder.trunc(instr, I1)
-        return instr
-
-    def vstore(self, value: ir.Value, ptr: ir.Value, ty: Type) -> None:
-        """A volatile store of ``ty``."""
-        if isinstance(ty, BoolType):
-            value = self.builder.zext(value, I8)
-        instr = VolatileStore(self.builder.block, value, ptr)
-        instr.align = None
-        self.builder._insert(instr)
-
     def reg_method(self, node: ast.Call, method: str) -> ir.Value | None:
         """An MMIO register method: read, write, set_bits or clear_bits (volatile read-modify-write)."""
         reg_node = node.func.value
         rty: RegType = reg_node.kty
         ptr = self.address(reg_node)
         if method == "read":
-            return self.vload(ptr, rty.value)
+            return self.load(ptr, rty.value, volatile=True)
         v = self.value(node.args[0])
         if method == "write":
-            self.vstore(v, ptr, rty.value)
+            self.store(v, ptr, rty.value, volatile=True)
             return None
-        cur = self.vload(ptr, rty.value)
+        cur = self.load(ptr, rty.value, volatile=True)
         new = self.builder.or_(cur, v) if method == "set_bits" else self.builder.and_(cur, self.builder.not_(v))
-        self.vstore(new, ptr, rty.value)
+        self.store(new, ptr, rty.value, volatile=True)
         return None
 
     def inline_asm(self, node: ast.Call) -> ir.Value | None:
