@@ -9,12 +9,13 @@ import click
 
 from kcc import __version__, flash, qemu
 from kcc.boards import BoardError, default_board, list_boards, load_board
-from kcc.build import BuildError, BuildResult, build
+from kcc.build import BuildError, BuildResult, build, default_opt
 from kcc.compiler import BuildOptions, compile_program
 from kcc.diagnostics import CompileError
 from kcc.image import ImageError
 from kcc.link import LinkScriptError
 from kcc.optimize import InternalCompilerError
+from kcc.resolve import module_name
 from kcc.targets import ARCHES, get_target
 from kcc.toolchain import ToolchainError
 
@@ -180,10 +181,10 @@ def _build_host(entry: str | None, src_root: Path | None, release: bool, opt_lev
         path = root.joinpath(*entry.split(".")).with_suffix(".py")
     if not path.is_file():
         raise click.UsageError(f"no module {entry} under {root}")
-    name = ".".join(path.relative_to(root).with_suffix("").parts) if path.is_relative_to(root) else path.stem
+    name = module_name(path.relative_to(root), "host") if path.is_relative_to(root) else path.stem
     out = (out_dir or Path("build") / "host" / name).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    opt = opt_level if opt_level is not None else (2 if release else 1)
+    opt = opt_level if opt_level is not None else default_opt(release)
     library = build_library(root, path, not release, opt, {}, out)
     click.echo(f"kcc: built {_shown(library)} ({'release' if release else 'checked'}, -O{opt})", err=True)
 

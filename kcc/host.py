@@ -39,6 +39,7 @@ from kcc import lang
 from kcc.compiler import BuildOptions, compile_program
 from kcc.emit import emit_object
 from kcc.optimize import optimize
+from kcc.resolve import module_name
 from kcc.runtime import PANIC_SYMBOL, PanicKind
 from kcc.targets import get_target
 from kcc.toolchain import link_shared
@@ -157,16 +158,6 @@ def _cache_key(root: Path, entry: Path, checked: bool, opt: int, board: dict[str
     return h.hexdigest()[:32]
 
 
-def _entry_module(root: Path, path: Path) -> str:
-    """The dotted module name of ``path`` in ``root``, as kcc.resolve names it."""
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    if len(parts) >= 2 and parts[0] == "arch" and parts[1] == "host":
-        parts.pop(1)
-    return ".".join(parts)
-
-
 def build_library(root: Path, path: Path, checked: bool, opt: int, board: dict[str, int | str], out: Path) -> Path:
     """Compile ``path`` for the host into ``out``/lib.so with ``out``/functions.json describing it.
 
@@ -201,7 +192,7 @@ def build_library(root: Path, path: Path, checked: bool, opt: int, board: dict[s
     mod = optimize(str(program.ir), target, opt)
     obj = emit_object(mod, target, out / "module.o", opt)
     shim_c = out / "shim.c"
-    shim_c.write_text(_SHIM.render(module=_entry_module(root, path), panic=PANIC_SYMBOL, functions=shim),
+    shim_c.write_text(_SHIM.render(module=module_name(path.relative_to(root), "host"), panic=PANIC_SYMBOL, functions=shim),
                       encoding="utf-8")
     library = link_shared([obj, shim_c], out / "lib.so", target, extra=("-O2",))
     (out / "functions.json").write_text(json.dumps(functions, indent=1), encoding="utf-8")
@@ -389,4 +380,4 @@ def load_host(path: str | Path, root: str | Path | None = None, checked: bool = 
         library = ctypes.CDLL(private, mode=os.RTLD_LOCAL if hasattr(os, "RTLD_LOCAL") else 0)
     finally:
         os.unlink(private)
-    return HostModule(_entry_module(base, path), library, functions)
+    return HostModule(module_name(path.relative_to(base), "host"), library, functions)

@@ -890,6 +890,19 @@ def _signatures(path: Path) -> dict[str, tuple[str, int]] | None:
     return out
 
 
+def module_name(relative: Path, arch: str) -> str:
+    """The dotted name of the module at ``relative`` (a path inside the source root) when compiling for ``arch``.
+
+    ``pkg/__init__.py`` is ``pkg``; ``arch/<arch>/x.py`` is ``arch.x``, the name other modules import it by.
+    """
+    parts = list(relative.with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    if len(parts) >= 2 and parts[0] == "arch" and parts[1] == arch:
+        parts.pop(1)
+    return ".".join(parts)
+
+
 def resolve_program(root: Path, entry: str, target: Target,
                     board_constants: dict[str, int | str]) -> Program:
     """Load the entry module and everything it imports, then resolve all declarations.
@@ -905,12 +918,7 @@ def resolve_program(root: Path, entry: str, target: Target,
             rel = path.relative_to(root.resolve())
         except ValueError:
             raise CompileError([Diagnostic(None, 0, 0, f"{entry} is not inside the source root {root}")]) from None
-        parts = list(rel.with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts.pop()
-        if len(parts) >= 2 and parts[0] == "arch" and parts[1] == target.name:
-            parts.pop(1)
-        dotted = ".".join(parts)
+        dotted = module_name(rel, target.name)
         if not path.is_file():
             raise CompileError([Diagnostic(None, 0, 0, f"no such file: {entry}")])
         # A file named by path is compiled as it is, even one of another architecture's arch/ directory.
