@@ -32,6 +32,7 @@ from typing import Any
 
 from kcc import lang
 from kcc.parse import assigned_names
+from kcc.resolve import module_file, module_name
 
 RT = "_kcc_rt"
 """Name under which the loader's runtime helpers are bound in every module it loads."""
@@ -154,14 +155,7 @@ class _Loader:
 
     def module_path(self, dotted: str) -> Path | None:
         """The file of module ``dotted``; ``arch.x`` maps to ``arch/host/x.py`` (TARGET is "host")."""
-        parts = dotted.split(".")
-        if parts[0] == "arch" and len(parts) > 1:
-            parts = ["arch", lang.TARGET, *parts[1:]]
-        base = self.root.joinpath(*parts)
-        for cand in (base.with_suffix(".py"), base / "__init__.py"):
-            if cand.is_file():
-                return cand
-        return None
+        return module_file(self.root, dotted, lang.TARGET)
 
     def package(self, dotted: str) -> types.ModuleType:
         """The module object standing for package ``dotted`` (its ``__init__.py``, or an empty namespace)."""
@@ -486,11 +480,6 @@ def load_python(path: str | Path, root: str | Path | None = None,
         rel = path.relative_to(base)
     except ValueError:
         raise ValueError(f"{path} is not inside the source root {base}") from None
-    parts = list(rel.with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    if len(parts) >= 2 and parts[0] == "arch" and parts[1] == lang.TARGET:
-        parts.pop(1)
-    dotted = ".".join(parts) or path.stem
+    dotted = module_name(rel, lang.TARGET) or path.stem
     loader = _Loader(base, dict(board_constants or {}))
     return loader.exec_file(dotted, path)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kcc.diagnostics import CompileError, Diagnostic, Reporter, SourceFile, load_source
 from kcc.parse import decorator_name, parse_source
-from kcc.targets.base import Target
 from kcc.types import (
     BOOL,
     VOID,
@@ -20,6 +20,9 @@ from kcc.types import (
     Type,
     int_types,
 )
+
+if TYPE_CHECKING:
+    from kcc.targets.base import Target
 
 # Every name kcc.lang offers (language.md sections 2, 4, 5, 6), as the compiler knows them.
 LANG_NAMES = frozenset({
@@ -159,15 +162,8 @@ class Program:
 
     # ----- module loading -------------------------------------------------
     def module_path(self, dotted: str) -> Path | None:
-        """The file of module ``dotted``; ``arch.x`` maps to ``arch/<target>/x.py``."""
-        parts = dotted.split(".")
-        if parts[0] == "arch" and len(parts) > 1:
-            parts = ["arch", self.target.name] + parts[1:]
-        base = self.root.joinpath(*parts)
-        for cand in (base.with_suffix(".py"), base / "__init__.py"):
-            if cand.is_file():
-                return cand
-        return None
+        """The file of module ``dotted`` (see module_file)."""
+        return module_file(self.root, dotted, self.target.name)
 
     def is_package(self, dotted: str) -> bool:
         """True when ``dotted`` names a directory of the source root (a namespace or regular package)."""
@@ -888,6 +884,21 @@ def _signatures(path: Path) -> dict[str, tuple[str, int]] | None:
             ret = ast.unparse(stmt.returns) if stmt.returns else "?"
             out[stmt.name] = (f"({params}) -> {ret}", stmt.lineno)
     return out
+
+
+def module_file(root: Path, dotted: str, arch: str) -> Path | None:
+    """The file of module ``dotted`` under source root ``root``, or None; ``arch.x`` is ``arch/<arch>/x.py``.
+
+    The inverse of module_name. A package is its ``__init__.py``.
+    """
+    parts = dotted.split(".")
+    if parts[0] == "arch" and len(parts) > 1:
+        parts = ["arch", arch, *parts[1:]]
+    base = root.joinpath(*parts)
+    for cand in (base.with_suffix(".py"), base / "__init__.py"):
+        if cand.is_file():
+            return cand
+    return None
 
 
 def module_name(relative: Path, arch: str) -> str:
