@@ -297,13 +297,19 @@ FUZZ = settings(derandomize=True, deadline=None, database=None,
 SEED_INDEX = st.integers(0, 10**6)
 
 
-@settings(FUZZ, max_examples=200)
-@given(index=SEED_INDEX, ops=st.lists(text_ops, min_size=1, max_size=4))
-def test_text_mutants_compile_or_fail_with_diagnostics(corpus: Corpus, index: int, ops: list[tuple]) -> None:
+def text_mutant(corpus: Corpus, index: int, ops: list[tuple]) -> tuple[Seed, str]:
+    """The seed ``index`` picks and its text after the text mutations ``ops``, in order."""
     seed = corpus.pick(index)
     text = corpus.original(seed)
     for op in ops:
         text = mutate_text(text, op)
+    return seed, text
+
+
+@settings(FUZZ, max_examples=200)
+@given(index=SEED_INDEX, ops=st.lists(text_ops, min_size=1, max_size=4))
+def test_text_mutants_compile_or_fail_with_diagnostics(corpus: Corpus, index: int, ops: list[tuple]) -> None:
+    seed, text = text_mutant(corpus, index, ops)
     compiles_or_fails_cleanly(corpus.roots, seed, text)
 
 
@@ -324,10 +330,7 @@ def test_ast_mutants_compile_or_fail_with_diagnostics(corpus: Corpus, index: int
 @settings(FUZZ, max_examples=30)
 @given(index=SEED_INDEX, ops=st.lists(text_ops, min_size=1, max_size=3))
 def test_kcc_check_on_a_mutant_never_prints_a_traceback(corpus: Corpus, index: int, ops: list[tuple]) -> None:
-    seed = corpus.pick(index)
-    text = corpus.original(seed)
-    for op in ops:
-        text = mutate_text(text, op)
+    seed, text = text_mutant(corpus, index, ops)
     with mutant_file(corpus.roots, seed, text) as path:
         result = CliRunner().invoke(cli, ["check", "--arch", seed.target, str(path)])
     assert "Traceback" not in result.output, result.output
