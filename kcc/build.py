@@ -82,13 +82,13 @@ def _source_files(root: Path) -> list[Path]:
                   "__pycache__" not in p.parts)
 
 
-def input_digest(src_root: Path, board: Board, options: dict[str, object]) -> str:
-    """A SHA-256 over everything that determines the build's outputs.
+def source_digest(src_root: Path, options: dict[str, object], extra: dict[str, bytes] | None = None) -> str:
+    """A SHA-256 over kcc itself, every source file under ``src_root``, ``options`` and ``extra``.
 
-    Covers: kcc's version and the text of every module of the kcc package
-    (a changed compiler rebuilds), every source file under ``src_root`` with
-    its relative path, the board file, the link-script template and the
-    build ``options``.
+    Covers kcc's version and the text of every module of the kcc package (a
+    changed compiler rebuilds), every source file under ``src_root`` with its
+    relative path, the ``options`` (as sorted JSON) and the labelled ``extra``
+    inputs (board file, link-script template, ...).
     """
     h = hashlib.sha256()
 
@@ -96,17 +96,25 @@ def input_digest(src_root: Path, board: Board, options: dict[str, object]) -> st
         h.update(label.encode() + b"\0" + len(data).to_bytes(8, "little") + data)
 
     add("version", __version__.encode())
-    add("options", json.dumps(options, sort_keys=True).encode())
+    add("options", json.dumps(options, sort_keys=True, default=str).encode())
     for path in sorted(PACKAGE_DIR.rglob("*.py")):
         add(f"kcc/{path.relative_to(PACKAGE_DIR)}", path.read_bytes())
     for path in _source_files(src_root):
         add(f"src/{path.relative_to(src_root)}", path.read_bytes())
+    for label, data in (extra or {}).items():
+        add(label, data)
+    return h.hexdigest()
+
+
+def input_digest(src_root: Path, board: Board, options: dict[str, object]) -> str:
+    """The kernel build's source_digest: also the board file and the link-script template."""
+    extra = {}
     if board.path is not None:
-        add("board", board.path.read_bytes())
+        extra["board"] = board.path.read_bytes()
     template = link.template_path(board.arch)
     if template.is_file():
-        add("template", template.read_bytes())
-    return h.hexdigest()
+        extra["template"] = template.read_bytes()
+    return source_digest(src_root, options, extra)
 
 
 def section_sizes(elf: Path) -> tuple[int, list[SectionSize]]:

@@ -22,7 +22,6 @@ the library, so module globals start fresh as they do with kcc.load_python.
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import json
 import os
 import shutil
@@ -34,8 +33,8 @@ from typing import Any
 
 import jinja2
 
-import kcc
 from kcc import lang
+from kcc.build import source_digest
 from kcc.compiler import BuildOptions, compile_program
 from kcc.emit import emit_object
 from kcc.optimize import optimize
@@ -148,14 +147,10 @@ def cache_dir() -> Path:
 def _cache_key(root: Path, entry: Path, checked: bool, opt: int, board: dict[str, int | str]) -> str:
     """Hash of what the library depends on: the root's sources, kcc itself, the options, the host CPU."""
     target = get_target("host")
-    h = hashlib.sha256()
     # The working directory is part of it because panic messages name files relative to it.
-    h.update(f"{kcc.__version__}|{entry.relative_to(root)}|{checked}|{opt}|{sorted(board.items())}|"
-             f"{target.triple}|{target.cpu}|{target.features}|{Path.cwd()}".encode())
-    for base in (Path(kcc.__file__).parent, root):
-        for f in sorted(base.rglob("*.py")):
-            h.update(str(f.relative_to(base)).encode() + b"\0" + f.read_bytes() + b"\0")
-    return h.hexdigest()[:32]
+    options = {"entry": str(entry.relative_to(root)), "checked": checked, "opt": opt, "board": board,
+               "triple": target.triple, "cpu": target.cpu, "features": target.features, "cwd": str(Path.cwd())}
+    return source_digest(root, options)[:32]
 
 
 def build_library(root: Path, path: Path, checked: bool, opt: int, board: dict[str, int | str], out: Path) -> Path:
