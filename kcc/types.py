@@ -12,11 +12,6 @@ class Type:
         return self.__class__.__name__
 
     @property
-    def is_int(self) -> bool:
-        """True for fixed-width integers (usize/isize included)."""
-        return isinstance(self, IntType)
-
-    @property
     def is_scalar(self) -> bool:
         """True for integers, bool and pointers: values that fit a register."""
         return isinstance(self, (IntType, BoolType, PtrType))
