@@ -10,6 +10,11 @@ from lib import pagealloc
 from lib import panic as _panic  # noqa: F401  defines __kcc_panic, the runtime's panic entry
 from lib.memmap import MemRegion
 
+from lib import string
+
+if board.USER_PROCESSES == 1:
+    from core import kernel
+
 KERNEL_NAME: Final = "kcc-kernel"
 KERNEL_VERSION: Final = "0.1.0"
 MAX_REGIONS: Final = 16
@@ -77,6 +82,18 @@ def memory_setup(boot_info: usize) -> None:
                 pagealloc.total_pages(), pagealloc.PAGE_SIZE, pagealloc.free_pages() * pagealloc.PAGE_SIZE // 1024)
 
 
+def _has_word(text: Ptr[u8], word: Ptr[u8]) -> bool:
+    """Return True when ``word`` is one of the space-separated words of ``text``."""
+    n = string.strlen(word)
+    i: usize = 0
+    while text[i] != 0:
+        if (i == 0 or text[i - 1] == 0x20) and string.starts_with(text + i, word) \
+                and (text[i + n] == 0 or text[i + n] == 0x20):
+            return True
+        i += 1
+    return False
+
+
 @export("kmain")
 def kmain(hartid: usize, boot_info: usize) -> None:
     """The kernel's first code in the kcc language, entered on the boot hart by the arch entry stub.
@@ -90,6 +107,10 @@ def kmain(hartid: usize, boot_info: usize) -> None:
     fmt.kprintf("\n%s %s (%s, board %s), boot hart %u\n", usize(KERNEL_NAME), usize(KERNEL_VERSION),
                 usize(TARGET), usize(board.NAME), hartid)
     memory_setup(boot_info)
+    if board.USER_PROCESSES == 1:
+        # The boot self-tests run on request (kcc run --append selftest); otherwise init starts.
+        if not _has_word(boot.command_line(boot_info), "selftest"):
+            kernel.start(boot_info, addr(_ram[0]), _nram)
     failed = selftest.run_all(addr(_ram[0]), _nram, addr(_holes[0]), _nholes)
     spent = cpu.read_instret() - cpu.boot_instret()
     idle = selftest.idle_instructions()

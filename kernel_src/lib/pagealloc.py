@@ -112,6 +112,9 @@ def alloc() -> usize:
         _free_list = cast(Ptr[usize], page)[0]
         _free_pages -= 1
         return page
+    # alloc_run may have used up a range ahead of the bump pointer: step over such ranges.
+    while _current < _nranges and _ranges[_current].next == _ranges[_current].end:
+        _current += 1
     if _current == _nranges:
         return 0
     r = addr(_ranges[_current])
@@ -123,6 +126,33 @@ def alloc() -> usize:
         _current += 1
     _free_pages -= 1
     return page
+
+
+def alloc_run(pages: usize) -> usize:
+    """Return the first of ``pages`` physically contiguous free pages, or 0 when no range has that many unused.
+
+    One page comes from alloc(); longer runs are carved from the never-used
+    part of a range (freed pages go back one by one to the free list, which
+    keeps no order, so they serve single pages only). Cost: O(MAX_RANGES).
+    Contiguity is what an MPU region needs (a frame is one region on ARMv8-M).
+    """
+    global _free_pages, _current
+    if pages == 0:
+        return 0
+    if pages == 1:
+        return alloc()
+    i = _current
+    while i < _nranges:
+        r = addr(_ranges[i])
+        if (r.end - r.next) // PAGE_SIZE >= pages:
+            page = r.next
+            r.next += pages * PAGE_SIZE
+            if r.next == r.end and i == _current:
+                _current += 1
+            _free_pages -= pages
+            return page
+        i += 1
+    return 0
 
 
 def owns(page: usize) -> bool:

@@ -41,3 +41,8 @@ def read_time() -> u64:
 def read_instret() -> u64:
     """Return the instret CSR (rdinstret); S-mode access needs mcounteren.IR, set by OpenSBI."""
     return asm("csrr {out}, instret", out=u64)
+
+
+def read_sip() -> usize:
+    """Return sip, the pending supervisor interrupts (same bit positions as sie)."""
+    return asm("csrr {out}, sip", out=usize)

@@ -2,7 +2,7 @@
 
 from kcc.lang import *
 
-from arch import csr, timer
+from arch import context, csr, timer
 from core import events
 from lib import kprintf as fmt
 
@@ -16,6 +16,9 @@ IRQ_S_TIMER: Final = 5
 IRQ_S_EXTERNAL: Final = 9
 IRQ_COUNTER_OVERFLOW: Final = 13
 EXC_BREAKPOINT: Final = 3
+EXC_ECALL_U: Final = 8
+# sstatus.SPP: the privilege the trap came from (privileged ISA, "Supervisor Status Register").
+_SSTATUS_SPP: Final = 1 << 8
 
 # Bytes trap.S pushes: FRAME_WORDS (36) doublewords.
 FRAME_SIZE: Final = 36 * 8
@@ -124,26 +127,30 @@ def _report(frame: Ptr[TrapFrame]) -> None:
 
 
 @export("trap_handler")
-def _trap_handler(frame: Ptr[TrapFrame]) -> None:
-    """Handle one trap; called by trap.S with interrupts masked, returns to sret.
+def _trap_handler(frame: Ptr[TrapFrame]) -> Ptr[TrapFrame]:
+    """Handle one trap; called by trap.S with interrupts masked; returns the frame trap.S restores.
 
-    Timer interrupts re-arm the timer and tick the core clock. A breakpoint is
-    reported and, when the core expects one, resumed after the ebreak;
-    anything else is reported and stops the kernel with a panic.
+    From U-mode: a system call, a user fault or an interrupt, handed to the
+    core (core.kernel), after which the core's choice of thread runs. From
+    S-mode: timer interrupts re-arm the timer and tick the core clock; a
+    breakpoint is reported and, when the core expects one, resumed after the
+    ebreak; anything else is a kernel bug, reported with a panic.
     """
+    if frame.sstatus & _SSTATUS_SPP == 0:
+        return context.user_trap(frame)
     code = cause_code(frame.scause)
     if is_interrupt(frame.scause):
         if code == IRQ_S_TIMER:
             timer.handle_interrupt()
             events.tick()
-            return
+            return frame
         _report(frame)
         panic("unexpected interrupt")
     if code == EXC_BREAKPOINT:
         _report(frame)
         if events.breakpoint_hit(frame.sepc):
             frame.sepc = frame.sepc + _instruction_length(frame.sepc)
-            return
+            return frame
         panic("unexpected breakpoint")
     _report(frame)
     panic("unexpected exception")

@@ -1,0 +1,355 @@
+"""Processes and memory objects: creation, destruction, frames, device regions and the mapping records.
+
+A process is an address space (arch.vm), a capability table (core.cap) and
+a memory quota (core.memory). Every object a process creates for itself or
+is given by its creator through OP_PROC_CREATE is *owned* by it
+(core.objects' owner), so destroying a process destroys, in a bounded walk
+over the pools, its threads, endpoints, notifications, frames, IRQ claims
+and child processes; its pages return to the pool and its quota to its
+creator (docs/kernel.md, "Memory quota").
+
+Mappings are recorded (process, address, pages, frame or device) in a fixed
+table of MAX_MAPPINGS records, so that destroying a frame removes every
+mapping of it: cost O(MAX_MAPPINGS + pages mapped). A mapping is unmapped as
+a whole, by its address, as it was made.
+"""
+
+import board
+from kcc.lang import *
+
+from arch import vm
+from core import cap, ipc, memory, objects, sched, thread
+from lib import abi
+
+NO_INDEX: Final[u32] = objects.NO_INDEX
+MAX_MAPPINGS: Final = 4 * board.MAX_FRAMES
+MAX_FRAME_PAGES: Final = 4096                # 16 MiB: one frame is one MPU region on the microcontroller port
+PAGE_SIZE: Final = memory.PAGE_SIZE
+
+
+@struct
+class Process:
+    """What a process has besides its table and space: its creator and its grant."""
+
+    granted: usize          # quota pages taken from the creator (returned when destroyed)
+    parent: u32             # the creating process, NO_INDEX for init
+
+
+@struct
+class Frame:
+    """Physically contiguous pages; ``borrowed`` ones (the initrd) are never given back to the allocator."""
+
+    base: usize
+    pages: usize
+    borrowed: bool
+
+
+@struct
+class Device:
+    """An MMIO region [base, base + size), page aligned."""
+
+    base: usize
+    size: usize
+
+
+@struct
+class Mapping:
+    """One mapping made by OP_PROC_MAP; ``kind`` is KIND_FRAME or KIND_DEVICE, KIND_NULL when the record is free."""
+
+    va: usize
+    pages: usize
+    space: u32
+    object: u32
+    kind: u8
+
+
+@struct
+class Irq:
+    """A claimed interrupt line and the notification bound to it (NO_INDEX when none)."""
+
+    line: u32
+    notification: u32
+    notification_gen: u32
+    bits: u64
+
+
+_processes: Array[Process, board.MAX_PROCESSES]
+_frames: Array[Frame, board.MAX_FRAMES]
+_devices: Array[Device, board.MAX_DEVICES]
+_irqs: Array[Irq, board.MAX_IRQS]
+_maps: Array[Mapping, MAX_MAPPINGS]
+
+
+def create(parent: u32, pages: usize, out: Ptr[u32]) -> u32:
+    """Create a process owned by ``parent`` with a quota of ``pages`` pages taken from ``parent``'s quota.
+
+    ``parent`` NO_INDEX (init) takes the pages from nobody. The new
+    process's root page table is charged to its own quota, so ``pages`` must
+    be at least 1. Writes the index to ``out``. Errors: ERR_INVALID_ARG (0
+    pages), ERR_NO_MEMORY (the parent's quota), ERR_NO_OBJECTS (the pool).
+    """
+    if pages == 0:
+        return abi.ERR_INVALID_ARG
+    if parent != NO_INDEX and not memory.charge(parent, pages):
+        return abi.ERR_NO_MEMORY
+    p = objects.alloc(abi.KIND_PROCESS)
+    if p == NO_INDEX:
+        if parent != NO_INDEX:
+            memory.credit(parent, pages)
+        return abi.ERR_NO_OBJECTS
+    memory.set_quota(p, pages)
+    cap.clear_table(p)
+    err = vm.space_create(p)
+    if err != abi.OK:
+        objects.free(abi.KIND_PROCESS, p)
+        if parent != NO_INDEX:
+            memory.credit(parent, pages)
+        return err
+    _processes[p].parent = parent
+    _processes[p].granted = pages
+    if parent != NO_INDEX:
+        objects.set_owner(abi.KIND_PROCESS, p, parent)
+    out[0] = p
+    return abi.OK
+
+
+def parent_of(p: u32) -> u32:
+    """Return the index of the process that created ``p`` (NO_INDEX for init)."""
+    return _processes[p].parent
+
+
+def frame_create(owner: u32, pages: usize, out: Ptr[u32]) -> u32:
+    """Create a frame of ``pages`` zeroed contiguous pages charged to ``owner``; its index goes to ``out``.
+
+    Errors: ERR_INVALID_ARG (0 or more than MAX_FRAME_PAGES), ERR_NO_OBJECTS,
+    ERR_NO_MEMORY (quota, or no contiguous run of that length).
+    """
+    if pages == 0 or pages > MAX_FRAME_PAGES:
+        return abi.ERR_INVALID_ARG
+    f = objects.alloc(abi.KIND_FRAME)
+    if f == NO_INDEX:
+        return abi.ERR_NO_OBJECTS
+    base = memory.alloc_pages(owner, pages)
+    if base == 0:
+        objects.free(abi.KIND_FRAME, f)
+        return abi.ERR_NO_MEMORY
+    _frames[f].base = base
+    _frames[f].pages = pages
+    _frames[f].borrowed = False
+    objects.set_owner(abi.KIND_FRAME, f, owner)
+    out[0] = f
+    return abi.OK
+
+
+def frame_borrow(base: usize, pages: usize, owner: u32) -> u32:
+    """Make a frame over existing memory [base, base + pages pages) (the initrd); NO_INDEX when the pool is empty."""
+    f = objects.alloc(abi.KIND_FRAME)
+    if f == NO_INDEX:
+        return NO_INDEX
+    _frames[f].base = base
+    _frames[f].pages = pages
+    _frames[f].borrowed = True
+    objects.set_owner(abi.KIND_FRAME, f, owner)
+    return f
+
+
+def frame_base(f: u32) -> usize:
+    """Return frame ``f``'s first physical address."""
+    return _frames[f].base
+
+
+def frame_pages(f: u32) -> usize:
+    """Return frame ``f``'s length in pages."""
+    return _frames[f].pages
+
+
+def device_create(base: usize, size: usize) -> u32:
+    """Make a device region object [base, base + size) (boot only, owned by nobody); NO_INDEX when the pool is empty."""
+    d = objects.alloc(abi.KIND_DEVICE)
+    if d == NO_INDEX:
+        return NO_INDEX
+    _devices[d].base = base
+    _devices[d].size = size
+    return d
+
+
+def device_base(d: u32) -> usize:
+    """Return device region ``d``'s physical base."""
+    return _devices[d].base
+
+
+def device_size(d: u32) -> usize:
+    """Return device region ``d``'s size in bytes."""
+    return _devices[d].size
+
+
+def map(space: u32, kind: u32, obj: u32, va: usize, rights: usize) -> u32:
+    """Map the whole frame or device region ``obj`` at ``va`` in process ``space`` with ``rights`` (R/W/X).
+
+    Errors: ERR_INVALID_ARG (alignment, window, rights: a device is never
+    executable, W+X never), ERR_MAPPED, ERR_NO_MEMORY (page tables past the
+    quota), ERR_NO_OBJECTS (no free mapping record). O(MAX_MAPPINGS + pages).
+    """
+    pa: usize = 0
+    pages: usize = 0
+    if kind == abi.KIND_FRAME:
+        pa = _frames[obj].base
+        pages = _frames[obj].pages
+    else:
+        if rights & abi.RIGHT_EXEC != 0:
+            return abi.ERR_INVALID_ARG
+        pa = _devices[obj].base
+        pages = (_devices[obj].size + PAGE_SIZE - 1) // PAGE_SIZE
+    rec = NO_INDEX
+    for i in range(u32(MAX_MAPPINGS)):
+        if _maps[i].kind == abi.KIND_NULL:
+            rec = i
+            break
+    if rec == NO_INDEX:
+        return abi.ERR_NO_OBJECTS
+    err = vm.map(space, va, pa, pages, rights)
+    if err != abi.OK:
+        return err
+    m = addr(_maps[rec])
+    m.kind = u8(kind)
+    m.space = space
+    m.object = obj
+    m.va = va
+    m.pages = pages
+    return abi.OK
+
+
+def _drop(rec: u32) -> None:
+    """Unmap mapping record ``rec`` and free it."""
+    m = addr(_maps[rec])
+    vm.unmap(m.space, m.va, m.pages)
+    m.kind = abi.KIND_NULL
+    m.pages = 0
+    m.va = 0
+
+
+def unmap(space: u32, va: usize, pages: usize, out: Ptr[usize]) -> u32:
+    """Remove the mapping made at ``va`` in ``space`` of exactly ``pages`` pages; the count goes to ``out``.
+
+    Errors: ERR_INVALID_ARG when no mapping starts at ``va`` with that length. O(MAX_MAPPINGS + pages).
+    """
+    for i in range(u32(MAX_MAPPINGS)):
+        m = addr(_maps[i])
+        if m.kind != abi.KIND_NULL and m.space == space and m.va == va:
+            if m.pages != pages:
+                return abi.ERR_INVALID_ARG
+            out[0] = m.pages
+            _drop(i)
+            return abi.OK
+    return abi.ERR_INVALID_ARG
+
+
+def _unmap_object(kind: u32, obj: u32) -> None:
+    """Remove every mapping of frame or device ``obj``. O(MAX_MAPPINGS + pages)."""
+    for i in range(u32(MAX_MAPPINGS)):
+        if _maps[i].kind == u8(kind) and _maps[i].object == obj:
+            _drop(i)
+
+
+def _unmap_space(space: u32) -> None:
+    """Forget every mapping record of ``space`` (its tables are about to go). O(MAX_MAPPINGS)."""
+    for i in range(u32(MAX_MAPPINGS)):
+        if _maps[i].kind != abi.KIND_NULL and _maps[i].space == space:
+            _maps[i].kind = abi.KIND_NULL
+
+
+def frame_destroy(f: u32) -> None:
+    """Unmap frame ``f`` everywhere, give its pages back (charged ones to its owner's quota) and free its slot."""
+    _unmap_object(abi.KIND_FRAME, f)
+    if not _frames[f].borrowed:
+        memory.free_pages(objects.owner(abi.KIND_FRAME, f), _frames[f].base, _frames[f].pages)
+    objects.free(abi.KIND_FRAME, f)
+
+
+def irq_claim(line: u32, owner: u32) -> u32:
+    """Claim interrupt ``line`` for ``owner``; NO_INDEX when it is claimed already or the pool is empty. O(MAX_IRQS)."""
+    for i in range(u32(board.MAX_IRQS)):
+        if objects.is_allocated(abi.KIND_IRQ, i) and _irqs[i].line == line:
+            return NO_INDEX
+    q = objects.alloc(abi.KIND_IRQ)
+    if q == NO_INDEX:
+        return NO_INDEX
+    _irqs[q].line = line
+    _irqs[q].notification = NO_INDEX
+    _irqs[q].bits = 0
+    objects.set_owner(abi.KIND_IRQ, q, owner)
+    return q
+
+
+def irq_bind(q: u32, n: u32, bits: u64) -> None:
+    """Record that interrupts of IRQ object ``q`` signal ``bits`` on notification ``n``."""
+    _irqs[q].notification = n
+    _irqs[q].notification_gen = objects.generation(abi.KIND_NOTIFICATION, n)
+    _irqs[q].bits = bits
+
+
+def thread_destroy(t: u32) -> None:
+    """Destroy thread ``t``: out of every queue, its id stale, its slot free. O(MAX_THREADS)."""
+    ipc.cancel(t, abi.ERR_STALE)
+    sched.remove(t)
+    thread.get(t).state = thread.FREE
+    objects.free(abi.KIND_THREAD, t)
+
+
+def destroy_object(kind: u32, index: u32) -> u32:
+    """Destroy the object (``kind``, ``index``), which must be live; every capability to it becomes stale.
+
+    Device regions, the console and IRQ control belong to the system and are
+    not destroyed (ERR_INVALID_ARG). Cost: as the kind's destroy function.
+    """
+    if kind == abi.KIND_THREAD:
+        thread_destroy(index)
+    elif kind == abi.KIND_PROCESS:
+        destroy(index)
+    elif kind == abi.KIND_ENDPOINT:
+        ipc.endpoint_destroy(index)
+        objects.free(abi.KIND_ENDPOINT, index)
+    elif kind == abi.KIND_NOTIFICATION:
+        ipc.notification_destroy(index)
+        objects.free(abi.KIND_NOTIFICATION, index)
+    elif kind == abi.KIND_FRAME:
+        frame_destroy(index)
+    elif kind == abi.KIND_IRQ:
+        objects.free(abi.KIND_IRQ, index)
+    else:
+        return abi.ERR_INVALID_ARG
+    return abi.OK
+
+
+def _destroy_owned(kind: u32, p: u32) -> None:
+    """Destroy every object of ``kind`` owned by process ``p``. O(capacity(kind)) plus their destroy costs."""
+    i = objects.next_owned(kind, p, 0)
+    while i != NO_INDEX:
+        destroy_object(kind, i)
+        i = objects.next_owned(kind, p, i + 1)
+
+
+def destroy(p: u32) -> None:
+    """Destroy process ``p`` and everything it owns (child processes first, recursively), return its quota.
+
+    Threads of ``p`` (owned or not: a thread belongs to its process's space)
+    are destroyed, then its other objects, its mappings, page tables and
+    capability table; the pages it was granted go back to its creator.
+    Cost: bounded by the pool sizes (each object is destroyed once).
+    """
+    _destroy_owned(abi.KIND_PROCESS, p)
+    for t in range(u32(board.MAX_THREADS)):
+        if thread.state(t) != thread.FREE and thread.process_of(t) == p:
+            thread_destroy(t)
+    _destroy_owned(abi.KIND_THREAD, p)
+    _destroy_owned(abi.KIND_ENDPOINT, p)
+    _destroy_owned(abi.KIND_NOTIFICATION, p)
+    _destroy_owned(abi.KIND_IRQ, p)
+    _destroy_owned(abi.KIND_FRAME, p)
+    _unmap_space(p)
+    vm.space_destroy(p)
+    cap.clear_table(p)
+    parent = _processes[p].parent
+    if parent != NO_INDEX and objects.is_allocated(abi.KIND_PROCESS, parent):
+        memory.credit(parent, _processes[p].granted)
+    objects.free(abi.KIND_PROCESS, p)

@@ -1,0 +1,85 @@
+"""Checked copies between user memory and the kernel: the only way the kernel reads or writes a user pointer.
+
+Each page of the user range is translated through the process's own
+mappings (arch.vm.translate) with the access it needs, so a kernel address,
+an unmapped page, a read-only page written to, or a length that wraps around
+the address space fails with abi.ERR_BAD_ADDRESS before anything is copied
+for that page. The kernel never dereferences a user address itself, so no
+access fault can happen in the kernel on a user's behalf.
+"""
+
+from kcc.lang import *
+
+from arch import vm
+from lib import abi
+
+_PAGE: Final = 4096
+
+
+def check(space: u32, uaddr: usize, length: usize, write: bool) -> u32:
+    """Return abi.OK when all of [uaddr, uaddr + length) is user memory of ``space`` allowing the access.
+
+    ``write`` asks for write permission too. ERR_BAD_ADDRESS otherwise, also
+    when the range wraps. Cost: one translation per page.
+    """
+    if length == 0:
+        return abi.OK
+    if uaddr + length < uaddr:
+        return abi.ERR_BAD_ADDRESS
+    page = uaddr & ~usize(_PAGE - 1)
+    end = uaddr + length
+    while page < end:
+        if vm.translate(space, page if page >= uaddr else uaddr, write) == 0:
+            return abi.ERR_BAD_ADDRESS
+        if page + _PAGE < page:
+            break
+        page += _PAGE
+    return abi.OK
+
+
+def copy_in(space: u32, dst: Ptr[u8], uaddr: usize, length: usize) -> u32:
+    """Copy ``length`` bytes from user address ``uaddr`` of ``space`` to kernel memory ``dst``.
+
+    Returns abi.OK or abi.ERR_BAD_ADDRESS (then nothing is copied: the whole
+    range is checked first).
+    """
+    err = check(space, uaddr, length, False)
+    if err != abi.OK:
+        return err
+    i: usize = 0
+    while i < length:
+        pa = vm.translate(space, uaddr + i, False)
+        chunk = _PAGE - ((uaddr + i) & (_PAGE - 1))
+        if chunk > length - i:
+            chunk = length - i
+        src = cast(Ptr[u8], pa)
+        j: usize = 0
+        while j < chunk:
+            dst[i + j] = src[j]
+            j += 1
+        i += chunk
+    return abi.OK
+
+
+def copy_out(space: u32, uaddr: usize, src: Ptr[u8], length: usize) -> u32:
+    """Copy ``length`` bytes from kernel memory ``src`` to user address ``uaddr`` of ``space``.
+
+    Returns abi.OK or abi.ERR_BAD_ADDRESS (then nothing is written: the whole
+    range is checked for write permission first).
+    """
+    err = check(space, uaddr, length, True)
+    if err != abi.OK:
+        return err
+    i: usize = 0
+    while i < length:
+        pa = vm.translate(space, uaddr + i, True)
+        chunk = _PAGE - ((uaddr + i) & (_PAGE - 1))
+        if chunk > length - i:
+            chunk = length - i
+        dst = cast(Ptr[u8], pa)
+        j: usize = 0
+        while j < chunk:
+            dst[j] = src[i + j]
+            j += 1
+        i += chunk
+    return abi.OK
