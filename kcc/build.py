@@ -12,7 +12,7 @@ from pathlib import Path
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
-from kcc import __version__, emit, image, link, optimize, toolchain
+from kcc import __version__, emit, image, link, optimize, toolchain, userbuild
 from kcc.boards import Board, board_header, load_board
 from kcc.compiler import BuildOptions, compile_program
 from kcc.paths import PACKAGE_DIR, data_dir
@@ -55,6 +55,8 @@ class BuildResult:
         seconds: wall-clock time of the build (or of the cache check).
         stages: seconds spent per stage, in order.
         hex_file: kernel.hex (Intel HEX of the load image) for boards with a [flash] table, else None.
+        initrd: initrd.cpio (the user programs, kcc.userbuild) for boards with USER_PROCESSES = 1 and a
+            source root that has user programs, else None.
     """
 
     out_dir: Path
@@ -68,6 +70,7 @@ class BuildResult:
     seconds: float
     stages: dict[str, float] = field(default_factory=dict)
     hex_file: Path | None = None
+    initrd: Path | None = None
 
 
 def default_opt(release: bool) -> int:
@@ -142,7 +145,9 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     kernel.map (kcc.link), write kernel.bin, and for boards that are flashed
     (a [flash] table) kernel.hex (kcc.image.write_hex). When the input digest
     (input_digest) equals the one recorded in ``out_dir/build.json`` and every
-    output exists, nothing is rebuilt.
+    output exists, nothing is rebuilt. For a board whose USER_PROCESSES
+    constant is 1 the user programs and ``initrd.cpio`` are built first
+    (kcc.userbuild.build_initrd, which caches each program by itself).
 
     Args:
         arch: the TARGET name; must be the board's architecture.
@@ -157,7 +162,8 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     Raises:
         BuildError: arch and board disagree, or the optimisation level is out of range.
         kcc.boards.BoardError, kcc.diagnostics.CompileError, kcc.toolchain.ToolchainError,
-        kcc.link.LinkScriptError, kcc.image.ImageError: from the stages.
+        kcc.link.LinkScriptError, kcc.image.ImageError, kcc.userbuild.UserBuildError,
+        kcc.userimage.UserImageError, kcc.initrd.InitrdError: from the stages.
         kcc.optimize.InternalCompilerError: when the compiler produced invalid IR.
     """
     started = time.monotonic()
@@ -172,6 +178,10 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     out_dir = (out_dir or Path("build") / board.name).resolve()
     options = {"arch": arch, "board": board.name, "release": release, "opt": opt, "src": str(src_root)}
     digest = input_digest(src_root, board, options)
+    initrd = None
+    if board.code_constants.get("USER_PROCESSES") == 1:
+        initrd = userbuild.build_initrd(board, target, src_root, out_dir, release=release, opt=opt,
+                                        progress=progress, force=force)
 
     outputs = {name: out_dir / name for name in ("kernel.elf", "kernel.bin", "kernel.map", "link.ld")}
     if board.flash is not None:
@@ -186,7 +196,7 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
             entry, sections = section_sizes(outputs["kernel.elf"])
             return BuildResult(out_dir, outputs["kernel.elf"], outputs["kernel.bin"], outputs["kernel.map"],
                                outputs["link.ld"], entry, sections, True, time.monotonic() - started,
-                               hex_file=outputs.get("kernel.hex"))
+                               hex_file=outputs.get("kernel.hex"), initrd=initrd)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)
@@ -225,7 +235,7 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     entry, sections = section_sizes(outputs["kernel.elf"])
     return BuildResult(out_dir, outputs["kernel.elf"], outputs["kernel.bin"], outputs["kernel.map"],
                        outputs["link.ld"], entry, sections, False, end - started, durations,
-                       hex_file=outputs.get("kernel.hex"))
+                       hex_file=outputs.get("kernel.hex"), initrd=initrd)
 
 
 def _compile(src_root: Path, target: Target, board: Board, checked: bool) -> str:

@@ -13,15 +13,18 @@ from kcc.build import BuildError, BuildResult, build, default_opt
 from kcc.compiler import BuildOptions, compile_program
 from kcc.diagnostics import CompileError
 from kcc.image import ImageError
+from kcc.initrd import InitrdError, unpack
 from kcc.link import LinkScriptError
 from kcc.optimize import InternalCompilerError
 from kcc.resolve import module_name
 from kcc.targets import ARCHES, get_target
 from kcc.toolchain import ToolchainError
+from kcc.userbuild import UserBuildError
+from kcc.userimage import UserImageError
 
 # Errors in what the user asked for or has installed: a message and exit status 1.
 USER_ERRORS = (BoardError, BuildError, ToolchainError, LinkScriptError, qemu.QemuError, flash.FlashError,
-               ImageError)
+               ImageError, UserBuildError, UserImageError, InitrdError)
 
 
 class KccGroup(click.Group):
@@ -196,26 +199,40 @@ def _build_host(entry: str | None, src_root: Path | None, release: bool, opt_lev
 @click.option("--gdb", is_flag=True, help="Start halted with QEMU's gdb stub on tcp::1234; no timeout.")
 @click.option("--icount", is_flag=True,
               help="Run under -icount shift=0: one guest instruction per virtual ns (exact counts).")
+@click.option("--append", "append", default=None, metavar="TEXT",
+              help="The kernel command line (QEMU -append), e.g. 'init=systest'.")
+@click.option("--init", "init", default=None, metavar="PROGRAM",
+              help="The user program the kernel starts as init (a directory of kernel_src/user/); "
+                   "short for --append init=PROGRAM, added after any --append text.")
 @click.pass_context
 def run_cmd(ctx: click.Context, arch: str, board: str | None, release: bool, opt_level: int | None,
             out_dir: Path | None, src_root: Path | None, force: bool, timeout: float, gdb: bool,
-            icount: bool) -> None:
+            icount: bool, append: str | None, init: str | None) -> None:
     """Build the kernel, boot it under QEMU, stream its console, and exit with the kernel's exit code.
 
-    The exit code comes from the board's exit device (the sifive test device on
-    qemu-virt: 0 when the kernel powers off with PASS; isa-debug-exit on pc,
-    whose QEMU status (code << 1) | 1 is turned back into the code). A run
-    stopped by --timeout exits with 124.
+    For a board that runs user programs (USER_PROCESSES = 1) the initrd the
+    build made is passed with -initrd. The exit code comes from the board's
+    exit device (the sifive test device on qemu-virt: 0 when the kernel powers
+    off with PASS; isa-debug-exit on pc, whose QEMU status (code << 1) | 1 is
+    turned back into the code). A run stopped by --timeout exits with 124.
     """
     result = _do_build(arch, board, release, opt_level, out_dir, src_root, force)
     board_desc = load_board(board or default_board(arch))
-    cmd = qemu.qemu_command(board_desc, result.elf, gdb=gdb, icount=icount)
+    if init is not None:
+        if result.initrd is None:
+            raise click.UsageError(f"--init: board '{board_desc.name}' runs no user programs (USER_PROCESSES is not 1)")
+        programs = sorted(unpack(result.initrd.read_bytes()))
+        if init not in programs:
+            raise click.UsageError(f"--init: no user program '{init}' in {_shown(result.initrd)} "
+                                   f"(there are: {', '.join(programs)})")
+        append = f"{append} init={init}" if append else f"init={init}"
+    cmd = qemu.qemu_command(board_desc, result.elf, gdb=gdb, icount=icount, initrd=result.initrd, append=append)
     click.echo(f"kcc: {' '.join(cmd)}", err=True)
     if gdb:
         click.echo(f"kcc: waiting for gdb: gdb-multiarch {_shown(result.elf)} -ex 'target remote :1234'",
                    err=True)
     run = qemu.boot(board_desc, result.elf, timeout=timeout, gdb=gdb, icount=icount,
-                    echo=sys.stdout.buffer)
+                    echo=sys.stdout.buffer, initrd=result.initrd, append=append)
     if run.timed_out:
         click.echo(f"\nkcc: QEMU stopped after {timeout:g}s (--timeout)", err=True)
     elif run.exit_code != 0:

@@ -55,14 +55,19 @@ class RunResult:
 
 
 def qemu_command(board: Board, kernel: Path, *, gdb: bool = False, icount: bool = False,
-                 extra: tuple[str, ...] = ()) -> list[str]:
+                 extra: tuple[str, ...] = (), initrd: Path | None = None, append: str | None = None) -> list[str]:
     """The QEMU command line that boots ``kernel`` (an ELF) on ``board``.
 
-    ``binary -M machine [-m memory] [-smp n] <args> [-icount shift=0] [-s -S] <extra> -kernel kernel``.
+    ``binary -M machine [-m memory] [-smp n] <args> [-icount shift=0] [-s -S] <extra>
+    [-initrd initrd] [-append text] -kernel kernel``.
     ``icount`` makes the guest execute exactly one instruction per virtual
     nanosecond (QEMU docs, "-icount shift=0"), so instruction counts and timer
     ticks are reproducible; ``gdb`` opens the gdb stub on TCP port 1234 (``-s``)
-    and halts the CPU until a debugger continues it (``-S``).
+    and halts the CPU until a debugger continues it (``-S``). ``initrd`` is
+    loaded into RAM and announced to the kernel (riscv64: /chosen
+    linux,initrd-start/-end in the device tree; i586: the first Multiboot
+    module); ``append`` is the kernel command line (/chosen bootargs; the
+    Multiboot command line after the kernel's file name).
 
     Raises:
         QemuError: when the board has no [qemu] table or its emulator is not on PATH.
@@ -85,7 +90,12 @@ def qemu_command(board: Board, kernel: Path, *, gdb: bool = False, icount: bool 
         cmd += ["-icount", "shift=0"]
     if gdb:
         cmd += ["-s", "-S"]
-    cmd += [*extra, "-kernel", str(kernel)]
+    cmd += list(extra)
+    if initrd is not None:
+        cmd += ["-initrd", str(initrd)]
+    if append is not None:
+        cmd += ["-append", append]
+    cmd += ["-kernel", str(kernel)]
     return cmd
 
 
@@ -174,18 +184,19 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def boot(board: Board, kernel: Path, *, timeout: float | None = 120.0, gdb: bool = False,
-         icount: bool = False, echo: BinaryIO | None = None) -> RunResult:
+         icount: bool = False, echo: BinaryIO | None = None, initrd: Path | None = None,
+         append: str | None = None) -> RunResult:
     """Boot ``kernel`` on ``board`` under QEMU and return the run's result.
 
     Args:
         timeout: the safety net in seconds (None: none; forced to None with ``gdb``,
             because a debugging session has no time limit).
-        gdb, icount: as in qemu_command.
+        gdb, icount, initrd, append: as in qemu_command.
         echo: where the console is copied while it runs.
 
     Raises:
         QemuError: as qemu_command and run_qemu.
     """
-    cmd = qemu_command(board, kernel, gdb=gdb, icount=icount)
+    cmd = qemu_command(board, kernel, gdb=gdb, icount=icount, initrd=initrd, append=append)
     assert board.qemu is not None
     return run_qemu(cmd, board.qemu.exit, None if gdb else timeout, echo)

@@ -41,7 +41,7 @@ TARGETS = {
     "i586": ("pc", "qemu-system-i386", 32),
 }
 
-# kernel_src/lib/panic.py: kind_name() for each panic kind, keyed by the exception CPython raises.
+# kernel_src/lib/panicinfo.py: kind_name() for each panic kind, keyed by the exception CPython raises.
 PANIC_NAMES = {
     ZeroDivisionError: "division by zero",
     OverflowError: "integer overflow",

@@ -1,4 +1,4 @@
-"""Read-only flattened device tree (DTB) parser: memory and reserved ranges, without allocation.
+"""Read-only flattened device tree (DTB) parser: memory and reserved ranges, /chosen, without allocation.
 
 Format: Devicetree Specification v0.4, chapter 5 "Flattened Devicetree (DTB)
 Format". Every multi-byte field is big-endian (5.1). The structure block is a
@@ -213,3 +213,93 @@ def reserved_regions(dtb: usize, out: Ptr[MemRegion], capacity: u32) -> u32:
         count += 1
         entry += 16
     return _scan(dtb, True, out, count, capacity)
+
+
+def _chosen_property(dtb: usize, wanted: Ptr[u8], length: Ptr[u32]) -> usize:
+    """The address of the value of property ``wanted`` of the root's child ``chosen``; 0 when absent.
+
+    Stores the value's length in bytes in ``length``. The walk stops at
+    FDT_END, at the end of the structure block or at an unknown token.
+    """
+    if not valid(dtb):
+        return 0
+    p = dtb + usize(be32(dtb + _OFF_DT_STRUCT))
+    end = p + usize(be32(dtb + _OFF_SIZE_DT_STRUCT))
+    strings = dtb + usize(be32(dtb + _OFF_DT_STRINGS))
+    depth: u32 = 0          # the root node is depth 1, /chosen depth 2
+    in_chosen = False
+    while p + 4 <= end:
+        token = be32(p)
+        p += 4
+        if token == FDT_BEGIN_NODE:
+            name = cast(Ptr[u8], p)
+            p = _align4(p + string.strlen(name) + 1)
+            depth += 1
+            if depth == 2:
+                in_chosen = string.streq(name, "chosen")
+        elif token == FDT_END_NODE:
+            if depth == 0:
+                return 0
+            if depth == 2 and in_chosen:
+                return 0        # /chosen ended without the property
+            depth -= 1
+        elif token == FDT_PROP:
+            value_len = be32(p)
+            pname = cast(Ptr[u8], strings + usize(be32(p + 4)))
+            value = p + 8
+            p = _align4(value + usize(value_len))
+            if depth == 2 and in_chosen and string.streq(pname, wanted):
+                length[0] = value_len
+                return value
+        elif token != FDT_NOP:
+            return 0
+    return 0
+
+
+def _address_value(value: usize, length: u32, out: Ptr[u64]) -> bool:
+    """Read a one- or two-cell (4- or 8-byte) address property into ``out``; False for another length."""
+    if length == 4:
+        out[0] = u64(be32(value))
+        return True
+    if length == 8:
+        out[0] = be64(value)
+        return True
+    return False
+
+
+def chosen_initrd(dtb: usize, out: Ptr[MemRegion]) -> bool:
+    """Fill ``out`` with the initrd's range from /chosen and return True; False when there is none.
+
+    The boot loader (QEMU's ``-initrd``, U-Boot's booti) stores where it put
+    the initial RAM disk as ``linux,initrd-start`` (inclusive) and
+    ``linux,initrd-end`` (exclusive), each 32 or 64 bits wide (Linux,
+    Documentation/devicetree/bindings/chosen.txt; dt-schema chosen.yaml).
+    False also when either is missing, has another width, or end <= start.
+    """
+    length: u32 = 0
+    start: u64 = 0
+    finish: u64 = 0
+    value = _chosen_property(dtb, "linux,initrd-start", addr(length))
+    if value == 0 or not _address_value(value, length, addr(start)):
+        return False
+    value = _chosen_property(dtb, "linux,initrd-end", addr(length))
+    if value == 0 or not _address_value(value, length, addr(finish)):
+        return False
+    if finish <= start:
+        return False
+    out.base = usize(start)
+    out.size = usize(finish - start)
+    return True
+
+
+def chosen_bootargs(dtb: usize) -> Ptr[u8]:
+    """The kernel command line, /chosen ``bootargs`` (Devicetree Specification 3.6); "" when absent.
+
+    QEMU stores its ``-append`` text there. A value that is empty or not
+    NUL-terminated inside its length gives "" too.
+    """
+    length: u32 = 0
+    value = _chosen_property(dtb, "bootargs", addr(length))
+    if value == 0 or length == 0 or cast(Ptr[u8], value)[length - 1] != 0:
+        return ""
+    return cast(Ptr[u8], value)

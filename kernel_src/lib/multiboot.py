@@ -150,3 +150,31 @@ def reserved_regions(info: usize, out: Ptr[MemRegion], capacity: u32) -> u32:
             if mods[i].mod_end > mods[i].mod_start:
                 n = _add(out, n, capacity, usize(mods[i].mod_start), usize(mods[i].mod_end - mods[i].mod_start))
     return n
+
+
+def module(info: usize, index: u32, out: Ptr[MemRegion]) -> bool:
+    """Fill ``out`` with the bytes [mod_start, mod_end) of module ``index``; False when there is no such module.
+
+    Also False for an empty module (mod_end <= mod_start).
+    """
+    if not valid(info):
+        return False
+    mbi = cast(Ptr[Info], info)
+    if mbi.flags & FLAG_MODULES == 0 or index >= mbi.mods_count:
+        return False
+    mod = cast(Ptr[Module], mbi.mods_addr) + index
+    if mod.mod_end <= mod.mod_start:
+        return False
+    out.base = usize(mod.mod_start)
+    out.size = usize(mod.mod_end - mod.mod_start)
+    return True
+
+
+def command_line(info: usize) -> Ptr[u8]:
+    """The boot loader's command line (a NUL-terminated string); "" when the information has none."""
+    if not valid(info):
+        return ""
+    mbi = cast(Ptr[Info], info)
+    if mbi.flags & FLAG_CMDLINE == 0 or mbi.cmdline == 0:
+        return ""
+    return cast(Ptr[u8], mbi.cmdline)

@@ -5,6 +5,7 @@ from kcc.lang import *
 from arch import cpu
 from lib import kprintf as fmt
 from lib import string as _string  # noqa: F401  memcpy/memmove/memset, which aggregate copies may call
+from lib.panicinfo import kind_name
 
 # Exit status of a panicking kernel; the self-test uses 1 for "a test failed".
 PANIC_EXIT_CODE: Final = 2
@@ -12,25 +13,6 @@ PANIC_EXIT_CODE: Final = 2
 # Set while a panic is being reported, so a panic raised by the report itself
 # (e.g. a fault in the console driver) stops at once instead of recursing.
 _panicking: bool = False
-
-
-def kind_name(kind: i32) -> Ptr[u8]:
-    """Return the name of a panic kind, as numbered by kcc.runtime.PanicKind."""
-    if kind == 1:
-        return "division by zero"
-    if kind == 2:
-        return "integer overflow"
-    if kind == 3:
-        return "index out of range"
-    if kind == 4:
-        return "NULL dereference"
-    if kind == 5:
-        return "assertion failed"
-    if kind == 6:
-        return "negative shift count"
-    if kind == 7:
-        return "explicit panic"
-    return "unknown panic kind"
 
 
 @export("__kcc_panic")

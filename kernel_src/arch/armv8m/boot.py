@@ -30,6 +30,16 @@ def reserved_map(boot_info: usize, out: Ptr[MemRegion], capacity: u32) -> u32:
     return 0
 
 
+def initrd(boot_info: usize, out: Ptr[MemRegion]) -> bool:
+    """Return False: no boot loader hands a microcontroller an initial RAM disk."""
+    return False
+
+
+def command_line(boot_info: usize) -> Ptr[u8]:
+    """Return "": no boot loader hands a microcontroller a command line."""
+    return ""
+
+
 def boot_info_name() -> Ptr[u8]:
     """Return what the boot information is, for the boot log."""
     return "board description"

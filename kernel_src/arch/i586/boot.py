@@ -32,6 +32,20 @@ def reserved_map(boot_info: usize, out: Ptr[MemRegion], capacity: u32) -> u32:
     return 1 + multiboot.reserved_regions(boot_info, out + 1, capacity - 1)
 
 
+def initrd(boot_info: usize, out: Ptr[MemRegion]) -> bool:
+    """Fill ``out`` with the first Multiboot module's range (QEMU's ``-initrd``); False when there is none."""
+    return multiboot.module(boot_info, 0, out)
+
+
+def command_line(boot_info: usize) -> Ptr[u8]:
+    """The Multiboot command line; "" when there is none.
+
+    QEMU passes the kernel's file name, a space, then the ``-append`` text
+    (hw/i386/multiboot.c), so the words a user gave start after the first.
+    """
+    return multiboot.command_line(boot_info)
+
+
 def boot_info_name() -> Ptr[u8]:
     """Return what the boot information handed to kmain is, for the boot log."""
     return "multiboot information"

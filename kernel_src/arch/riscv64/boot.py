@@ -1,4 +1,4 @@
-"""riscv64 boot information: the memory map from the device tree OpenSBI passes in a1 (arch.boot interface)."""
+"""riscv64 boot information: memory map, initrd and command line from the device tree OpenSBI passes in a1 (arch.boot)."""
 
 from kcc.lang import *
 
@@ -18,14 +18,32 @@ def memory_map(boot_info: usize, out: Ptr[MemRegion], capacity: u32) -> u32:
 def reserved_map(boot_info: usize, out: Ptr[MemRegion], capacity: u32) -> u32:
     """Fill ``out`` with the RAM ranges the kernel must leave alone; return how many (<= capacity).
 
-    The DTB itself comes first, then its memory reservation block and
-    /reserved-memory entries (which cover OpenSBI's own memory).
+    The DTB itself comes first, then the initrd (when the boot loader gave
+    one), then the DTB's memory reservation block and /reserved-memory
+    entries (which cover OpenSBI's own memory).
     """
     if capacity == 0 or not fdt.valid(boot_info):
         return 0
     out[0].base = boot_info
     out[0].size = fdt.total_size(boot_info)
-    return 1 + fdt.reserved_regions(boot_info, out + 1, capacity - 1)
+    n: u32 = 1
+    if n < capacity and fdt.chosen_initrd(boot_info, out + n):
+        n += 1
+    return n + fdt.reserved_regions(boot_info, out + n, capacity - n)
+
+
+def initrd(boot_info: usize, out: Ptr[MemRegion]) -> bool:
+    """Fill ``out`` with the initial RAM disk's physical range; False when the boot loader gave none.
+
+    From the device tree's /chosen ``linux,initrd-start``/``linux,initrd-end``,
+    which QEMU's ``-initrd`` sets.
+    """
+    return fdt.chosen_initrd(boot_info, out)
+
+
+def command_line(boot_info: usize) -> Ptr[u8]:
+    """The kernel command line (/chosen ``bootargs``, QEMU's ``-append``); "" when there is none."""
+    return fdt.chosen_bootargs(boot_info)
 
 
 def boot_info_name() -> Ptr[u8]:

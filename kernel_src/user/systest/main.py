@@ -1,0 +1,25 @@
+"""systest: the kernel's system tests as a user program, run as init (``kcc run --init systest``).
+
+Each t_*.py module holds a group of tests and a ``run()``; add a module by
+importing it here and calling its ``run()``. The last line is
+``system tests: N/M passed``; the machine then powers off with status 0 when
+every test passed, 1 otherwise (``make systest`` and tests/test_systest.py
+read both).
+"""
+
+from kcc.lang import *
+
+from lib import initcaps
+from user.lib import console, syscall
+from user.lib import rt as _rt  # noqa: F401  _start and __kcc_panic
+from user.systest import harness, t_caps, t_ulib
+
+
+@export("main")
+def main(arg0: usize, arg1: usize) -> usize:
+    """Run every test module, print the summary and power off (status 0 only when all passed)."""
+    console.puts("system tests: starting\n")
+    t_caps.run()
+    t_ulib.run()
+    failed = harness.summary()
+    syscall.console_halt(initcaps.SLOT_CONSOLE, 0 if failed == 0 else 1)
