@@ -14,6 +14,13 @@ instructions (kernel_src/arch/armv8m/cpu.py, read_instret). On i586 (pc) the ker
 which under ``-icount shift=0`` counts virtual nanoseconds, that is guest instructions, exactly; its
 busy figure includes the 2 ms (2,000,000 instructions) of polling that calibrate the TSC against the
 PIT (kernel_src/arch/i586/timer.py).
+
+Boards that run user processes (board constant USER_PROCESSES = 1, qemu-virt) boot into init unless
+the command line asks for the self-tests (``selftest``), so there the boot cost above comes from a
+``--append selftest`` boot, and a second boot of the release build measures the capability kernel's
+start-up: the guest instructions from the kernel's first instruction to the moment it enters init,
+which the kernel prints as ``boot: starting 'init' after <n> instructions``
+(``boot_to_init_instructions``; docs/kernel.md, "Boot into init"; issue 6 asks for at most 1,000,000).
 """
 
 from __future__ import annotations
@@ -34,6 +41,8 @@ from kcc.qemu import boot
 
 # The kernel's line: "boot cost: <n> instructions (<busy> busy, <idle> idle in wait-for-interrupt)".
 BOOT_COST = re.compile(rb"boot cost: (\d+) instructions(?: \((\d+) busy, (\d+) idle)?")
+# The capability kernel's line when it enters init (kernel_src/core/kernel.py, start).
+BOOT_TO_INIT = re.compile(rb"boot: starting '[^']*' after (\d+) instructions")
 
 
 def timed_build(arch: str, board: str, out_dir: Path, release: bool) -> float:
@@ -70,9 +79,18 @@ def main() -> int:
             cached.append(timed_build(args.arch, board, out, args.release))
         stages = json.loads((Path(tmp) / "cold0" / "build.json").read_text())["stages"]
 
+    board_info = load_board(board)
+    processes = board_info.constants.get("USER_PROCESSES") == 1
     result = build(args.arch, board, release=args.release)
-    run = boot(load_board(board), result.elf, timeout=args.timeout, icount=True)
+    run = boot(board_info, result.elf, timeout=args.timeout, icount=True, initrd=result.initrd,
+               append="selftest" if processes else None)
     match = BOOT_COST.search(run.output)
+    to_init: int | None = None
+    if processes:
+        release = build(args.arch, board, release=True, out_dir=Path("build") / f"{board}-release")
+        init_run = boot(board_info, release.elf, timeout=args.timeout, icount=True, initrd=release.initrd)
+        init_match = BOOT_TO_INIT.search(init_run.output)
+        to_init = int(init_match.group(1)) if init_match else None
     image = sum(s.size for s in result.sections if s.name != ".stack")
 
     report = {
@@ -82,6 +100,7 @@ def main() -> int:
         "boot_cost_instructions": int(match.group(1)) if match else None,
         "boot_busy_instructions": int(match.group(2)) if match and match.group(2) else None,
         "boot_exit_code": run.exit_code, "boot_wall_s": run.seconds,
+        "boot_to_init_instructions": to_init,
     }
     row = "  {:<24}{}".format
     print(f"kcc benchmark: {args.arch} on {board} ({'release' if args.release else 'checked'} build)")
@@ -99,9 +118,13 @@ def main() -> int:
     else:
         print(row("boot cost", "not reported: the kernel printed no 'boot cost: <n> instructions' line"))
     print(row("boot", f"exit code {run.exit_code}, {run.seconds:.2f} s wall clock"))
+    if processes:
+        shown = f"{to_init:,d} guest instructions" if to_init is not None else "not reported"
+        print(row("boot to init", f"{shown} (release build, kernel entry to init's first instruction; "
+                                  "target 1,000,000)"))
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
-    return 0 if match and run.exit_code == 0 else 1
+    return 0 if match and run.exit_code == 0 and (to_init is not None or not processes) else 1
 
 
 if __name__ == "__main__":
