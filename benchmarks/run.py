@@ -59,14 +59,15 @@ def timed_build(arch: str, board: str, out_dir: Path, release: bool) -> float:
 
 
 def main() -> int:
-    """Print the build times and boot cost; ``--json FILE`` also writes them as JSON. Returns the exit status."""
+    """Print the build times and boot cost and write them as JSON (``--json FILE``). Returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", default="riscv64")
     parser.add_argument("--board", default=None)
     parser.add_argument("--release", action="store_true", help="benchmark the release build")
     parser.add_argument("--repeat", type=int, default=3, help="builds of each kind (median reported)")
     parser.add_argument("--timeout", type=float, default=300.0, help="QEMU safety net, seconds")
-    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--json", type=Path, default=None,
+                        help="where to write the results as JSON (default build/benchmark/<board>.json)")
     args = parser.parse_args()
     board = args.board or default_board(args.arch)
 
@@ -122,8 +123,10 @@ def main() -> int:
         shown = f"{to_init:,d} guest instructions" if to_init is not None else "not reported"
         print(row("boot to init", f"{shown} (release build, kernel entry to init's first instruction; "
                                   "target 1,000,000)"))
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    out_json = args.json or Path("build") / "benchmark" / f"{board}.json"
+    out_json.parent.mkdir(parents=True, exist_ok=True)
+    out_json.write_text(json.dumps(report, indent=2) + "\n")
+    print(row("figures", str(out_json)))
     return 0 if match and run.exit_code == 0 and (to_init is not None or not processes) else 1
 
 
