@@ -16,7 +16,7 @@ KCCFLAGS = --arch $(ARCH) $(if $(BOARD),--board $(BOARD)) $(if $(RELEASE),--rele
 QEMU_BINS := qemu-system-riscv64:qemu-system-misc qemu-system-arm:qemu-system-arm \
              qemu-system-i386:qemu-system-x86
 
-.PHONY: all venv qemu-deps build qemu qemu-gdb check lint test benchmark docs clean distclean
+.PHONY: all venv qemu-deps build qemu qemu-gdb systest check lint test benchmark docs clean distclean
 
 all: build
 
@@ -60,6 +60,11 @@ qemu: venv qemu-deps
 qemu-gdb: venv qemu-deps
 	$(KCC) run $(KCCFLAGS) --gdb
 
+# The user-space system tests (kernel_src/user/systest) booted as init: each PASS:/FAIL: line as it
+# comes, then `system tests: N/M passed`; exit status 0 only when all passed (kcc/systest.py).
+systest: venv qemu-deps
+	$(KCC) systest $(KCCFLAGS) --timeout $(TIMEOUT)
+
 lint: venv
 	$(VENV)/bin/ruff check .
 
@@ -82,7 +87,7 @@ DOCS := README.md docs/language.md docs/architecture.md docs/boards.md qemu/READ
 docs: venv
 	@for f in $(DOCS); do test -s $$f || { echo "docs: $$f is missing or empty"; exit 1; }; done
 	@mkdir -p build/docs
-	@{ for c in "" build run check flash boards; do echo "\$$ kcc $$c --help"; $(KCC) $$c --help; echo; done; } \
+	@{ for c in "" build run systest check flash boards; do echo "\$$ kcc $$c --help"; $(KCC) $$c --help; echo; done; } \
 	  > build/docs/cli.txt
 	@echo "docs: $(DOCS) present; CLI reference in build/docs/cli.txt"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kcc import __version__, flash, qemu
+from kcc import __version__, flash, qemu, systest
 from kcc.boards import BoardError, default_board, list_boards, load_board
 from kcc.build import BuildError, BuildResult, build, default_opt
 from kcc.compiler import BuildOptions, compile_program
@@ -335,6 +335,9 @@ def boards_cmd() -> None:
         b = load_board(name)
         runs = "qemu" if b.qemu else "-"
         click.echo(f"{b.name:<14} {b.arch:<8} {runs:<5} {b.description}")
+
+
+cli.add_command(systest.systest_cmd)
 
 
 def main() -> None:

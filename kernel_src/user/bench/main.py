@@ -1,0 +1,218 @@
+"""bench: the kernel's micro-benchmarks as a user program, run as init by make benchmark (``--init bench``).
+
+Each figure is the median, over ITERATIONS measured iterations after WARMUP
+unmeasured ones, of the guest instructions one iteration costs, read with
+rdinstret around it (exact under QEMU's ``-icount shift=0``; the kernel
+lets user mode read the counter). The cost of reading the counter itself is
+measured the same way and subtracted. Output, one line per figure, read by
+benchmarks/run.py:
+
+    bench: <name> <instructions>
+
+and last ``bench: done``; the machine then powers off with status 0.
+"""
+
+from kcc.lang import *
+
+from lib import abi, initcaps
+from user.lib import console, syscall
+from user.lib import rt as _rt  # noqa: F401  _start and __kcc_panic
+
+ITERATIONS: Final = 1000
+WARMUP: Final = 50
+PAGE: Final = 4096
+# Where the benchmark maps its frames: far from the image (USER_BASE) and the stack (USER_STACK_TOP).
+SCRATCH_VA: Final = 0x30_0000_0000
+PEER_STACK_VA: Final = 0x30_1000_0000
+PEER_STACK_PAGES: Final = 4
+
+SLOT_FRAME: Final = initcaps.INIT_FIRST_FREE
+SLOT_SCRATCH: Final = initcaps.INIT_FIRST_FREE + 1
+SLOT_PEER: Final = initcaps.INIT_FIRST_FREE + 2
+SLOT_PEER_STACK: Final = initcaps.INIT_FIRST_FREE + 3
+SLOT_NTFN: Final = initcaps.INIT_FIRST_FREE + 4
+
+_samples: Array[u64, ITERATIONS]
+_overhead: u64 = 0
+# Written by the peer thread, read by main: the instret when the peer ran after its wait returned.
+_peer_woke_at: u64 = 0
+
+
+def rdinstret() -> u64:
+    """Return the instructions this hart has retired (rdinstret; user access granted by the kernel)."""
+    return asm("rdinstret {out}", out=u64)
+
+
+def _check(err: usize, what: Ptr[u8]) -> None:
+    """Stop the benchmark with a message and status 1 when a set-up call failed."""
+    if err != abi.OK:
+        console.printf("bench: %s failed with error %u\n", usize(what), err)
+        syscall.console_halt(initcaps.SLOT_CONSOLE, 1)
+
+
+def _median() -> u64:
+    """Return the median of _samples (sorted in place by insertion sort: O(ITERATIONS**2) in the worst case)."""
+    i: u32 = 1
+    while i < ITERATIONS:
+        v = _samples[i]
+        j = i
+        while j > 0 and _samples[j - 1] > v:
+            _samples[j] = _samples[j - 1]
+            j -= 1
+        _samples[j] = v
+        i += 1
+    return _samples[ITERATIONS // 2]
+
+
+def _report(name: Ptr[u8], value: u64) -> None:
+    """Print one figure in the format benchmarks/run.py reads."""
+    console.printf("bench: %s %u\n", usize(name), usize(value))
+
+
+def _measure_overhead() -> None:
+    """Measure the two rdinstret reads around an empty iteration, to subtract from every figure."""
+    global _overhead
+    for i in range(u32(ITERATIONS)):
+        t0 = rdinstret()
+        t1 = rdinstret()
+        _samples[i] = t1 - t0
+    _overhead = _median()
+
+
+def _null_syscall() -> None:
+    """null_syscall: OP_SELF, the cheapest operation that does something (no capability, three results)."""
+    res: syscall.SysResult
+    for i in range(u32(WARMUP + ITERATIONS)):
+        t0 = rdinstret()
+        syscall.self_info(addr(res))
+        t1 = rdinstret()
+        if i >= WARMUP:
+            _samples[i - WARMUP] = t1 - t0 - _overhead
+    _report("null_syscall", _median())
+
+
+def _frame_map_unmap() -> None:
+    """frame_map_unmap: map a one-page frame read-write into this process and unmap it."""
+    self_slot: usize = initcaps.SLOT_SELF_PROCESS
+    _check(syscall.proc_create(self_slot, abi.KIND_FRAME, SLOT_FRAME, 1), "frame create")
+    res: syscall.SysResult
+    for i in range(u32(WARMUP + ITERATIONS)):
+        t0 = rdinstret()
+        mapped = syscall.proc_map(self_slot, SLOT_FRAME, SCRATCH_VA, abi.RIGHT_READ | abi.RIGHT_WRITE)
+        unmapped = syscall.proc_unmap(self_slot, SCRATCH_VA, 1, addr(res))
+        t1 = rdinstret()
+        _check(mapped, "map")
+        _check(unmapped, "unmap")
+        if i >= WARMUP:
+            _samples[i - WARMUP] = t1 - t0 - _overhead
+    _check(syscall.cap_destroy(SLOT_FRAME), "frame destroy")
+    _check(syscall.cap_delete(SLOT_FRAME), "frame delete")
+    _report("frame_map_unmap", _median())
+
+
+def _process_create_destroy() -> None:
+    """process_create_destroy: an empty process (one page of quota, its root table) created and destroyed."""
+    self_slot: usize = initcaps.SLOT_SELF_PROCESS
+    for i in range(u32(WARMUP + ITERATIONS)):
+        t0 = rdinstret()
+        created = syscall.proc_create(self_slot, abi.KIND_PROCESS, SLOT_SCRATCH, 1)
+        destroyed = syscall.cap_destroy(SLOT_SCRATCH)
+        t1 = rdinstret()
+        syscall.cap_delete(SLOT_SCRATCH)       # destroy leaves the (now stale) capability in its slot
+        _check(created, "process create")
+        _check(destroyed, "process destroy")
+        if i >= WARMUP:
+            _samples[i - WARMUP] = t1 - t0 - _overhead
+    _report("process_create_destroy", _median())
+
+
+@noreturn
+def _yielder(arg0: usize, arg1: usize) -> None:
+    """The peer of thread_yield: yields for ever (destroyed by main when the measurement ends)."""
+    while True:
+        syscall.thread_yield()
+
+
+@noreturn
+def _waiter(ntfn_slot: usize, arg1: usize) -> None:
+    """The peer of notify_signal_wait: waits on the notification, notes when it runs again, waits again."""
+    global _peer_woke_at
+    res: syscall.SysResult
+    while True:
+        syscall.ntfn_wait(ntfn_slot, addr(res))
+        _peer_woke_at = rdinstret()
+
+
+def _start_peer(pc: usize, arg0: usize, priority: usize) -> None:
+    """Start a second thread of this process at ``pc`` with its own stack frame and ``priority``."""
+    self_slot: usize = initcaps.SLOT_SELF_PROCESS
+    _check(syscall.proc_create(self_slot, abi.KIND_FRAME, SLOT_PEER_STACK, PEER_STACK_PAGES), "stack create")
+    _check(syscall.proc_map(self_slot, SLOT_PEER_STACK, PEER_STACK_VA, abi.RIGHT_READ | abi.RIGHT_WRITE),
+           "stack map")
+    _check(syscall.proc_create(self_slot, abi.KIND_THREAD, SLOT_PEER, 0), "thread create")
+    _check(syscall.thread_set_regs(SLOT_PEER, pc, PEER_STACK_VA + PEER_STACK_PAGES * PAGE, arg0, 0), "set regs")
+    _check(syscall.thread_set_sched(SLOT_PEER, priority, 0, 0), "set sched")
+    _check(syscall.thread_start(SLOT_PEER), "thread start")
+
+
+def _stop_peer() -> None:
+    """Destroy the peer thread and its stack frame (which also unmaps it)."""
+    _check(syscall.cap_destroy(SLOT_PEER), "thread destroy")
+    _check(syscall.cap_destroy(SLOT_PEER_STACK), "stack destroy")
+    _check(syscall.cap_delete(SLOT_PEER), "thread delete")
+    _check(syscall.cap_delete(SLOT_PEER_STACK), "stack delete")
+
+
+def _thread_yield() -> None:
+    """thread_yield: one switch between two threads of equal priority by OP_YIELD (a round trip is two)."""
+    me: syscall.SysResult
+    _check(syscall.self_info(addr(me)), "self")
+    _start_peer(addr(_yielder), 0, me.v2)
+    for i in range(u32(WARMUP + ITERATIONS)):
+        t0 = rdinstret()
+        syscall.thread_yield()
+        t1 = rdinstret()
+        if i >= WARMUP:
+            _samples[i - WARMUP] = (t1 - t0 - _overhead) // 2
+    _stop_peer()
+    _report("thread_yield", _median())
+
+
+def _notify_signal_wait() -> None:
+    """notify_signal_wait: signal a notification a higher-priority thread waits on, until that thread runs.
+
+    The waiter is a thread of this process (a thread in another process costs
+    the same kernel path plus an address-space switch, one satp write with
+    ASIDs).
+    """
+    me: syscall.SysResult
+    _check(syscall.self_info(addr(me)), "self")
+    self_slot: usize = initcaps.SLOT_SELF_PROCESS
+    _check(syscall.proc_create(self_slot, abi.KIND_NOTIFICATION, SLOT_NTFN, 0), "notification create")
+    _start_peer(addr(_waiter), SLOT_NTFN, me.v2)
+    # The caller then runs one priority below the waiter (which blocks in its wait at once), so a
+    # signal switches to the waiter straight away.
+    _check(syscall.thread_set_sched(initcaps.SLOT_SELF_THREAD, me.v2 - 1, 0, 0), "lower own priority")
+    for i in range(u32(WARMUP + ITERATIONS)):
+        t0 = rdinstret()
+        syscall.ntfn_signal(SLOT_NTFN, 1)
+        if i >= WARMUP:
+            _samples[i - WARMUP] = _peer_woke_at - t0 - _overhead // 2
+    _stop_peer()
+    _check(syscall.cap_destroy(SLOT_NTFN), "notification destroy")
+    _check(syscall.cap_delete(SLOT_NTFN), "notification delete")
+    _report("notify_signal_wait", _median())
+
+
+@export("main")
+def main(arg0: usize, arg1: usize) -> usize:
+    """Run every benchmark, print its figure, and power off with status 0."""
+    _measure_overhead()
+    _null_syscall()
+    _frame_map_unmap()
+    _process_create_destroy()
+    _thread_yield()
+    _notify_signal_wait()
+    console.puts("bench: done\n")
+    syscall.console_halt(initcaps.SLOT_CONSOLE, 0)
+    return 0

@@ -1,0 +1,75 @@
+"""The user-space system tests (kernel_src/user/systest) booted as init under QEMU: every one must pass.
+
+One boot per build mode; each uses its own build directory, so the two can
+run in parallel (pytest -n). The names compiled in are read from the
+``harness.begin("...")`` calls of user/systest/*.py, so a test that is
+compiled but never reported fails here too. kcc.systest.judge, which
+``make systest`` uses, is tested on made-up consoles first.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from kernel_harness import run_kcc
+
+from kcc.qemu import TIMEOUT_STATUS
+from kcc.systest import judge
+
+SYSTEST = Path(__file__).resolve().parent.parent / "kernel_src" / "user" / "systest"
+
+
+def compiled_tests() -> list[str]:
+    """Every test name user/systest/*.py starts with harness.begin("...")."""
+    names: list[str] = []
+    for path in sorted(SYSTEST.glob("*.py")):
+        names += re.findall(r'harness\.begin\("((?:[^"\\]|\\.)*)"\)', path.read_text(encoding="utf-8"))
+    return names
+
+
+def test_names_are_unique_and_plenty() -> None:
+    names = compiled_tests()
+    assert len(names) >= 10
+    assert len(set(names)) == len(names), [n for n in names if names.count(n) > 1]
+
+
+GOOD = "boot\nPASS: a\nPASS: b c\nsystem tests: 2/2 passed\n"
+
+
+@pytest.mark.parametrize("console,code,problem", [
+    (GOOD, 0, None),
+    (GOOD.replace("\n", "\r\n"), 0, None),
+    (GOOD, 1, "powered off with status 1"),
+    (GOOD, TIMEOUT_STATUS, "timeout"),
+    ("PASS: a\nFAIL: b (x: got 1, expected 2)\nsystem tests: 1/2 passed\n", 1, "1 of 2 tests failed"),
+    ("PASS: a\nPASS: b\n", 0, "no 'system tests: N/M passed' line"),
+    ("system tests: 2/2 passed\nPASS: a\nPASS: b\n", 0, "no 'system tests"),
+    ("PASS: a\nsystem tests: 2/2 passed\n", 0, "the summary says 2/2 but 1/1"),
+    ("system tests: 0/0 passed\n", 0, "no test ran"),
+])
+def test_judge(console: str, code: int, problem: str | None) -> None:
+    verdict = judge(console, code)
+    if problem is None:
+        assert verdict.ok and verdict.passed == ["a", "b c"] and verdict.summary == (2, 2)
+    else:
+        assert not verdict.ok
+        assert any(problem in p for p in verdict.problems), verdict.problems
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-riscv64") is None,
+                    reason="qemu-system-riscv64 is not installed (make qemu-deps)")
+@pytest.mark.parametrize("mode", [[], ["--release"]], ids=["checked", "release"])
+def test_every_system_test_passes(tmp_path: Path, mode: list[str]) -> None:
+    result = run_kcc("systest", "--arch", "riscv64", "--board", "qemu-virt", "-o", str(tmp_path / "build"),
+                     "--timeout", "300", *mode)
+    out = result.stdout
+    verdict = judge(out, 0)
+    expected = compiled_tests()
+    missing = [name for name in expected if name not in verdict.passed]
+    assert not verdict.failed, f"failed: {verdict.failed}\n{out}"
+    assert not missing, f"compiled in but not passed: {missing}\n{out}"
+    assert verdict.summary is not None and verdict.summary[1] >= len(expected), out
+    assert result.returncode == 0, out + result.stderr
