@@ -3,9 +3,12 @@
 pyocd is installed with ``pip install 'kcc[flash]'``. kcc uses its Python API
 (pyocd documentation, "Python API": ``ConnectHelper.session_with_chosen_probe``
 opens a session on a connected debug probe (``blocking=False``: None when there
-is none, instead of waiting), ``FileProgrammer.program`` writes
-a hex, ELF or binary file into the target's flash and resets it). A dry run
-needs no pyocd and no board: it only reports what would be done.
+is none, instead of waiting), ``FileProgrammer.program`` erases and writes
+a hex, ELF or binary file into the target's flash but does not reset the
+target, so flash() resets it afterwards with ``session.target.reset()``).
+pyocd has no built-in STM32L5 target: its target type comes from ST's
+CMSIS-Pack (``pyocd pack install <target>``). A dry run needs no pyocd and no
+board: it only reports what would be done.
 """
 
 from __future__ import annotations
@@ -83,8 +86,9 @@ def describe(plan: FlashPlan) -> list[str]:
              f"flash: region {plan.region_start:#010x}..{plan.region_end:#010x} ({size_kib} KiB)"]
     for start, end in plan.ranges:
         lines.append(f"flash:   program {start:#010x}..{end:#010x} ({end - start} bytes)")
-    lines.append(f"flash: 0. pyocd must know target type {plan.target}: built in, or from its CMSIS-Pack, "
-                 f"installed once with `pyocd pack install {plan.target}`")
+    lines.append(f"flash: 0. pyocd must know target type {plan.target}: built in for some chips, from the "
+                 f"vendor's CMSIS-Pack for others (the STM32L5), installed once with "
+                 f"`pyocd pack install {plan.target}`")
     lines.append(f"flash: 1. ConnectHelper.session_with_chosen_probe(target_override={plan.target!r}) "
                  f"opens the only (or the --probe) debug probe")
     lines.append(f"flash: 2. FileProgrammer(session).program({str(plan.image)!r}, file_format='hex') "
@@ -128,6 +132,8 @@ def flash(plan: FlashPlan, probe: str | None = None, report: Callable[[str], Non
         with session:
             report(f"flash: programming {plan.image} ({plan.size} bytes)")
             FileProgrammer(session).program(str(plan.image), file_format="hex")
+            # FileProgrammer.program does not reset the target (pyocd's own `flash` command resets
+            # after calling it, unless given --no-reset), so the kernel would not start without this.
             report("flash: resetting the target")
             session.target.reset()
     except FlashError:

@@ -6,7 +6,8 @@ Registers from ST RM0438 (STM32L552xx/L562xx reference manual): chapter 45
 256 * f_ck / baud, at least 0x300), ISR +0x1C (TXE bit 7 with the FIFO off),
 TDR +0x28; chapter 9 "Reset and clock control (RCC)": AHB2ENR +0x4C
 (GPIOGEN bit 6), APB1ENR1 +0x58 (PWREN bit 28), APB1ENR2 +0x5C (LPUART1EN
-bit 0); chapter 8 "Power control (PWR)": CR2 +0x04 (IOSV bit 9, VDDIO2 valid,
+bit 0), CCIPR1 +0x88 (LPUART1SEL bits 11:10: 00 PCLK1, 01 SYSCLK, 10 HSI16,
+11 LSE); chapter 8 "Power control (PWR)": CR2 +0x04 (IOSV bit 9, VDDIO2 valid,
 needed for PG2..PG15); chapter 13 "General-purpose I/Os (GPIO)": MODER +0x00
 (2 bits per pin, 10 = alternate function), AFRL +0x20 and AFRH +0x24 (4 bits
 per pin).
@@ -22,9 +23,12 @@ BRR_MIN: Final = 0x300
 RCC_AHB2ENR: Final = 0x4C
 RCC_APB1ENR1: Final = 0x58
 RCC_APB1ENR2: Final = 0x5C
+RCC_CCIPR1: Final = 0x88
 RCC_AHB2ENR_GPIOGEN: Final = 1 << 6
 RCC_APB1ENR1_PWREN: Final = 1 << 28
 RCC_APB1ENR2_LPUART1EN: Final = 1 << 0
+RCC_CCIPR1_LPUART1SEL_MASK: Final = 3 << 10
+RCC_CCIPR1_LPUART1SEL_PCLK1: Final = 0 << 10
 PWR_CR2: Final = 0x04
 PWR_CR2_IOSV: Final = 1 << 9
 GPIO_MODER: Final = 0x00
@@ -65,8 +69,11 @@ def stm32l5_lpuart1_setup(rcc_base: usize, pwr_base: usize, gpio_base: usize, tx
                           rx_pin: u32, af: u32) -> None:
     """Clock LPUART1, its GPIO port (G) and the PWR block; validate VDDIO2; route the two pins to ``af``.
 
-    LPUART1's kernel clock stays PCLK1 (RCC_CCIPR1.LPUART1SEL = 00 after reset).
+    LPUART1's kernel clock is set to PCLK1 (RCC_CCIPR1.LPUART1SEL = 00) explicitly, while the
+    LPUART is still unclocked: 00 is also the reset value, but a boot loader or a previous
+    program may have left another source selected, and the baud rate divisor assumes PCLK1.
     """
+    _modify(rcc_base + RCC_CCIPR1, RCC_CCIPR1_LPUART1SEL_MASK, RCC_CCIPR1_LPUART1SEL_PCLK1)
     _modify(rcc_base + RCC_APB1ENR1, 0, RCC_APB1ENR1_PWREN)
     _modify(rcc_base + RCC_AHB2ENR, 0, RCC_AHB2ENR_GPIOGEN)
     _modify(rcc_base + RCC_APB1ENR2, 0, RCC_APB1ENR2_LPUART1EN)

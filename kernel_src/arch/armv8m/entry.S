@@ -4,9 +4,13 @@
 /*
  * At reset the processor loads MSP from word 0 of the vector table and jumps
  * to word 1 (ARMv8-M ARM, B3.30 "Vector tables" and B3.20 "Reset"): Thread
- * mode, privileged, Secure when the Security Extension is present (QEMU's
- * mps2-an505) or with TrustZone disabled (a shipped STM32L5), PRIMASK = 0,
- * every configurable exception disabled. Nothing in RAM is initialised.
+ * mode, privileged, PRIMASK = 0, every configurable exception disabled.
+ * Nothing in RAM is initialised. The security state differs by board: QEMU's
+ * mps2-an505 has the Security Extension and resets in Secure state; an
+ * STM32L5 with TrustZone disabled (option bit TZEN = 0, the Nucleo's factory
+ * state) has only the Non-secure programmer's model (ST RM0438, "System
+ * security"), so it runs Non-secure. The code below is the same for both: it
+ * only uses registers that exist in either state.
  * A debugger may also start the image by jumping to _start, so the stack
  * pointer and VTOR are set again here rather than trusted.
  */

@@ -3,8 +3,15 @@
 Addresses, offsets and bits from the ARMv8-M Architecture Reference Manual
 (Arm DDI 0553), chapter D1 "Register Specification" and B3.2 "System address
 map": the SCS is at 0xE000_E000, the SysTick at +0x010, the SCB at +0xD00.
-In Secure state these reach the Secure instances of the banked registers
-(VTOR_S, the Secure SysTick), which is what the kernel uses.
+The kernel always uses these addresses, never the Non-secure alias at
+0xE002_E000. On mps2-an505 (the Security Extension present, Secure state after
+reset) they reach the Secure instances of the banked registers (VTOR_S, the
+Secure SysTick). On an STM32L5 with TrustZone disabled (option bit TZEN = 0,
+the Nucleo's factory state) the core has only the Non-secure programmer's
+model (ST RM0438, "System security"): the same addresses reach the one,
+Non-secure, instance, and the SecureFault registers (SFSR, SFAR,
+SHCSR.SECUREFAULTENA) read as zero and ignore writes (their register
+descriptions in chapter D1).
 """
 
 from kcc.lang import *
