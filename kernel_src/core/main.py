@@ -6,11 +6,9 @@ from kcc.lang import *
 from arch import boot, console, cpu, trap
 from core import selftest
 from lib import kprintf as fmt
-from lib import pagealloc
+from lib import pagealloc, string
 from lib import panic as _panic  # noqa: F401  defines __kcc_panic, the runtime's panic entry
 from lib.memmap import MemRegion
-
-from lib import string
 
 if board.USER_PROCESSES == 1:
     from core import kernel
@@ -107,8 +105,9 @@ def kmain(hartid: usize, boot_info: usize) -> None:
     fmt.kprintf("\n%s %s (%s, board %s), boot hart %u\n", usize(KERNEL_NAME), usize(KERNEL_VERSION),
                 usize(TARGET), usize(board.NAME), hartid)
     memory_setup(boot_info)
-    if board.USER_PROCESSES == 1:
-        # The boot self-tests run on request (kcc run --append selftest); otherwise init starts.
+    # The outer test is a compile-time one: boards without user processes compile no call to
+    # core.kernel. With them, the self-tests run on request (kcc run --append selftest).
+    if board.USER_PROCESSES == 1:  # noqa: SIM102
         if not _has_word(boot.command_line(boot_info), "selftest"):
             kernel.start(boot_info, addr(_ram[0]), _nram)
     failed = selftest.run_all(addr(_ram[0]), _nram, addr(_holes[0]), _nholes)

@@ -26,14 +26,15 @@ def check(space: u32, uaddr: usize, length: usize, write: bool) -> u32:
         return abi.OK
     if uaddr + length < uaddr:
         return abi.ERR_BAD_ADDRESS
-    page = uaddr & ~usize(_PAGE - 1)
+    # One address in each page the range touches: its first byte, then each following page's start.
+    at = uaddr
     end = uaddr + length
-    while page < end:
-        if vm.translate(space, page if page >= uaddr else uaddr, write) == 0:
+    while at < end:
+        if vm.translate(space, at, write) == 0:
             return abi.ERR_BAD_ADDRESS
-        if page + _PAGE < page:
+        at = (at & ~usize(_PAGE - 1)) + _PAGE
+        if at == 0:
             break
-        page += _PAGE
     return abi.OK
 
 

@@ -11,10 +11,10 @@ a1..a6 = arguments; results: a0 = error, a1..a6 = values.
 """
 
 import board
+from arch.trap import TrapFrame
 from kcc.lang import *
 
 from arch import csr, timer, trap
-from arch.trap import TrapFrame
 from core import events, kernel
 from lib import abi
 
