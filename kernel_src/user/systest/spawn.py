@@ -87,12 +87,12 @@ def map_frame(pages: usize, va: usize, rights: usize) -> usize:
     return slot
 
 
-def _configure(t: usize, func: usize, sp: usize, a0: usize, a1: usize, prio: usize) -> bool:
-    """Set a new thread's registers, priority and the stray fault endpoint; False (test failed) on an error."""
+def _configure(t: usize, func: usize, sp: usize, a0: usize, a1: usize, prio: usize, handled: bool) -> bool:
+    """Set a new thread's registers, priority and (when ``handled``) the stray fault endpoint; False on an error."""
     err = syscall.thread_set_regs(t, func, sp, a0, a1)
     if err == abi.OK:
         err = syscall.thread_set_sched(t, prio, 0, 0)
-    if err == abi.OK:
+    if err == abi.OK and handled:
         err = syscall.thread_set_fault(t, STRAY_SLOT)
     if err != abi.OK:
         harness.fail("spawn: configure thread: error %u", err)
@@ -130,7 +130,7 @@ def thread(func: usize, a0: usize, a1: usize, prio: usize) -> usize:
     if err != abi.OK:
         harness.fail("spawn: thread: error %u", err)
         return NONE
-    if not _configure(t, func, stack_top(t), a0, a1, prio):
+    if not _configure(t, func, stack_top(t), a0, a1, prio, True):
         return NONE
     return t
 
@@ -187,12 +187,13 @@ def child(quota: usize, share_data: bool) -> usize:
     return p
 
 
-def child_thread(p: usize, func: usize, a0: usize, a1: usize, prio: usize) -> usize:
+def child_thread(p: usize, func: usize, a0: usize, a1: usize, prio: usize, handled: bool = True) -> usize:
     """Make an inactive thread in child process ``p`` running ``func(a0, a1)`` at ``prio``; return its slot in init.
 
     Its stack is a frame owned by (charged to) the child, mapped below
     board.USER_STACK_TOP in the child; only one such thread per child. The
-    thread has the stray fault endpoint. NONE (test failed) on an error.
+    thread has the stray fault endpoint unless ``handled`` is False (then a
+    fault destroys the child). NONE (test failed) on an error.
     """
     stack = take()
     if stack == NONE:
@@ -210,7 +211,7 @@ def child_thread(p: usize, func: usize, a0: usize, a1: usize, prio: usize) -> us
     if err != abi.OK:
         harness.fail("spawn: child thread: error %u", err)
         return NONE
-    if not _configure(t, func, board.USER_STACK_TOP, a0, a1, prio):
+    if not _configure(t, func, board.USER_STACK_TOP, a0, a1, prio, handled):
         return NONE
     return t
 
