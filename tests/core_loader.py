@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import kcc
+from kcc.boards import load_board
 
 KERNEL_SRC = Path(__file__).resolve().parents[1] / "kernel_src"
 WAYS = ["python", "host"]
@@ -27,6 +28,11 @@ SMALL = {
     "NUM_PRIORITIES": 64,
     "TIMESLICE_TICKS": 2,
 }
+
+
+def board_constants(name: str = "qemu-virt") -> dict[str, int]:
+    """The integer constants of a real board, for the tests that use its pool sizes."""
+    return {k: v for k, v in load_board(name).code_constants.items() if isinstance(v, int)}
 
 
 class _Functions:

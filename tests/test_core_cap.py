@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from core_loader import SMALL, WAYS, load
+from core_loader import SMALL, WAYS, board_constants, load
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -174,6 +174,21 @@ def test_find_free_and_clear_table(k):
     assert c.find_free(0) == 0
     assert all(c.kind_of(0, s) == 0 for s in range(SLOTS))
     assert c.check() == 0
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_the_tables_of_a_real_board(way):
+    consts = board_constants()
+    k = load(way, "cap", consts)
+    k.objects.reset()
+    k.cap.reset()
+    procs, slots = consts["MAX_PROCESSES"], consts["CAP_SLOTS"]
+    new(k, ENDPOINT, procs - 1, slots - 1)
+    assert k.cap.lookup(procs - 1, slots - 1, ENDPOINT, ALL) == OK
+    assert k.cap.lookup(procs - 1, slots, ENDPOINT, 0) == ERR_INVALID_SLOT
+    assert k.cap.lookup(procs, 0, ENDPOINT, 0) == ERR_INVALID_SLOT
+    assert k.cap.find_free(procs - 1) == 0
+    assert k.cap.check() == 0
 
 
 def test_check_counts_a_capability_that_could_come_back_to_life():

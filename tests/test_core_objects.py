@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from core_loader import SMALL, WAYS, load
+from core_loader import SMALL, WAYS, board_constants, load
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -117,6 +117,21 @@ def test_misuse_is_a_kernel_panic(o):
         o.set_owner(3, i, 0)  # not in use
     with pytest.raises(Panic):
         o.owner(0, 0)
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_the_pools_of_a_real_board(way):
+    consts = board_constants()
+    o = load(way, "objects", consts).objects
+    o.reset()
+    sizes = {1: "MAX_PROCESSES", 2: "MAX_THREADS", 3: "MAX_ENDPOINTS", 4: "MAX_NOTIFICATIONS", 5: "MAX_FRAMES",
+             7: "MAX_IRQS", 8: "MAX_DEVICES"}
+    for kind in KINDS:
+        n = consts[sizes[kind]] if kind in sizes else 1
+        assert o.capacity(kind) == n
+        assert len({o.alloc(kind) for _ in range(n)}) == n
+        assert o.alloc(kind) == NO_INDEX
+    assert o.check() == 0
 
 
 def test_a_slot_whose_generation_would_wrap_is_retired():

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 
 import pytest
-from core_loader import SMALL, WAYS, load
+from core_loader import SMALL, WAYS, board_constants, load
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -261,7 +261,7 @@ def test_timeouts_fire_on_their_tick_in_order_and_never_early(s, wakes):
             order.append(t)
             t = s.pop_expired(now)
         fired.update({t: now for t in order})
-        assert order == sorted(order, key=lambda t: wakes[t][0])  # stable: FIFO among equal ticks
+        assert order == sorted(order, key=lambda t: (wakes[t][0], t))  # put in by t: FIFO among equal ticks
     assert fired == {t: wake for t, (wake, cancel) in enumerate(wakes) if not cancel}
     assert s.next_wakeup() == 0
 
@@ -271,6 +271,26 @@ def test_make_ready_cancels_a_pending_timeout(s):
     s.make_ready(3)
     assert s.queue_of(3) == Q_READY
     assert s.pop_expired(100) == NO
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_the_real_board_sizes(way):
+    consts = board_constants()
+    s = load(way, "sched", consts).sched
+    s.reset()
+    n = consts["MAX_THREADS"]
+    for t in range(n):
+        assert s.set_params(t, t % consts["NUM_PRIORITIES"], 0, 0) == OK
+        s.make_ready(t)
+    assert s.check() == 0
+    order = [s.choose() for _ in range(n)]
+    assert [s.priority(t) for t in order] == sorted((s.priority(t) for t in range(n)), reverse=True)
+    assert s.choose() == NO
+
+
+def test_more_priorities_than_the_bitmap_has_bits_do_not_compile():
+    with pytest.raises(OverflowError):
+        load("python", "sched", dict(SMALL, NUM_PRIORITIES=65))
 
 
 def test_check_counts_corruption():
