@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 NO = 0xFFFF_FFFF
+NEVER = 2**64 - 1
 OK, ERR_INVALID_ARG = 0, 6
 Q_NONE, Q_READY, Q_THROTTLED, Q_TIMEOUT = 0, 1, 2, 3
 N = SMALL["MAX_THREADS"]
@@ -225,6 +226,9 @@ def test_a_throttled_thread_waits_even_when_made_ready(s):
     s.make_ready(0)  # e.g. woken by IPC: still out of budget
     assert s.queue_of(0) == Q_THROTTLED and s.choose() == NO
     assert s.next_wakeup() == 10
+    s.sleep_until(1, 0)
+    assert s.next_wakeup() == 0
+    assert s.pop_expired(2) == 1
     ran, current = run(s, 9, start=3, current=NO)
     assert ran == [NO] * 8 + [0]
     assert s.budget_left(0) == 1
@@ -263,7 +267,7 @@ def test_timeouts_fire_on_their_tick_in_order_and_never_early(s, wakes):
         fired.update({t: now for t in order})
         assert order == sorted(order, key=lambda t: (wakes[t][0], t))  # put in by t: FIFO among equal ticks
     assert fired == {t: wake for t, (wake, cancel) in enumerate(wakes) if not cancel}
-    assert s.next_wakeup() == 0
+    assert s.next_wakeup() == NEVER
 
 
 def test_make_ready_cancels_a_pending_timeout(s):
@@ -302,12 +306,19 @@ def test_check_counts_corruption():
     assert m.check() == 0
     m._ready_bits = 0
     assert m.check() > 0
+    m._ready_bits = 3  # priority 1 marked non-empty
+    assert m.check() > 0
     m._ready_bits = 1
     m._threads[1].next = 0  # a cycle
     assert m.check() > 0
     m._threads[1].next = NO
     m._threads[5].queue = Q_READY  # marked queued, in no queue
     assert m.check() > 0
+    few = load("python", "sched", dict(SMALL, NUM_PRIORITIES=8)).sched
+    few.reset()
+    assert few.check() == 0
+    few._ready_bits = 1 << 63  # a bit above the last priority
+    assert few.check() == 1
 
 
 class Model:

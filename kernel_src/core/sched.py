@@ -38,6 +38,7 @@ from kcc.lang import *
 from lib.abi import ERR_INVALID_ARG, OK
 
 NO_INDEX: Final[u32] = 0xFFFF_FFFF
+NEVER: Final[u64] = 0xFFFF_FFFF_FFFF_FFFF     # next_wakeup() when nothing is due
 
 # Which queue a thread is in (queue_of).
 Q_NONE: Final[u32] = 0        # running, blocked without timeout, or not scheduled at all
@@ -389,16 +390,16 @@ def pop_expired(now: u64) -> u32:
 
 
 def next_wakeup() -> u64:
-    """Return the earliest tick a timeout expires or a throttled thread is replenished; 0 when none. O(1).
+    """Return the earliest tick a timeout expires or a throttled thread is replenished; NEVER when none. O(1).
 
     For an idle loop that programs the timer rather than taking every tick.
     """
-    first: u64 = 0
+    first = NEVER
     t = _sorted_head[0]
     if t != NO_INDEX:
         first = _threads[t].replenish_at
     t = _sorted_head[1]
-    if t != NO_INDEX and (first == 0 or _threads[t].wake_at < first):
+    if t != NO_INDEX and _threads[t].wake_at < first:
         first = _threads[t].wake_at
     return first
 
@@ -426,7 +427,8 @@ def check() -> u32:
     """Count violated invariants of the queues (0 when consistent). O(MAX_THREADS + NUM_PRIORITIES).
 
     Checked: each FIFO is a well-linked list of threads marked ready at that
-    priority, and its bitmap bit is set exactly when it is non-empty; the
+    priority, and its bitmap bit is set exactly when it is non-empty (no bit
+    is set above the last priority); the
     sorted queues are well-linked, marked with their queue and in key order;
     throttled threads have a budget and nothing left of it; no thread has more
     budget left than its budget; and the queues together hold exactly the
@@ -435,6 +437,8 @@ def check() -> u32:
     """
     bad: u32 = 0
     seen: u32 = 0
+    if _ready_bits >> board.NUM_PRIORITIES != 0:
+        bad += 1
     for p in range(u32(board.NUM_PRIORITIES)):
         bit = _ready_bits & (u64(1) << p) != 0
         if bit != (_ready_head[p] != NO_INDEX):
