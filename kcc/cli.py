@@ -126,6 +126,10 @@ def _do_build(arch: str, board: str | None, release: bool, opt_level: int | None
         timings = ", ".join(f"{name} {secs:.2f}s" for name, secs in result.stages.items())
         click.echo(f"kcc: built {_shown(result.elf)} in {result.seconds:.2f}s ({timings})", err=True)
     _print_sections(result)
+    if result.initrd is not None:
+        programs = unpack(result.initrd.read_bytes())
+        click.echo(f"{_shown(result.initrd)}: {len(programs)} user programs ({', '.join(programs)}), "
+                   f"{result.initrd.stat().st_size} bytes")
     return result
 
 

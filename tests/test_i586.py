@@ -328,6 +328,14 @@ def region(i: u32) -> usize:
 
 def length(i: u32) -> usize:
     return _out[i].size
+
+
+def module(info: usize, index: u32) -> bool:
+    return multiboot.module(info, index, addr(_out[0]))
+
+
+def command_line_byte(info: usize, i: usize) -> u8:
+    return multiboot.command_line(info)[i]
 """
 MAP_32BIT = 0x40    # linux/mman.h (x86-64 only)
 
@@ -398,6 +406,28 @@ def test_multiboot_reserved_ranges(multiboot_probe: tuple[object, mmap.mmap, int
     assert _regions(probe, n) == [(base, 88), (base + 0x500, 24), (base + 0x200, 9), (base + 0x300, 5),
                                   (base + 0x400, 32), (base + 0x1000, 0x800)]
     assert probe.reserved(base, 3) == 3
+
+
+def test_multiboot_modules_and_command_line(multiboot_probe: tuple[object, mmap.mmap, int]) -> None:
+    """What arch.boot.initrd and command_line read on i586: the first module, the command line."""
+    probe, memory, base = multiboot_probe
+    text = b"build/pc/kernel.elf init=systest\0"     # QEMU puts the kernel's file name first
+    memory[0x200:0x200 + len(text)] = text
+    modules = struct.pack("<4I4I", base + 0x1000, base + 0x1800, 0, 0, base + 0x2000, base + 0x2000, 0, 0)
+    memory[0x400:0x400 + len(modules)] = modules
+    info = _info(0x4 | 0x8, cmdline=base + 0x200, mods=(2, base + 0x400))
+    memory[:len(info)] = info
+    assert probe.module(base, 0) and _regions(probe, 1) == [(base + 0x1000, 0x800)]
+    assert not probe.module(base, 1)    # empty
+    assert not probe.module(base, 2)    # past mods_count
+    line = bytearray()
+    while (byte := probe.command_line_byte(base, len(line))) != 0:
+        line.append(byte)
+    assert line == text[:-1]
+    memory[:len(info)] = _info(0)       # neither flag: no module, an empty command line
+    assert not probe.module(base, 0)
+    assert probe.command_line_byte(base, 0) == 0
+    assert not probe.module(0, 0) and probe.command_line_byte(0, 0) == 0
 
 
 def _c_quotient(n: int, d: int) -> int:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import struct
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from elftools.elf.constants import P_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from kcc import initrd, qemu, userbuild, userimage
 from kcc.boards import load_board
 from kcc.build import build
+from kcc.cli import cli
 from kcc.pyload import load_python
 from kcc.targets import get_target
 
@@ -212,3 +215,18 @@ def test_qemu_command_passes_initrd_and_command_line(tmp_path: Path) -> None:
     assert cmd[-6:] == ["-initrd", str(tmp_path / "initrd.cpio"), "-append", "init=systest",
                         "-kernel", str(tmp_path / "kernel.elf")]
     assert "-initrd" not in qemu.qemu_command(BOARD, tmp_path / "kernel.elf")
+
+
+def test_run_rejects_an_unknown_init(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["run", "--arch", "riscv64", "-o", str(tmp_path / "out"), "--init", "nosuch"])
+    assert result.exit_code == 2
+    assert "no user program 'nosuch'" in result.output and "init, " in result.output
+    # kcc build names the initrd and what it holds.
+    assert re.search(r"initrd\.cpio: \d+ user programs \(.*\binit\b.*\), \d+ bytes", result.output)
+
+
+def test_run_init_needs_a_board_with_user_programs(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["run", "--arch", "armv8m", "--board", "mps2-an505", "-o", str(tmp_path / "out"),
+                                      "--init", "init"])
+    assert result.exit_code == 2
+    assert "runs no user programs" in result.output
