@@ -472,7 +472,7 @@ def load_python(path: str | Path, root: str | Path | None = None,
         ValueError: when ``path`` is not inside ``root``.
         ImportError: when an import names no module of the source root.
         SyntaxError: when the source does not parse.
-        Whatever the module's top level raises while it runs.
+        Exception: whatever the module's top level raises while it runs.
     """
     path = Path(path).resolve()
     base = Path(root).resolve() if root is not None else path.parent
