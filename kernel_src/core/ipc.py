@@ -1,10 +1,23 @@
-"""Endpoints and notifications: blocking rendezvous, signals, and the kernel's fault messages.
+"""Endpoints and notifications: synchronous IPC with a fast path, signals, and the kernel's fault messages.
 
-This is the part of IPC the kernel itself needs (docs/kernel.md, "IPC"):
-a synchronous send/receive of a label and four words through an endpoint,
-carrying the badge of the sender's capability, with a receive timeout or a
-poll; the kernel's own fault messages sent on a faulting thread's behalf;
-and notifications (a word of bits OR-ed by signal, taken by wait or poll).
+Synchronous IPC (L4 / seL4 semantics, docs/kernel.md "IPC"): send, receive,
+call, reply and reply-receive of a label and four words through an
+endpoint, carrying the badge of the sender's capability and optionally one
+capability (the sender's endpoint capability needs GRANT); a receive may time
+out or poll. A call leaves the receiver a one-shot reply right (reply_to in
+its control block, checked against the caller's generation): OP_REPLY uses
+it once; if the receiver takes another call first, or dies, the waiting
+caller gets an error instead of hanging. The kernel's own fault messages go
+the same way on a faulting thread's behalf. Notifications are a word of bits
+OR-ed by signal, taken by wait or poll.
+
+The fast path (fast_call, fast_reply_recv) handles a call to a waiting
+receiver and a reply-receive to a waiting caller with no capability to
+move, when the partner may run at once by priority: it copies the message
+register to register and switches threads directly, without a scheduler
+queue operation (seL4's fastpath is the model). Anything else takes the
+general path, which gives the same results (OP_CONSOLE_FASTPATH turns the
+fast path off so the system tests compare the two).
 
 Messages are never stored by the kernel: a blocked sender's message stays in
 its saved registers (arch.context) until a receiver takes it, and a fault
@@ -17,7 +30,7 @@ import board
 from kcc.lang import *
 
 from arch import context
-from core import objects, sched, thread
+from core import cap, objects, sched, thread
 from lib import abi
 
 NO_THREAD: Final[u32] = thread.NO_THREAD
@@ -151,23 +164,74 @@ def _deliver_fault(receiver: u32, faulter: u32) -> None:
     context.set_result(receiver, 5, usize(thread_id(faulter)))
 
 
-def _deliver_message(receiver: u32, sender: u32) -> None:
-    """Copy sender's label and four words (its arguments 0..4) and badge into receiver's results."""
+_fastpath: bool = True
+
+
+def set_fastpath(enabled: bool) -> None:
+    """Use the IPC fast path (the default) or force every call through the general path."""
+    global _fastpath
+    _fastpath = enabled
+
+
+def _transfer_cap(sender: u32, receiver: u32) -> bool:
+    """Copy the capability the sender named (its argument 5) into the receiver's receive slot.
+
+    The sender's GRANT right was checked when it sent. True when a capability
+    arrived; False when none was sent, the receiver gave no free slot, or the
+    sender's slot no longer holds a live capability (the message still goes).
+    """
+    slot = context.syscall_arg(sender, 5)
+    dst = thread.get(receiver).recv_slot
+    if slot >= usize(board.CAP_SLOTS) or dst == NO_THREAD:
+        return False
+    return cap.copy(thread.process_of(sender), u32(slot), thread.process_of(receiver), dst) == abi.OK
+
+
+def _deliver_message(receiver: u32, sender: u32, with_cap: bool) -> None:
+    """Copy sender's label and four words (its arguments 0..4), its badge and maybe a capability to receiver."""
+    label = context.syscall_arg(sender, 0) & abi.LABEL_MASK
+    if with_cap and _transfer_cap(sender, receiver):
+        label |= abi.MSG_CAP
     context.set_result(receiver, 0, usize(thread.get(sender).send_badge))
-    i: u32 = 0
+    context.set_result(receiver, 1, label)
+    i: u32 = 1
     while i < 5:
         context.set_result(receiver, 1 + i, context.syscall_arg(sender, i))
         i += 1
 
 
-def receive(t: u32, ep: u32, timeout: usize, now: u64) -> u32:
+def _drop_reply(t: u32, error: u32) -> None:
+    """Give up thread ``t``'s reply right: a caller still waiting for that reply gets ``error``."""
+    th = thread.get(t)
+    c = th.reply_to
+    th.reply_to = NO_THREAD
+    if c == NO_THREAD or objects.generation(abi.KIND_THREAD, c) != th.reply_gen:
+        return
+    if thread.get(c).state == abi.STATE_BLOCKED and thread.get(c).wait == thread.WAIT_REPLY:
+        _wake(c, error)
+
+
+def _accept_call(receiver: u32, caller: u32) -> None:
+    """The call of ``caller`` was delivered to ``receiver``: the caller now waits for the one-shot reply."""
+    _drop_reply(receiver, abi.ERR_BAD_STATE)
+    r = thread.get(receiver)
+    r.reply_to = caller
+    r.reply_gen = objects.generation(abi.KIND_THREAD, caller)
+    c = thread.get(caller)
+    c.wait = thread.WAIT_REPLY
+    c.wait_object = NO_THREAD
+
+
+def receive(t: u32, ep: u32, timeout: usize, dst_slot: u32, now: u64) -> u32:
     """OP_EP_RECV by thread ``t`` on endpoint ``ep``: take the first message or block.
 
-    ``timeout``: 0 waits forever, abi.NO_WAIT polls, else ticks. Returns
-    abi.OK (results written), abi.ERR_WOULD_BLOCK (poll, nothing queued) or
-    BLOCKED (woken later with OK by a sender, or ERR_TIMEOUT).
+    ``timeout``: 0 waits forever, abi.NO_WAIT polls, else ticks.
+    ``dst_slot``: where a transferred capability goes (NO_THREAD: nowhere).
+    Returns abi.OK (results written), abi.ERR_WOULD_BLOCK (poll, nothing
+    queued) or BLOCKED (woken later with OK by a sender, or ERR_TIMEOUT).
     """
     e = addr(_endpoints[ep])
+    thread.get(t).recv_slot = dst_slot
     s = _pop(addr(e.senders))
     if s != NO_THREAD:
         sth = thread.get(s)
@@ -176,8 +240,11 @@ def receive(t: u32, ep: u32, timeout: usize, now: u64) -> u32:
             sth.wait = thread.WAIT_NONE
             sth.wait_object = NO_THREAD
             _deliver_fault(t, s)
+        elif sth.wait == thread.WAIT_CALL:
+            _deliver_message(t, s, True)
+            _accept_call(t, s)
         else:
-            _deliver_message(t, s)
+            _deliver_message(t, s, True)
             _wake(s, abi.OK)
         return abi.OK
     if timeout == abi.NO_WAIT:
@@ -187,22 +254,123 @@ def receive(t: u32, ep: u32, timeout: usize, now: u64) -> u32:
     return BLOCKED
 
 
-def send(t: u32, ep: u32, badge: u64) -> u32:
-    """OP_EP_SEND by thread ``t`` on endpoint ``ep`` through a capability with ``badge``.
+def send(t: u32, ep: u32, badge: u64, is_call: bool) -> u32:
+    """OP_EP_SEND or OP_EP_CALL (``is_call``) by thread ``t`` on endpoint ``ep`` through a capability with ``badge``.
 
-    The message is t's arguments 0..4 (label, w0..w3). A waiting receiver gets
-    it at once (returns abi.OK); otherwise ``t`` blocks until one does (BLOCKED).
+    The message is t's arguments 0..4 (label, w0..w3), argument 5 the slot of
+    a capability to transfer or abi.NO_CAP. A waiting receiver gets it at
+    once; otherwise ``t`` queues until one does. A send then returns abi.OK
+    (or BLOCKED while queued); a call always blocks (BLOCKED) until the reply.
     """
     e = addr(_endpoints[ep])
     r = _pop(addr(e.receivers))
     thread.get(t).send_badge = badge
     if r != NO_THREAD:
-        _deliver_message(r, t)
+        _deliver_message(r, t, True)
         _wake(r, abi.OK)
-        return abi.OK
-    _block(t, thread.WAIT_SEND, 0, 0)
+        if not is_call:
+            return abi.OK
+        _block(t, thread.WAIT_REPLY, 0, 0)
+        _accept_call(r, t)
+        return BLOCKED
+    _block(t, thread.WAIT_CALL if is_call else thread.WAIT_SEND, 0, 0)
     _push(addr(e.senders), t, ep)
     return BLOCKED
+
+
+def _deliver_reply(c: u32, t: u32) -> None:
+    """Write thread ``t``'s reply (its arguments 0..4) into caller ``c``'s results: badge 0, label, w0..w3."""
+    context.set_result(c, 0, 0)
+    context.set_result(c, 1, context.syscall_arg(t, 0) & abi.LABEL_MASK)
+    i: u32 = 1
+    while i < 5:
+        context.set_result(c, 1 + i, context.syscall_arg(t, i))
+        i += 1
+
+
+def _caller(t: u32) -> u32:
+    """Return the caller thread ``t`` may still reply to (live, waiting for the reply), else NO_THREAD."""
+    th = thread.get(t)
+    c = th.reply_to
+    if c == NO_THREAD or objects.generation(abi.KIND_THREAD, c) != th.reply_gen:
+        return NO_THREAD
+    if thread.get(c).state != abi.STATE_BLOCKED or thread.get(c).wait != thread.WAIT_REPLY:
+        return NO_THREAD
+    return c
+
+
+def reply(t: u32) -> u32:
+    """OP_REPLY (and the first half of OP_EP_REPLY_RECV) by thread ``t``: answer its pending call once.
+
+    Returns abi.OK, or abi.ERR_BAD_STATE when ``t`` holds no reply right or
+    its caller is gone (destroyed, stopped): the reply is then dropped.
+    """
+    c = _caller(t)
+    thread.get(t).reply_to = NO_THREAD
+    if c == NO_THREAD:
+        return abi.ERR_BAD_STATE
+    _deliver_reply(c, t)
+    _wake(c, abi.OK)
+    return abi.OK
+
+
+def fast_call(t: u32, ep: u32, badge: u64) -> u32:
+    """The fast path of OP_EP_CALL: hand the message straight to a waiting receiver and run it.
+
+    Taken only when the fast path is on, no capability is transferred, a
+    receiver waits, and it may run now: its priority is at least the
+    caller's and no ready thread's is higher. Returns the receiver, which the
+    caller of this function switches to, or NO_THREAD when the general path
+    must run (nothing has changed then). O(1).
+    """
+    e = addr(_endpoints[ep])
+    r = e.receivers.head
+    if not _fastpath or r == NO_THREAD or context.syscall_arg(t, 5) != abi.NO_CAP:
+        return NO_THREAD
+    prio = i32(sched.priority(r))
+    if prio < i32(sched.priority(t)) or sched.highest_ready() > prio:
+        return NO_THREAD
+    _pop(addr(e.receivers))
+    sched.remove(r)                 # a receive timeout
+    thread.get(t).send_badge = badge
+    _deliver_message(r, t, False)
+    rt = thread.get(r)
+    rt.wait = thread.WAIT_NONE
+    rt.wait_object = NO_THREAD
+    rt.state = abi.STATE_READY
+    context.set_error(r, abi.OK)
+    thread.get(t).state = abi.STATE_BLOCKED
+    _accept_call(r, t)
+    return r
+
+
+def fast_reply_recv(t: u32, ep: u32) -> u32:
+    """The fast path of OP_EP_REPLY_RECV: reply to the waiting caller, wait on ``ep``, and run the caller.
+
+    Taken only when the fast path is on, ``t`` owes a live caller a reply,
+    no message is queued on ``ep`` (the receive will block), and the caller
+    may run now (no ready thread has a higher priority). Returns the caller
+    to switch to, or NO_THREAD for the general path (nothing changed). O(1).
+    """
+    if not _fastpath:
+        return NO_THREAD
+    e = addr(_endpoints[ep])
+    if e.senders.head != NO_THREAD:
+        return NO_THREAD
+    c = _caller(t)
+    if c == NO_THREAD or sched.highest_ready() > i32(sched.priority(c)):
+        return NO_THREAD
+    _deliver_reply(c, t)
+    thread.get(t).reply_to = NO_THREAD
+    ct = thread.get(c)
+    ct.wait = thread.WAIT_NONE
+    ct.state = abi.STATE_READY
+    context.set_error(c, abi.OK)
+    arg = context.syscall_arg(t, 5)
+    thread.get(t).recv_slot = u32(arg) if arg < usize(board.CAP_SLOTS) else NO_THREAD
+    _block(t, thread.WAIT_RECV, 0, 0)
+    _push(addr(e.receivers), t, ep)
+    return c
 
 
 def send_fault(t: u32) -> bool:
@@ -265,7 +433,7 @@ def cancel(t: u32, error: u32) -> None:
     obj = th.wait_object
     if w == thread.WAIT_RECV:
         _unlink(addr(_endpoints[obj].receivers), t)
-    elif w == thread.WAIT_SEND or w == thread.WAIT_FAULT:
+    elif w == thread.WAIT_SEND or w == thread.WAIT_FAULT or w == thread.WAIT_CALL:
         _unlink(addr(_endpoints[obj].senders), t)
     elif w == thread.WAIT_NTFN:
         _unlink(addr(_notifications[obj].waiters), t)
@@ -274,6 +442,11 @@ def cancel(t: u32, error: u32) -> None:
     th.wait_object = NO_THREAD
     if w != thread.WAIT_NONE and w != thread.WAIT_FAULT:
         context.set_error(t, usize(error))
+
+
+def thread_gone(t: u32) -> None:
+    """Thread ``t`` is being destroyed: a caller waiting for its reply gets ERR_STALE instead of hanging."""
+    _drop_reply(t, abi.ERR_STALE)
 
 
 def timed_out(t: u32) -> None:

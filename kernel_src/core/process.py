@@ -291,6 +291,7 @@ def irq_bind(q: u32, n: u32, bits: u64) -> None:
 def thread_destroy(t: u32) -> None:
     """Destroy thread ``t``: out of every queue, its id stale, its slot free. O(MAX_THREADS)."""
     ipc.cancel(t, abi.ERR_STALE)
+    ipc.thread_gone(t)
     sched.remove(t)
     thread.get(t).state = thread.FREE
     objects.free(abi.KIND_THREAD, t)

@@ -245,6 +245,10 @@ def _self_op(t: u32, op: usize, now: u64) -> u32:
         th.exit_code = _arg(t, 0)
         th.state = abi.STATE_EXITED
         return BLOCKED
+    if op == abi.OP_REPLY:
+        if _arg(t, 0) > abi.LABEL_MASK:
+            return abi.ERR_INVALID_ARG
+        return ipc.reply(t)
     if op == abi.OP_SELF:
         context.set_result(t, 0, usize(ipc.thread_id(t)))
         context.set_result(t, 1, board.CAP_SLOTS)
@@ -253,18 +257,73 @@ def _self_op(t: u32, op: usize, now: u64) -> u32:
     return abi.ERR_UNKNOWN_OP
 
 
+def _receive_slot(t: u32, i: u32, out: Ptr[u32]) -> u32:
+    """Read argument ``i`` as the slot a received capability goes to: abi.NO_CAP (none) or a slot number."""
+    v = _arg(t, i)
+    if v == abi.NO_CAP:
+        out[0] = thread.NO_THREAD
+        return abi.OK
+    if v >= usize(board.CAP_SLOTS):
+        return abi.ERR_INVALID_SLOT
+    out[0] = u32(v)
+    return abi.OK
+
+
+def _check_send(t: u32, p: u32, slot: u32) -> u32:
+    """Validate a send or call on ``slot``: WRITE on an endpoint, the label's width, and the capability to move.
+
+    A capability to move (argument 5, not abi.NO_CAP) must be live, and moving
+    it needs GRANT on the endpoint capability (Iris: otherwise refused).
+    """
+    err = cap.lookup(p, slot, abi.KIND_ENDPOINT, abi.RIGHT_WRITE)
+    if err != abi.OK:
+        return err
+    if _arg(t, 0) > abi.LABEL_MASK:
+        return abi.ERR_INVALID_ARG
+    moved = _arg(t, 5)
+    if moved == abi.NO_CAP:
+        return abi.OK
+    if moved >= usize(board.CAP_SLOTS):
+        return abi.ERR_INVALID_SLOT
+    err = cap.lookup(p, u32(moved), abi.KIND_NULL, 0)
+    if err != abi.OK:
+        return err
+    if cap.rights_of(p, slot) & abi.RIGHT_GRANT == 0:
+        return abi.ERR_RIGHTS
+    return abi.OK
+
+
 def _endpoint_op(t: u32, p: u32, slot: u32, op: usize, now: u64) -> u32:
-    """OP_EP_RECV (READ) and OP_EP_SEND (WRITE)."""
-    if op == abi.OP_EP_RECV:
+    """OP_EP_RECV and OP_EP_REPLY_RECV (READ), OP_EP_SEND and OP_EP_CALL (WRITE); calls try the fast path."""
+    dst: u32 = thread.NO_THREAD
+    if op == abi.OP_EP_RECV or op == abi.OP_EP_REPLY_RECV:
         err = cap.lookup(p, slot, abi.KIND_ENDPOINT, abi.RIGHT_READ)
+        if err == abi.OK:
+            err = _receive_slot(t, 1 if op == abi.OP_EP_RECV else 5, addr(dst))
         if err != abi.OK:
             return err
-        return ipc.receive(t, cap.index_of(p, slot), _arg(t, 0), now)
-    if op == abi.OP_EP_SEND:
-        err = cap.lookup(p, slot, abi.KIND_ENDPOINT, abi.RIGHT_WRITE)
+        ep = cap.index_of(p, slot)
+        if op == abi.OP_EP_RECV:
+            return ipc.receive(t, ep, _arg(t, 0), dst, now)
+        if _arg(t, 0) > abi.LABEL_MASK:
+            return abi.ERR_INVALID_ARG
+        c = ipc.fast_reply_recv(t, ep)
+        if c != thread.NO_THREAD:
+            kernel.switch_to(c)
+            return BLOCKED
+        ipc.reply(t)            # a caller that is gone is no reason not to receive
+        return ipc.receive(t, ep, 0, dst, now)
+    if op == abi.OP_EP_SEND or op == abi.OP_EP_CALL:
+        err = _check_send(t, p, slot)
         if err != abi.OK:
             return err
-        return ipc.send(t, cap.index_of(p, slot), cap.badge_of(p, slot))
+        ep = cap.index_of(p, slot)
+        if op == abi.OP_EP_CALL:
+            r = ipc.fast_call(t, ep, cap.badge_of(p, slot))
+            if r != thread.NO_THREAD:
+                kernel.switch_to(r)
+                return BLOCKED
+        return ipc.send(t, ep, cap.badge_of(p, slot), op == abi.OP_EP_CALL)
     return abi.ERR_UNKNOWN_OP
 
 
@@ -357,6 +416,11 @@ def _console_op(t: u32, p: u32, slot: u32, op: usize) -> u32:
         return abi.OK
     if op == abi.OP_CONSOLE_HALT:
         cpu.halt(u32(_arg(t, 0) & 0xFFFF))
+    if op == abi.OP_CONSOLE_FASTPATH:
+        if _arg(t, 0) > 1:
+            return abi.ERR_INVALID_ARG
+        ipc.set_fastpath(_arg(t, 0) == 1)
+        return abi.OK
     if op == abi.OP_CONSOLE_CHECK:
         context.set_result(t, 0, usize(objects.check() + cap.check() + sched.check()))
         return abi.OK

@@ -22,6 +22,8 @@ WAIT_RECV: Final[u8] = 2        # in an endpoint's receive queue
 WAIT_SEND: Final[u8] = 3        # in an endpoint's send queue with a message in its registers
 WAIT_NTFN: Final[u8] = 4        # in a notification's wait queue
 WAIT_FAULT: Final[u8] = 5       # FAULTED, its fault message queued at its fault endpoint
+WAIT_CALL: Final[u8] = 6        # in an endpoint's send queue with a call (it waits for the reply after)
+WAIT_REPLY: Final[u8] = 7       # its call was received: waits for the receiver's OP_REPLY (in no queue)
 
 NO_THREAD: Final[u32] = 0xFFFF_FFFF
 
@@ -41,6 +43,9 @@ class Thread:
     wait_object: u32        # endpoint or notification index while in its queue
     next: u32               # link in that queue
     fault_kind: u32         # abi.FAULT_*
+    reply_to: u32           # the caller this thread owes a reply (its one-shot reply right), or NO_THREAD
+    reply_gen: u32          # the caller's generation, so a reply never reaches a later thread in its slot
+    recv_slot: u32          # while receiving: where a transferred capability goes (abi.NO_CAP: nowhere)
     state: u8               # abi.STATE_* or FREE
     wait: u8                # WAIT_*
 
@@ -70,6 +75,9 @@ def setup(t: u32, process: u32) -> None:
     th.next = NO_THREAD
     th.wait_object = NO_THREAD
     th.send_badge = 0
+    th.reply_to = NO_THREAD
+    th.reply_gen = 0
+    th.recv_slot = NO_THREAD
 
 
 def get(t: u32) -> Ptr[Thread]:

@@ -46,6 +46,7 @@ OP_YIELD: Final = 16            # () -> ()
 OP_SLEEP: Final = 17            # (ticks) -> ()
 OP_EXIT: Final = 18             # (code) -> never returns
 OP_SELF: Final = 19             # () -> (thread id, process slot count, priority)
+OP_REPLY: Final = 20            # (label, w0, w1, w2, w3) -> (); answers the call this thread received last
 # Process (the slot names a process; WRITE unless noted).
 OP_PROC_CREATE: Final = 32      # (kind, dst_slot, arg) -> (); object owned by the process, capability to the caller
 OP_PROC_MAP: Final = 33         # (frame_or_device_slot, vaddr, rights) -> ()
@@ -62,8 +63,10 @@ OP_THREAD_STATE: Final = 53     # () -> (state, exit code, fault kind, fault add
 OP_THREAD_SET_FAULT: Final = 54 # (endpoint_slot) -> (); the endpoint receives this thread's faults
 OP_THREAD_ID: Final = 55        # () -> (thread id); READ
 # Endpoint.
-OP_EP_RECV: Final = 64          # (timeout ticks, 0: forever; NO_WAIT: poll) -> (badge, label, w0, w1, w2, w3); READ
-OP_EP_SEND: Final = 65          # (label, w0, w1, w2, w3) -> (); WRITE; blocks until received
+OP_EP_RECV: Final = 64          # (timeout ticks, 0: forever; NO_WAIT: poll, cap dst slot) -> (badge, label, w0..w3); READ
+OP_EP_SEND: Final = 65          # (label, w0, w1, w2, w3, cap slot) -> (); WRITE; blocks until received
+OP_EP_CALL: Final = 66          # (label, w0, w1, w2, w3, cap slot) -> (0, label, w0..w3) of the reply; WRITE
+OP_EP_REPLY_RECV: Final = 67    # (label, w0, w1, w2, w3, cap dst slot) -> (badge, label, w0..w3); READ; reply, then receive
 # Notification.
 OP_NTFN_SIGNAL: Final = 80      # (bits) -> (); WRITE; ORs bits | badge
 OP_NTFN_WAIT: Final = 81        # () -> (bits); READ; blocks until some bit is set, clears them
@@ -81,8 +84,17 @@ OP_CONSOLE_WRITE: Final = 128   # (user pointer, length in bytes) -> (bytes writ
 OP_CONSOLE_POOL: Final = 129    # (kind) -> (free objects, capacity)
 OP_CONSOLE_HALT: Final = 130    # (exit status) -> never returns: powers the machine off
 OP_CONSOLE_CHECK: Final = 131   # () -> (violations): check the kernel's invariants
+OP_CONSOLE_FASTPATH: Final = 132  # (0: off, 1: on) -> (): the IPC fast path, so tests can compare both paths
 
 NO_WAIT: Final = 0xFFFF_FFFF    # OP_EP_RECV timeout: do not block
+NO_CAP: Final = 0xFFFF_FFFF     # the cap slot argument of send, call and receive: no capability transfer
+
+# Messages: a label of LABEL_BITS bits and four words, in registers. The label result of a receive
+# also carries MSG_CAP when a capability arrived in the receiver's slot.
+MSG_WORDS: Final = 4
+LABEL_BITS: Final = 48
+LABEL_MASK: Final = (1 << LABEL_BITS) - 1
+MSG_CAP: Final = 1 << LABEL_BITS
 
 # ---- error codes (the first result word; 0 is success) ----------------------------------------
 OK: Final = 0

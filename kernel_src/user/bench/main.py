@@ -12,10 +12,11 @@ benchmarks/run.py:
 and last ``bench: done``; the machine then powers off with status 0.
 """
 
+import board
 from kcc.lang import *
 
 from lib import abi, initcaps
-from user.lib import console, syscall
+from user.lib import console, image, syscall
 from user.lib import rt as _rt  # noqa: F401  _start and __kcc_panic
 
 ITERATIONS: Final = 1000
@@ -31,6 +32,12 @@ SLOT_SCRATCH: Final = initcaps.INIT_FIRST_FREE + 1
 SLOT_PEER: Final = initcaps.INIT_FIRST_FREE + 2
 SLOT_PEER_STACK: Final = initcaps.INIT_FIRST_FREE + 3
 SLOT_NTFN: Final = initcaps.INIT_FIRST_FREE + 4
+SLOT_SERVER: Final = initcaps.INIT_FIRST_FREE + 5          # the server's process
+SLOT_SERVER_THREAD: Final = initcaps.INIT_FIRST_FREE + 6
+SLOT_SERVER_STACK: Final = initcaps.INIT_FIRST_FREE + 7
+SLOT_EP: Final = initcaps.INIT_FIRST_FREE + 8
+SERVER_EP: Final = 0                                        # the endpoint's slot in the server's table
+SERVER_QUOTA: Final = 32
 
 _samples: Array[u64, ITERATIONS]
 _overhead: u64 = 0
@@ -204,11 +211,66 @@ def _notify_signal_wait() -> None:
     _report("notify_signal_wait", _median())
 
 
+@noreturn
+def _server(ep_slot: usize, arg1: usize) -> None:
+    """The server of ipc_call_reply, in a process of its own: answer every call with its words summed."""
+    msg: syscall.SysResult
+    syscall.ep_recv(ep_slot, 0, addr(msg))
+    while True:
+        syscall.ep_reply_recv(ep_slot, msg.v1, msg.v2 + msg.v3, msg.v4, msg.v5, 0, addr(msg))
+
+
+def _start_server() -> None:
+    """Make the server process (init's code mapped, a stack, the endpoint in its slot 0) and start its thread."""
+    self_slot: usize = initcaps.SLOT_SELF_PROCESS
+    _check(syscall.proc_create(self_slot, abi.KIND_ENDPOINT, SLOT_EP, 0), "endpoint create")
+    _check(syscall.proc_create(self_slot, abi.KIND_PROCESS, SLOT_SERVER, SERVER_QUOTA), "server process")
+    _check(image.map_into(SLOT_SERVER, False), "map the image into the server")
+    _check(syscall.proc_create(SLOT_SERVER, abi.KIND_FRAME, SLOT_SERVER_STACK, PEER_STACK_PAGES), "server stack")
+    _check(syscall.proc_map(SLOT_SERVER, SLOT_SERVER_STACK, board.USER_STACK_TOP - PEER_STACK_PAGES * PAGE,
+                            abi.RIGHT_READ | abi.RIGHT_WRITE), "map the server stack")
+    _check(syscall.proc_give(SLOT_SERVER, SLOT_EP, SERVER_EP), "give the endpoint")
+    _check(syscall.proc_create(SLOT_SERVER, abi.KIND_THREAD, SLOT_SERVER_THREAD, 0), "server thread")
+    _check(syscall.thread_set_regs(SLOT_SERVER_THREAD, addr(_server), board.USER_STACK_TOP, SERVER_EP, 0),
+           "server registers")
+    _check(syscall.thread_start(SLOT_SERVER_THREAD), "server start")
+    syscall.thread_yield()          # the server runs to its first receive
+
+
+def _ipc_call_reply(name: Ptr[u8]) -> None:
+    """ipc_call_reply(_slow): a call to the server in another process and its reply_recv answer, round trip."""
+    msg: syscall.SysResult
+    for i in range(u32(WARMUP + ITERATIONS)):
+        t0 = rdinstret()
+        err = syscall.ep_call(SLOT_EP, 7, usize(i), 1, 2, 3, addr(msg))
+        t1 = rdinstret()
+        _check(err, "call")
+        if msg.v1 != 7 or msg.v2 != usize(i) + 1:
+            _check(abi.ERR_BAD_STATE, "the reply's contents")
+        if i >= WARMUP:
+            _samples[i - WARMUP] = t1 - t0 - _overhead
+    _report(name, _median())
+
+
+def _stop_server() -> None:
+    """Destroy the server process (its thread and stack go with it) and the endpoint."""
+    _check(syscall.cap_destroy(SLOT_SERVER), "server destroy")
+    _check(syscall.cap_destroy(SLOT_EP), "endpoint destroy")
+    for slot in range(usize(SLOT_SERVER), usize(SLOT_EP + 1)):
+        syscall.cap_delete(slot)
+
+
 @export("main")
 def main(arg0: usize, arg1: usize) -> usize:
     """Run every benchmark, print its figure, and power off with status 0."""
     _measure_overhead()
     _null_syscall()
+    _start_server()
+    _ipc_call_reply("ipc_call_reply")
+    _check(syscall.console_fastpath(initcaps.SLOT_CONSOLE, False), "fast path off")
+    _ipc_call_reply("ipc_call_reply_slow")
+    _check(syscall.console_fastpath(initcaps.SLOT_CONSOLE, True), "fast path on")
+    _stop_server()
     _frame_map_unmap()
     _process_create_destroy()
     _thread_yield()

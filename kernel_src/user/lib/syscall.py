@@ -193,12 +193,40 @@ def thread_id(thread_slot: usize, res: Ptr[SysResult]) -> usize:
 
 def ep_recv(ep_slot: usize, timeout: usize, res: Ptr[SysResult]) -> usize:
     """OP_EP_RECV: wait ``timeout`` ticks (0: forever, abi.NO_WAIT: poll); v0 = badge, v1 = label, v2..v5 = w0..w3."""
-    return invoke(ep_slot, abi.OP_EP_RECV, timeout, 0, 0, 0, 0, 0, res)
+    return invoke(ep_slot, abi.OP_EP_RECV, timeout, abi.NO_CAP, 0, 0, 0, 0, res)
+
+
+def ep_recv_cap(ep_slot: usize, timeout: usize, cap_slot: usize, res: Ptr[SysResult]) -> usize:
+    """OP_EP_RECV accepting a capability into the empty ``cap_slot``; v1 has abi.MSG_CAP when one arrived."""
+    return invoke(ep_slot, abi.OP_EP_RECV, timeout, cap_slot, 0, 0, 0, 0, res)
 
 
 def ep_send(ep_slot: usize, label: usize, w0: usize, w1: usize, w2: usize, w3: usize) -> usize:
     """OP_EP_SEND: send ``label`` and four words; blocks until received."""
-    return call(ep_slot, abi.OP_EP_SEND, label, w0, w1, w2, w3)
+    return call(ep_slot, abi.OP_EP_SEND, label, w0, w1, w2, w3, abi.NO_CAP)
+
+
+def ep_send_cap(ep_slot: usize, label: usize, w0: usize, w1: usize, w2: usize, w3: usize,
+                cap_slot: usize) -> usize:
+    """OP_EP_SEND moving a copy of the capability in ``cap_slot`` too (needs GRANT on the endpoint)."""
+    return call(ep_slot, abi.OP_EP_SEND, label, w0, w1, w2, w3, cap_slot)
+
+
+def ep_call(ep_slot: usize, label: usize, w0: usize, w1: usize, w2: usize, w3: usize,
+            res: Ptr[SysResult]) -> usize:
+    """OP_EP_CALL: send and wait for the one reply; v1 = the reply's label, v2..v5 = its words."""
+    return invoke(ep_slot, abi.OP_EP_CALL, label, w0, w1, w2, w3, abi.NO_CAP, res)
+
+
+def reply(label: usize, w0: usize, w1: usize, w2: usize, w3: usize) -> usize:
+    """OP_REPLY: answer the call this thread received last (once)."""
+    return call(0, abi.OP_REPLY, label, w0, w1, w2, w3)
+
+
+def ep_reply_recv(ep_slot: usize, label: usize, w0: usize, w1: usize, w2: usize, w3: usize,
+                  res: Ptr[SysResult]) -> usize:
+    """OP_EP_REPLY_RECV: reply to the pending call, then wait on the endpoint; results as ep_recv."""
+    return invoke(ep_slot, abi.OP_EP_REPLY_RECV, label, w0, w1, w2, w3, abi.NO_CAP, res)
 
 
 def ntfn_signal(ntfn_slot: usize, bits: usize) -> usize:
@@ -261,6 +289,11 @@ def console_halt(console_slot: usize, status: usize) -> None:
     call(console_slot, abi.OP_CONSOLE_HALT, status)
     # Reached only when the slot is not a console: this thread cannot go on as if it had halted.
     exit(status)
+
+
+def console_fastpath(console_slot: usize, enabled: bool) -> usize:
+    """OP_CONSOLE_FASTPATH: turn the kernel's IPC fast path on or off (both paths give the same results)."""
+    return call(console_slot, abi.OP_CONSOLE_FASTPATH, 1 if enabled else 0)
 
 
 def console_check(console_slot: usize, res: Ptr[SysResult]) -> usize:
