@@ -1,0 +1,276 @@
+"""System tests of IPC and interrupts: endpoint messages and badges, queues, timeouts, destroyed endpoints, notifications, IRQ claims."""
+
+import board
+from kcc.lang import *
+
+from lib import abi, initcaps
+from user.lib import syscall
+from user.systest import harness, spawn
+
+SELF: Final = initcaps.SLOT_SELF_PROCESS
+BADGE: Final = 0xB0B
+ROUNDS: Final = 100
+WAIT_TICKS: Final = 100
+
+# What the receiving worker got (shared globals of init's process).
+_got: syscall.SysResult
+
+
+def _receive(a0: usize, a1: usize) -> None:
+    """Thread body: receive once on endpoint a0 (timeout a1), keep the answer in _got, exit with the error."""
+    syscall.exit(syscall.ep_recv(a0, a1, addr(_got)))
+
+
+def _send(a0: usize, a1: usize) -> None:
+    """Thread body: send label 7 and words a1, a1+1, a1+2, a1+3 on endpoint a0; exit with the error."""
+    syscall.exit(syscall.ep_send(a0, 7, a1, a1 + 1, a1 + 2, a1 + 3))
+
+
+def _echo(a0: usize, a1: usize) -> None:
+    """Thread body: ROUNDS times receive on endpoint a0 and send w0 + 1 back on endpoint a1."""
+    res: syscall.SysResult
+    n: usize = 0
+    while n < ROUNDS:
+        if syscall.ep_recv(a0, 0, addr(res)) != abi.OK:
+            syscall.exit(1)
+        syscall.ep_send(a1, 0, res.v2 + 1, 0, 0, 0)
+        n += 1
+    syscall.exit(0)
+
+
+def _wait_bits(a0: usize, a1: usize) -> None:
+    """Thread body: wait on notification a0 and exit with the bits."""
+    res: syscall.SysResult
+    if syscall.ntfn_wait(a0, addr(res)) != abi.OK:
+        syscall.exit(0xFFFF)
+    syscall.exit(res.v0)
+
+
+def _make(kind: usize) -> usize:
+    """Create an endpoint or notification owned by init; return its slot (NONE: test failed)."""
+    s = spawn.take()
+    if s == spawn.NONE:
+        return spawn.NONE
+    if not harness.expect_eq(syscall.proc_create(SELF, kind, s, 0), abi.OK, "create"):
+        return spawn.NONE
+    return s
+
+
+def _mint(slot: usize, rights: usize, badge: usize) -> usize:
+    """Mint ``slot`` with ``rights`` and ``badge`` into a new slot; return it."""
+    s = spawn.take()
+    harness.expect_eq(syscall.cap_mint(slot, s, rights, badge), abi.OK, "mint")
+    return s
+
+
+def send_to_waiting_receiver() -> None:
+    """A receiver blocked first gets the label, four words and the sender capability's badge."""
+    ep = _make(abi.KIND_ENDPOINT)
+    if ep == spawn.NONE:
+        return
+    badged = _mint(ep, abi.RIGHT_WRITE, BADGE)
+    t = spawn.start(addr(_receive), ep, 0, spawn.LOW)
+    if t == spawn.NONE:
+        return
+    syscall.sleep(1)        # the receiver blocks
+    harness.expect_eq(syscall.ep_send(badged, 0x1AB, 10, 20, 30, 40), abi.OK, "send")
+    spawn.expect_exit(t, abi.OK, "receive")
+    harness.expect_eq(_got.v0, BADGE, "badge")
+    harness.expect_eq(_got.v1, 0x1AB, "label")
+    harness.expect_eq(_got.v2, 10, "w0")
+    harness.expect_eq(_got.v3, 20, "w1")
+    harness.expect_eq(_got.v4, 30, "w2")
+    harness.expect_eq(_got.v5, 40, "w3")
+
+
+def sender_blocks_until_received() -> None:
+    """A sender without a receiver blocks (BLOCKED) until one comes; the receiver then gets its message at once."""
+    ep = _make(abi.KIND_ENDPOINT)
+    if ep == spawn.NONE:
+        return
+    t = spawn.start(addr(_send), ep, 500, spawn.LOW)
+    if t == spawn.NONE:
+        return
+    syscall.sleep(2)
+    res: syscall.SysResult
+    syscall.thread_state(t, addr(res))
+    harness.expect_eq(res.v0, abi.STATE_BLOCKED, "sender state")
+    if harness.expect_eq(syscall.ep_recv(ep, abi.NO_WAIT, addr(res)), abi.OK, "receive"):
+        harness.expect_eq(res.v0, 0, "badge of an unbadged capability")
+        harness.expect_eq(res.v1, 7, "label")
+        harness.expect_eq(res.v2, 500, "w0")
+        harness.expect_eq(res.v5, 503, "w3")
+    spawn.expect_exit(t, abi.OK, "sender")
+
+
+def senders_queue_in_order() -> None:
+    """Blocked senders are received first in, first out, each with its own badge."""
+    ep = _make(abi.KIND_ENDPOINT)
+    if ep == spawn.NONE:
+        return
+    i: usize = 1
+    while i <= 3:
+        spawn.start(addr(_send), _mint(ep, abi.RIGHT_WRITE, i), i * 100, spawn.LOW)
+        i += 1
+    syscall.sleep(2)        # all three block, in the order they started
+    res: syscall.SysResult
+    i = 1
+    while i <= 3:
+        if harness.expect_eq(syscall.ep_recv(ep, abi.NO_WAIT, addr(res)), abi.OK, "receive"):
+            harness.expect_eq(res.v0, i, "badge")
+            harness.expect_eq(res.v2, i * 100, "w0")
+        i += 1
+    harness.expect_eq(syscall.ep_recv(ep, abi.NO_WAIT, addr(res)), abi.ERR_WOULD_BLOCK, "a fourth message")
+
+
+def receive_poll_and_timeout() -> None:
+    """Receiving with NO_WAIT on an empty endpoint is ERR_WOULD_BLOCK; with a timeout, ERR_TIMEOUT after it."""
+    ep = _make(abi.KIND_ENDPOINT)
+    if ep == spawn.NONE:
+        return
+    res: syscall.SysResult
+    harness.expect_eq(syscall.ep_recv(ep, abi.NO_WAIT, addr(res)), abi.ERR_WOULD_BLOCK, "poll")
+    harness.expect_eq(syscall.ep_recv(ep, 3, addr(res)), abi.ERR_TIMEOUT, "timeout in init")
+    t = spawn.start(addr(_receive), ep, 2, spawn.LOW)
+    if t != spawn.NONE:
+        spawn.expect_exit(t, abi.ERR_TIMEOUT, "timeout in a thread")
+
+
+def ping_pong() -> None:
+    """A hundred request/reply rounds between init and a thread: every reply answers its own request."""
+    req = _make(abi.KIND_ENDPOINT)
+    rep = _make(abi.KIND_ENDPOINT)
+    if req == spawn.NONE or rep == spawn.NONE:
+        return
+    t = spawn.start(addr(_echo), req, rep, spawn.LOW)
+    if t == spawn.NONE:
+        return
+    res: syscall.SysResult
+    n: usize = 0
+    while n < ROUNDS:
+        if syscall.ep_send(req, 0, n * 3, 0, 0, 0) != abi.OK or syscall.ep_recv(rep, WAIT_TICKS, addr(res)) != abi.OK:
+            harness.fail("round %u failed", n)
+            return
+        if res.v2 != n * 3 + 1:
+            harness.fail("round %u: reply %u", n, res.v2)
+            return
+        n += 1
+    spawn.expect_exit(t, 0, "echo thread")
+
+
+def destroyed_endpoint_wakes_waiters() -> None:
+    """Destroying an endpoint ends a blocked send and a blocked receive with ERR_STALE."""
+    ep = _make(abi.KIND_ENDPOINT)
+    other = _make(abi.KIND_ENDPOINT)
+    if ep == spawn.NONE or other == spawn.NONE:
+        return
+    s = spawn.start(addr(_send), ep, 0, spawn.LOW)
+    r = spawn.start(addr(_receive), other, 0, spawn.LOW)
+    if s == spawn.NONE or r == spawn.NONE:
+        return
+    syscall.sleep(2)
+    harness.expect_eq(syscall.cap_destroy(ep), abi.OK, "destroy the sender's endpoint")
+    harness.expect_eq(syscall.cap_destroy(other), abi.OK, "destroy the receiver's endpoint")
+    spawn.expect_exit(s, abi.ERR_STALE, "blocked sender")
+    spawn.expect_exit(r, abi.ERR_STALE, "blocked receiver")
+
+
+def notification_bits() -> None:
+    """Signals OR their bits and the capability's badge; poll takes them all and clears; an empty poll gives 0."""
+    n = _make(abi.KIND_NOTIFICATION)
+    if n == spawn.NONE:
+        return
+    badged = _mint(n, abi.RIGHT_WRITE, 0x100)
+    res: syscall.SysResult
+    if harness.expect_eq(syscall.ntfn_poll(n, addr(res)), abi.OK, "empty poll"):
+        harness.expect_eq(res.v0, 0, "bits of an empty poll")
+    syscall.ntfn_signal(n, 0x1)
+    syscall.ntfn_signal(n, 0x4)
+    syscall.ntfn_signal(badged, 0x2)
+    if harness.expect_eq(syscall.ntfn_poll(n, addr(res)), abi.OK, "poll"):
+        harness.expect_eq(res.v0, 0x107, "bits")
+    syscall.ntfn_poll(n, addr(res))
+    harness.expect_eq(res.v0, 0, "bits after the poll")
+    syscall.ntfn_signal(badged, 0)
+    syscall.ntfn_poll(n, addr(res))
+    harness.expect_eq(res.v0, 0x100, "a badged signal of no bits")
+
+
+def notification_wakes_waiter() -> None:
+    """A thread waiting on a notification sleeps until a signal, then gets the bits; pending bits return at once."""
+    n = _make(abi.KIND_NOTIFICATION)
+    if n == spawn.NONE:
+        return
+    t = spawn.start(addr(_wait_bits), n, 0, spawn.LOW)
+    if t == spawn.NONE:
+        return
+    syscall.sleep(3)
+    res: syscall.SysResult
+    syscall.thread_state(t, addr(res))
+    harness.expect_eq(res.v0, abi.STATE_BLOCKED, "waiter state")
+    syscall.ntfn_signal(n, 0x28)
+    spawn.expect_exit(t, 0x28, "bits the waiter got")
+    syscall.ntfn_signal(n, 0x3)
+    if harness.expect_eq(syscall.ntfn_wait(n, addr(res)), abi.OK, "wait with bits pending"):
+        harness.expect_eq(res.v0, 0x3, "pending bits")
+
+
+def irq_claims() -> None:
+    """IRQ lines are claimed once (ERR_BAD_STATE twice), in 1..1023; bind needs a notification and bits; destroy frees the line."""
+    a = spawn.take()
+    harness.expect_eq(syscall.irq_claim(initcaps.SLOT_IRQ_CONTROL, board.UART0_IRQ, a), abi.OK, "claim the UART")
+    res: syscall.SysResult
+    if harness.expect_eq(syscall.cap_identify(a, addr(res)), abi.OK, "identify"):
+        harness.expect_eq(res.v0, abi.KIND_IRQ, "kind")
+    b = spawn.take()
+    harness.expect_eq(syscall.irq_claim(initcaps.SLOT_IRQ_CONTROL, board.UART0_IRQ, b), abi.ERR_BAD_STATE,
+                      "claim twice")
+    harness.expect_eq(syscall.irq_claim(initcaps.SLOT_IRQ_CONTROL, 0, b), abi.ERR_INVALID_ARG, "line 0")
+    harness.expect_eq(syscall.irq_claim(initcaps.SLOT_IRQ_CONTROL, 1024, b), abi.ERR_INVALID_ARG, "line 1024")
+    harness.expect_eq(syscall.irq_claim(initcaps.SLOT_IRQ_CONTROL, 1023, a), abi.ERR_SLOT_FULL, "full slot")
+    harness.expect_eq(syscall.irq_claim(SELF, 5, b), abi.ERR_WRONG_KIND, "claim on a process")
+    n = _make(abi.KIND_NOTIFICATION)
+    harness.expect_eq(syscall.irq_bind(a, n, 0), abi.ERR_INVALID_ARG, "bind no bits")
+    harness.expect_eq(syscall.irq_bind(a, SELF, 1), abi.ERR_WRONG_KIND, "bind to a process")
+    ro = _mint(n, abi.RIGHT_READ, 0)
+    harness.expect_eq(syscall.irq_bind(a, ro, 1), abi.ERR_RIGHTS, "bind to a READ-only notification")
+    harness.expect_eq(syscall.irq_bind(a, n, 1), abi.OK, "bind")
+    harness.expect_eq(syscall.irq_ack(a), abi.ERR_UNKNOWN_OP, "ack (not implemented yet)")
+    harness.expect_eq(syscall.cap_destroy(a), abi.OK, "destroy")
+    harness.expect_eq(syscall.irq_claim(initcaps.SLOT_IRQ_CONTROL, board.UART0_IRQ, spawn.take()), abi.OK,
+                      "claim again")
+
+
+def run() -> None:
+    """Run every test of this module."""
+    spawn.pools_saved()
+    harness.begin("ipc: a waiting receiver gets label, words and badge")
+    send_to_waiting_receiver()
+    spawn.done()
+    harness.begin("ipc: a sender blocks until received")
+    sender_blocks_until_received()
+    spawn.done()
+    harness.begin("ipc: senders queue first in, first out")
+    senders_queue_in_order()
+    spawn.done()
+    harness.begin("ipc: receive polls and times out")
+    receive_poll_and_timeout()
+    spawn.done()
+    harness.begin("ipc: a hundred request/reply rounds")
+    ping_pong()
+    spawn.done()
+    harness.begin("ipc: a destroyed endpoint wakes its waiters")
+    destroyed_endpoint_wakes_waiters()
+    spawn.done()
+    harness.begin("ipc: notification bits and badges")
+    notification_bits()
+    spawn.done()
+    harness.begin("ipc: a signal wakes the waiter")
+    notification_wakes_waiter()
+    spawn.done()
+    harness.begin("irq: claims, binds and releases")
+    irq_claims()
+    spawn.done()
+    harness.begin("ipc: invariants hold and pools are restored")
+    spawn.expect_clean()
+    harness.end()
