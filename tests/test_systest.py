@@ -72,4 +72,6 @@ def test_every_system_test_passes(tmp_path: Path, mode: list[str]) -> None:
     assert not verdict.failed, f"failed: {verdict.failed}\n{out}"
     assert not missing, f"compiled in but not passed: {missing}\n{out}"
     assert verdict.summary is not None and verdict.summary[1] >= len(expected), out
+    # "ulib: a panic ends only its thread": user/lib/rt.py's panic path printed where it happened.
+    assert re.search(r"^panic: division by zero: .* at \S*user/systest/t_ulib\.py:\d+:\d+\r?$", out, re.MULTILINE), out
     assert result.returncode == 0, out + result.stderr

@@ -26,7 +26,9 @@ from user.lib import console, syscall
 # The exit code of a thread that panicked; a test or parent tells it from a normal failure (1).
 PANIC_EXIT_CODE: Final = 2
 
-# Set while a panic is being reported, so a panic raised by the report itself exits at once.
+# Set while a panic is being reported, so a panic raised by the report itself exits at once instead
+# of recursing. Cleared before the thread exits: the other threads of the process share the flag, so
+# a thread that panics while another one is reporting exits without a message of its own.
 _panicking: bool = False
 
 
@@ -56,7 +58,7 @@ def kcc_panic(kind: i32, msg: Ptr[u8], file: Ptr[u8], line: i32, col: i32) -> No
     Called by compiled code (ABI in kcc/runtime.py). Prints
     "panic: <kind name>: <msg> at <file>:<line>:<col>" through the debug
     console capability in initcaps.SLOT_CONSOLE (a program without one just
-    exits).
+    exits). Only the calling thread ends; the rest of the process goes on.
     """
     global _panicking
     if _panicking:
@@ -64,4 +66,5 @@ def kcc_panic(kind: i32, msg: Ptr[u8], file: Ptr[u8], line: i32, col: i32) -> No
     _panicking = True
     console.printf("panic: %s: %s at %s:%d:%d\n", usize(kind_name(kind)), usize(msg), usize(file),
                    usize(line), usize(col))
+    _panicking = False
     syscall.exit(PANIC_EXIT_CODE)

@@ -1,11 +1,16 @@
-"""System tests of the user library itself: formatting, strings and the heap, run in user mode."""
+"""System tests of the user library itself: formatting, strings, the heap and the panic path, run in user mode."""
 
 from kcc.lang import *
 
 from lib import kprintf as fmt
 from lib import string
-from user.lib import heap
-from user.systest import harness
+from user.lib import heap, rt, syscall
+from user.systest import harness, spawn
+
+
+def _divide(a0: usize, a1: usize) -> None:
+    """Thread body: exit with a1 // (a0 - a0), a zero the compiler cannot see: the division panics first."""
+    syscall.exit(a1 // (a0 - a0))
 
 
 def formatting() -> None:
@@ -39,8 +44,26 @@ def heap_alloc_free() -> None:
     harness.expect(heap.alloc(heap.HEAP_SIZE + 1) == NULL, "oversized alloc")
 
 
+def panic_ends_the_thread() -> None:
+    """A panic in a user thread prints "panic: ... at file:line:col" and exits that thread with PANIC_EXIT_CODE.
+
+    tests/test_systest.py checks that the located line reached the console.
+    """
+    t = spawn.start(addr(_divide), 7, 1, spawn.LOW)
+    if t != spawn.NONE:
+        spawn.expect_exit(t, rt.PANIC_EXIT_CODE, "exit code")
+        # The report's own guard was cleared: a second panic prints too.
+        u = spawn.start(addr(_divide), 9, 1, spawn.LOW)
+        if u != spawn.NONE:
+            spawn.expect_exit(u, rt.PANIC_EXIT_CODE, "second panic")
+
+
 def run() -> None:
     """Run every test of this module."""
+    spawn.pools_saved()
+    harness.begin("ulib: a panic ends only its thread")
+    panic_ends_the_thread()
+    spawn.done()
     harness.begin("ulib: formatting")
     formatting()
     harness.end()
