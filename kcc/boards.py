@@ -17,6 +17,11 @@ DEFAULT_BOARDS = {"riscv64": "qemu-virt", "armv8m": "mps2-an505", "i586": "pc"}
 # How a board's run under QEMU reports the kernel's exit code (kcc.qemu translates each).
 EXIT_METHODS = ("sifive_test", "semihosting", "isa_debug_exit", "none")
 
+# Image headers the link script can put before the entry code, by the architectures that have them:
+# "riscv" is the RISC-V Linux image header that U-Boot's booti expects (linker/riscv64.ld.j2).
+IMAGE_HEADERS = {"riscv": ("riscv64",)}
+IMAGE_HEADER_SIZE = 64
+
 _CONSTANT_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _BOARD_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -50,6 +55,8 @@ class LinkConfig:
         stack_size: bytes of stack per hart (a multiple of 16, the RISC-V psABI stack alignment).
         harts: number of per-hart stacks.
         align: alignment in bytes between text, rodata, data and of ``_end`` (the page size).
+        image_header: "" for none, or one of IMAGE_HEADERS: a header of IMAGE_HEADER_SIZE bytes
+            at ``load_address`` whose first instruction jumps to ``entry``, which then follows it.
     """
 
     entry: str
@@ -59,6 +66,12 @@ class LinkConfig:
     stack_size: int
     harts: int
     align: int
+    image_header: str = ""
+
+    @property
+    def entry_address(self) -> int:
+        """The address of ``entry``: the load address, or just after the image header when there is one."""
+        return self.load_address + (IMAGE_HEADER_SIZE if self.image_header else 0)
 
 
 @dataclass(frozen=True)
@@ -180,7 +193,9 @@ def load_board_file(path: Path) -> Board:
             regions non-empty and non-overlapping; text/data regions defined;
             load_address inside the text region; stack_size a positive multiple
             of 16; harts >= 1 (and equal to constants.MAX_HARTS when that is given);
-            align a power of two; constant names UPPER_CASE with int or string values;
+            align a power of two; image_header one of IMAGE_HEADERS for the board's
+            architecture (the riscv header also needs a RAM_BASE constant at or below
+            load_address); constant names UPPER_CASE with int or string values;
             qemu.exit one of EXIT_METHODS; flash.tool one of FLASH_TOOLS and flash.region defined.
     """
     try:
@@ -203,6 +218,14 @@ def load_board_file(path: Path) -> Board:
     regions = _regions(_Table(top.get("memory", dict), "[memory] ", path), path)
     link = _link(_Table(top.get("link", dict), "[link] ", path), regions)
     constants = _constants(_Table(top.get("constants", dict, {}), "[constants] ", path))
+    if link.image_header:
+        if arch not in IMAGE_HEADERS[link.image_header]:
+            raise BoardError(f"{path}: [link] image_header {link.image_header!r} is for "
+                             f"{', '.join(IMAGE_HEADERS[link.image_header])}, not {arch}")
+        ram_base = constants.get("RAM_BASE")
+        if not isinstance(ram_base, int) or ram_base > link.load_address:
+            raise BoardError(f"{path}: [link] image_header {link.image_header!r} needs [constants] RAM_BASE "
+                             f"at or below load_address {link.load_address:#x} (its text_offset)")
     if "MAX_HARTS" in constants and constants["MAX_HARTS"] != link.harts:
         raise BoardError(f"{path}: [link] harts = {link.harts} but [constants] MAX_HARTS = "
                          f"{constants['MAX_HARTS']}; the two must agree")
@@ -233,7 +256,8 @@ def _regions(table: _Table, path: Path) -> dict[str, Region]:
 
 
 def _link(table: _Table, regions: dict[str, Region]) -> LinkConfig:
-    table.only("entry", "load_address", "text_region", "data_region", "stack_size", "harts", "align")
+    table.only("entry", "load_address", "text_region", "data_region", "stack_size", "harts", "align",
+               "image_header")
     link = LinkConfig(
         entry=table.get("entry", str, "_start"),
         load_address=table.get("load_address", int),
@@ -242,7 +266,10 @@ def _link(table: _Table, regions: dict[str, Region]) -> LinkConfig:
         stack_size=table.get("stack_size", int),
         harts=table.get("harts", int, 1),
         align=table.get("align", int, 4096),
+        image_header=table.get("image_header", str, ""),
     )
+    if link.image_header and link.image_header not in IMAGE_HEADERS:
+        raise table.fail(f"'image_header' must be one of {', '.join(IMAGE_HEADERS)}, not {link.image_header!r}")
     for key in ("text_region", "data_region"):
         rname = getattr(link, key)
         if rname not in regions:
