@@ -12,7 +12,18 @@ from kcc.lang import *
 from lib import initcaps
 from user.lib import console, syscall
 from user.lib import rt as _rt  # noqa: F401  _start and __kcc_panic
-from user.systest import harness, t_capops, t_caps, t_faults, t_ipc, t_memory, t_sched, t_threads, t_ulib
+from user.systest import (
+    harness,
+    t_capops,
+    t_caps,
+    t_faults,
+    t_ipc,
+    t_isolation,
+    t_memory,
+    t_sched,
+    t_threads,
+    t_ulib,
+)
 
 
 @export("main")
@@ -27,5 +38,6 @@ def main(arg0: usize, arg1: usize) -> usize:
     t_sched.run()
     t_memory.run()
     t_ipc.run()
+    t_isolation.run()
     failed = harness.summary()
     syscall.console_halt(initcaps.SLOT_CONSOLE, 0 if failed == 0 else 1)

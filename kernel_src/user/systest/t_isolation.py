@@ -1,0 +1,253 @@
+"""System tests of isolation: a child cannot reach init's memory or capabilities it was not given, cannot widen its rights, and user pointers are checked."""
+
+import board
+from kcc.lang import *
+
+from lib import abi, initcaps
+from user.lib import syscall
+from user.systest import harness, spawn
+
+SELF: Final = initcaps.SLOT_SELF_PROCESS
+CONSOLE: Final = initcaps.SLOT_CONSOLE
+PAGE: Final = board.PAGE_SIZE
+SECRET: Final = 0x5EC7E7
+CHILD_CAP: Final = 5            # the slot the child's one capability goes to
+MAX_WRITE: Final = 4096         # OP_CONSOLE_WRITE's longest write
+
+_secret: usize = SECRET         # init's data, never mapped into the children here
+
+
+def _load(a0: usize, a1: usize) -> None:
+    """Thread body: exit with the word at a0."""
+    syscall.exit(volatile_load(cast(Ptr[usize], a0)))
+
+
+def _store(a0: usize, a1: usize) -> None:
+    """Thread body: store a1 at a0, exit with 0."""
+    volatile_store(cast(Ptr[usize], a0), a1)
+    syscall.exit(0)
+
+
+def _count_caps(a0: usize, a1: usize) -> None:
+    """Thread body: exit with the number of usable slots | the kind in slot a0 << 8 | console write's error << 16."""
+    res: syscall.SysResult
+    n: usize = 0
+    slot: usize = 0
+    while slot < board.CAP_SLOTS:
+        if syscall.cap_identify(slot, addr(res)) == abi.OK:
+            n += 1
+        slot += 1
+    syscall.cap_identify(a0, addr(res))
+    kind = res.v0
+    err = syscall.console_write(CONSOLE, "x", 1, addr(res))
+    syscall.exit(n | kind << 8 | err << 16)
+
+
+def _console_pointers(a0: usize, a1: usize) -> None:
+    """Thread body (a console in slot CHILD_CAP): write from a kernel address, from a0 (init's), from a literal.
+
+    Exit code: the three errors, 8 bits each, in that order from bit 0.
+    """
+    res: syscall.SysResult
+    kernel = syscall.console_write(CHILD_CAP, cast(Ptr[u8], board.KERNEL_BASE), 8, addr(res))
+    theirs = syscall.console_write(CHILD_CAP, cast(Ptr[u8], a0), 8, addr(res))
+    mine = syscall.console_write(CHILD_CAP, "child\n", 6, addr(res))
+    syscall.exit(kernel | theirs << 8 | mine << 16)
+
+
+def _widen(a0: usize, a1: usize) -> None:
+    """Thread body: mint the READ-only notification in slot a0 with every right into slot a0 + 1, then signal through it.
+
+    Exit code: mint's error | the new rights << 8 | signal's error << 16.
+    """
+    res: syscall.SysResult
+    err = syscall.cap_mint(a0, a0 + 1, abi.RIGHTS_ALL, 0)
+    syscall.cap_identify(a0 + 1, addr(res))
+    syscall.exit(err | res.v1 << 8 | syscall.ntfn_signal(a0 + 1, 1) << 16)
+
+
+def _destroy_own_process(a0: usize, a1: usize) -> None:
+    """Thread body: destroy the process in slot a0 (its own); never comes back if that works."""
+    syscall.exit(syscall.cap_destroy(a0))
+
+
+def _stop_self(a0: usize, a1: usize) -> None:
+    """Thread body: stop itself through its thread capability in slot a0, then exit with 0x51 once resumed."""
+    syscall.thread_stop(a0)
+    syscall.exit(0x51)
+
+
+def _child_fault(func: usize, a0: usize, a1: usize, msg: Ptr[syscall.SysResult]) -> bool:
+    """Run func(a0, a1) in a child without init's data, with a handler; True when it faulted (message in ``msg``)."""
+    ep = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_ENDPOINT, ep, 0)
+    p = spawn.child(spawn.CHILD_QUOTA, False)
+    if p == spawn.NONE:
+        return False
+    t = spawn.child_thread(p, func, a0, a1, spawn.LOW)
+    if t == spawn.NONE:
+        return False
+    syscall.thread_set_fault(t, ep)
+    syscall.thread_start(t)
+    return harness.expect_eq(syscall.ep_recv(ep, 100, msg), abi.OK, "no fault")
+
+
+def _run_child(func: usize, a0: usize, give: usize) -> usize:
+    """Run func(a0, 0) in a child without init's data, given init's ``give`` slot in CHILD_CAP; return its exit code.
+
+    ``give`` NONE gives nothing. NONE when the child did not exit.
+    """
+    p = spawn.child(spawn.CHILD_QUOTA, False)
+    if p == spawn.NONE:
+        return spawn.NONE
+    if give != spawn.NONE:
+        harness.expect_eq(syscall.proc_give(p, give, CHILD_CAP), abi.OK, "give")
+    t = spawn.child_thread(p, func, a0, 0, spawn.LOW)
+    if t == spawn.NONE:
+        return spawn.NONE
+    syscall.thread_start(t)
+    if not harness.expect_eq(spawn.wait(t, 100), abi.STATE_EXITED, "child thread"):
+        return spawn.NONE
+    return spawn.exit_code(t)
+
+
+def child_cannot_read_init() -> None:
+    """Init's data is simply not mapped in a child: reading it is a page fault at that address."""
+    msg: syscall.SysResult
+    if _child_fault(addr(_load), usize(addr(_secret)), 0, addr(msg)):
+        harness.expect_eq(msg.v2, abi.FAULT_PAGE, "kind")
+        harness.expect_eq(msg.v3, usize(addr(_secret)), "address")
+
+
+def child_cannot_write_init() -> None:
+    """Writing init's data from a child faults, and init's word keeps its value."""
+    msg: syscall.SysResult
+    if _child_fault(addr(_store), usize(addr(_secret)), 0xBAD, addr(msg)):
+        harness.expect_eq(msg.v2, abi.FAULT_PAGE, "kind")
+        harness.expect_eq(msg.v3, usize(addr(_secret)), "address")
+    harness.expect_eq(spawn.vload(addr(_secret)), SECRET, "init's word")
+
+
+def child_has_only_what_it_was_given() -> None:
+    """A child given one capability sees exactly that one: init's console and everything else are empty slots."""
+    n = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_NOTIFICATION, n, 0)
+    code = _run_child(addr(_count_caps), CHILD_CAP, n)
+    if code != spawn.NONE:
+        harness.expect_eq(code & 0xFF, 1, "usable slots")
+        harness.expect_eq((code >> 8) & 0xFF, abi.KIND_NOTIFICATION, "the given capability's kind")
+        harness.expect_eq(code >> 16, abi.ERR_EMPTY_SLOT, "console write without a console")
+
+
+def child_pointers_are_its_own() -> None:
+    """A child's console writes from a kernel address or from init's memory are ERR_BAD_ADDRESS; its own literal works."""
+    code = _run_child(addr(_console_pointers), usize(addr(_secret)), CONSOLE)
+    if code != spawn.NONE:
+        harness.expect_eq(code & 0xFF, abi.ERR_BAD_ADDRESS, "kernel address")
+        harness.expect_eq((code >> 8) & 0xFF, abi.ERR_BAD_ADDRESS, "init's address")
+        harness.expect_eq(code >> 16, abi.OK, "the child's own string")
+
+
+def child_cannot_widen_rights() -> None:
+    """A child given a READ-only capability cannot mint more rights into it: signalling stays ERR_RIGHTS."""
+    n = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_NOTIFICATION, n, 0)
+    ro = spawn.take()
+    syscall.cap_mint(n, ro, abi.RIGHT_READ | abi.RIGHT_GRANT, 0)
+    code = _run_child(addr(_widen), CHILD_CAP, ro)
+    if code != spawn.NONE:
+        harness.expect_eq(code & 0xFF, abi.OK, "mint")
+        harness.expect_eq((code >> 8) & 0xFF, abi.RIGHT_READ | abi.RIGHT_GRANT, "rights after mint")
+        harness.expect_eq(code >> 16, abi.ERR_RIGHTS, "signal")
+    res: syscall.SysResult
+    syscall.ntfn_poll(n, addr(res))
+    harness.expect_eq(res.v0, 0, "bits")
+
+
+def child_destroys_itself() -> None:
+    """A child thread destroying its own process ends it cleanly: its quota returns, init goes on."""
+    me: syscall.SysResult
+    syscall.proc_info(SELF, addr(me))
+    used = me.v1
+    p = spawn.child(spawn.CHILD_QUOTA, False)
+    t = spawn.child_thread(p, addr(_destroy_own_process), 0, 0, spawn.LOW)
+    if p == spawn.NONE or t == spawn.NONE:
+        return
+    harness.expect_eq(syscall.proc_give(p, p, 0), abi.OK, "give the child itself")
+    syscall.thread_start(t)
+    harness.expect_eq(spawn.wait(t, 100), spawn.NONE, "the thread survived")
+    res: syscall.SysResult
+    harness.expect_eq(syscall.proc_info(p, addr(res)), abi.ERR_STALE, "the child survived")
+    syscall.proc_info(SELF, addr(me))
+    harness.expect_eq(me.v1, used, "init's pages used")
+    if harness.expect_eq(syscall.console_check(CONSOLE, addr(res)), abi.OK, "check"):
+        harness.expect_eq(res.v0, 0, "violations")
+
+
+def thread_stops_itself() -> None:
+    """A thread that stops itself stays STOPPED until resumed, then goes on."""
+    t = spawn.thread(0, 0, 0, spawn.LOW)
+    if t == spawn.NONE:
+        return
+    syscall.thread_set_regs(t, addr(_stop_self), spawn.stack_top(t), t, 0)
+    syscall.thread_start(t)
+    syscall.sleep(3)
+    res: syscall.SysResult
+    syscall.thread_state(t, addr(res))
+    harness.expect_eq(res.v0, abi.STATE_STOPPED, "state")
+    harness.expect_eq(syscall.thread_resume(t), abi.OK, "resume")
+    spawn.expect_exit(t, 0x51, "exit after resume")
+
+
+def console_bad_pointers() -> None:
+    """OP_CONSOLE_WRITE checks the whole range: NULL, past the window, the upper half, partly unmapped; and its length."""
+    res: syscall.SysResult
+    harness.expect_eq(syscall.console_write(CONSOLE, NULL, 1, addr(res)), abi.ERR_BAD_ADDRESS, "NULL")
+    end = cast(Ptr[u8], board.USER_END - 4)
+    harness.expect_eq(syscall.console_write(CONSOLE, end, 8, addr(res)), abi.ERR_BAD_ADDRESS, "across USER_END")
+    high = cast(Ptr[u8], 0x8000_0000_0000_0000)
+    harness.expect_eq(syscall.console_write(CONSOLE, high, 1, addr(res)), abi.ERR_BAD_ADDRESS, "upper half")
+    f = spawn.map_frame(2, spawn.TEST_AREA, abi.RIGHT_READ | abi.RIGHT_WRITE)
+    if f == spawn.NONE:
+        return
+    last = cast(Ptr[u8], spawn.TEST_AREA + 2 * PAGE - 2)
+    harness.expect_eq(syscall.console_write(CONSOLE, last, 4, addr(res)), abi.ERR_BAD_ADDRESS,
+                      "running off the mapping")
+    first = cast(Ptr[u8], spawn.TEST_AREA)
+    volatile_store(first, 0x0A)
+    if harness.expect_eq(syscall.console_write(CONSOLE, first, 1, addr(res)), abi.OK, "inside the mapping"):
+        harness.expect_eq(res.v0, 1, "bytes written")
+    harness.expect_eq(syscall.console_write(CONSOLE, first, MAX_WRITE + 1, addr(res)), abi.ERR_INVALID_ARG,
+                      "longer than a write may be")
+
+
+def run() -> None:
+    """Run every test of this module."""
+    spawn.pools_saved()
+    harness.begin("isolation: a child cannot read init's memory")
+    child_cannot_read_init()
+    spawn.done()
+    harness.begin("isolation: a child cannot write init's memory")
+    child_cannot_write_init()
+    spawn.done()
+    harness.begin("isolation: a child has only the capabilities it was given")
+    child_has_only_what_it_was_given()
+    spawn.done()
+    harness.begin("isolation: a child's pointers are checked in its own space")
+    child_pointers_are_its_own()
+    spawn.done()
+    harness.begin("isolation: a child cannot widen its rights")
+    child_cannot_widen_rights()
+    spawn.done()
+    harness.begin("isolation: a child destroys its own process")
+    child_destroys_itself()
+    spawn.done()
+    harness.begin("isolation: a thread stops itself")
+    thread_stops_itself()
+    spawn.done()
+    harness.begin("isolation: console write checks every byte's address")
+    console_bad_pointers()
+    spawn.done()
+    harness.begin("isolation: invariants hold and pools are restored")
+    spawn.expect_clean()
+    harness.end()
