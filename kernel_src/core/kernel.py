@@ -11,7 +11,7 @@ a queue with its state recorded (docs/kernel.md, "The kernel-stack model").
 import board
 from kcc.lang import *
 
-from arch import boot, context, cpu, timer, vm
+from arch import boot, context, cpu, irq, timer, vm
 from core import cap, events, ipc, objects, process, sched, syscall, thread
 from lib import abi, cpio, initcaps, pagealloc, string
 from lib import kprintf as fmt
@@ -136,6 +136,21 @@ def timer_tick() -> None:
     while t != NO_THREAD:
         ipc.timed_out(t)
         t = sched.pop_expired(now)
+
+
+def external_interrupt() -> None:
+    """External interrupts are pending: claim each, signal its bound notification (core.process.irq_fire).
+
+    A line nobody handles is completed and disabled so it cannot storm. The
+    woken driver runs when the scheduler next chooses (at once if its
+    priority is higher than the running thread's).
+    """
+    line = irq.claim()
+    while line != 0:
+        if not process.irq_fire(line):
+            irq.complete(line)
+            irq.disable(line)
+        line = irq.claim()
 
 
 def _init_name(cmdline: Ptr[u8], out: Ptr[u8]) -> None:
@@ -284,5 +299,6 @@ def start(boot_info: usize, ram: Ptr[MemRegion], nram: u32) -> None:
     spent = cpu.read_instret() - cpu.boot_instret()
     fmt.kprintf("boot: starting '%s' after %u instructions (%u pages of quota)\n", usize(addr(name[0])),
                 usize(spent), pagealloc.free_pages())
+    irq.init()
     timer.init(board.HZ)
     context.enter_user()

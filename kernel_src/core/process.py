@@ -17,7 +17,7 @@ a whole, by its address, as it was made.
 import board
 from kcc.lang import *
 
-from arch import vm
+from arch import irq, vm
 from core import cap, ipc, memory, objects, sched, thread
 from lib import abi
 
@@ -67,10 +67,11 @@ class Mapping:
 class Irq:
     """A claimed interrupt line and the notification bound to it (NO_INDEX when none)."""
 
+    bits: u64
     line: u32
     notification: u32
     notification_gen: u32
-    bits: u64
+    in_flight: bool         # delivered and not yet acknowledged: the controller holds the line
 
 
 _processes: Array[Process, board.MAX_PROCESSES]
@@ -277,15 +278,54 @@ def irq_claim(line: u32, owner: u32) -> u32:
     _irqs[q].line = line
     _irqs[q].notification = NO_INDEX
     _irqs[q].bits = 0
+    _irqs[q].in_flight = False
     objects.set_owner(abi.KIND_IRQ, q, owner)
     return q
 
 
 def irq_bind(q: u32, n: u32, bits: u64) -> None:
-    """Record that interrupts of IRQ object ``q`` signal ``bits`` on notification ``n``."""
+    """Make interrupts of IRQ object ``q`` signal ``bits`` on notification ``n``, and let its line interrupt."""
     _irqs[q].notification = n
     _irqs[q].notification_gen = objects.generation(abi.KIND_NOTIFICATION, n)
     _irqs[q].bits = bits
+    irq.enable(_irqs[q].line)
+
+
+def irq_fire(line: u32) -> bool:
+    """Interrupt ``line`` was claimed: signal the notification its IRQ object is bound to.
+
+    Returns False when no live binding wants it (the caller completes and
+    disables the line). The line stays claimed until OP_IRQ_ACK. O(MAX_IRQS).
+    """
+    for q in range(u32(board.MAX_IRQS)):
+        r = addr(_irqs[q])
+        if objects.is_allocated(abi.KIND_IRQ, q) and r.line == line and r.notification != NO_INDEX:
+            if not objects.is_live(abi.KIND_NOTIFICATION, r.notification, r.notification_gen):
+                return False
+            r.in_flight = True
+            ipc.signal(r.notification, r.bits)
+            return True
+    return False
+
+
+def irq_ack(q: u32) -> u32:
+    """OP_IRQ_ACK: the driver served IRQ object ``q``'s interrupt; let its line interrupt again.
+
+    ERR_BAD_STATE when no interrupt of it is waiting for an acknowledgement.
+    """
+    if not _irqs[q].in_flight:
+        return abi.ERR_BAD_STATE
+    _irqs[q].in_flight = False
+    irq.complete(_irqs[q].line)
+    return abi.OK
+
+
+def _irq_destroy(q: u32) -> None:
+    """Release IRQ object ``q``'s line (disabled, and completed if an interrupt of it was in flight)."""
+    irq.disable(_irqs[q].line)
+    if _irqs[q].in_flight:
+        irq.complete(_irqs[q].line)
+    objects.free(abi.KIND_IRQ, q)
 
 
 def thread_destroy(t: u32) -> None:
@@ -316,7 +356,7 @@ def destroy_object(kind: u32, index: u32) -> u32:
     elif kind == abi.KIND_FRAME:
         frame_destroy(index)
     elif kind == abi.KIND_IRQ:
-        objects.free(abi.KIND_IRQ, index)
+        _irq_destroy(index)
     else:
         return abi.ERR_INVALID_ARG
     return abi.OK

@@ -343,7 +343,7 @@ def _notification_op(t: u32, p: u32, slot: u32, op: usize, now: u64) -> u32:
 
 
 def _irq_op(t: u32, p: u32, slot: u32, op: usize) -> u32:
-    """OP_IRQ_CLAIM (on IRQ control) and OP_IRQ_BIND (on an IRQ)."""
+    """OP_IRQ_CLAIM (on IRQ control), OP_IRQ_BIND and OP_IRQ_ACK (on an IRQ)."""
     if op == abi.OP_IRQ_CLAIM:
         err = cap.lookup(p, slot, abi.KIND_IRQ_CONTROL, abi.RIGHT_WRITE)
         if err != abi.OK:
@@ -371,6 +371,11 @@ def _irq_op(t: u32, p: u32, slot: u32, op: usize) -> u32:
             return abi.ERR_INVALID_ARG
         process.irq_bind(cap.index_of(p, slot), cap.index_of(p, nslot), u64(_arg(t, 1)))
         return abi.OK
+    if op == abi.OP_IRQ_ACK:
+        err = cap.lookup(p, slot, abi.KIND_IRQ, abi.RIGHT_WRITE)
+        if err != abi.OK:
+            return err
+        return process.irq_ack(cap.index_of(p, slot))
     return abi.ERR_UNKNOWN_OP
 
 

@@ -14,7 +14,7 @@ import board
 from arch.trap import TrapFrame
 from kcc.lang import *
 
-from arch import csr, timer, trap
+from arch import csr, irq, timer, trap
 from core import events, kernel
 from lib import abi
 
@@ -124,6 +124,8 @@ def _idle() -> None:
         timer.handle_interrupt()
         events.tick()
         kernel.timer_tick()
+    if irq.pending():
+        kernel.external_interrupt()
 
 
 def _resume() -> Ptr[TrapFrame]:
@@ -143,6 +145,8 @@ def user_trap(frame: Ptr[TrapFrame]) -> Ptr[TrapFrame]:
             timer.handle_interrupt()
             events.tick()
             kernel.timer_tick()
+        elif code == trap.IRQ_S_EXTERNAL:
+            kernel.external_interrupt()
         else:
             trap._report(frame)
             panic("unexpected interrupt from user mode")
