@@ -145,7 +145,7 @@ def _block(t: u32, wait: u8, timeout: usize, now: u64) -> None:
     th.state = abi.STATE_BLOCKED
     th.wait = wait
     if timeout != 0:
-        sched.sleep_until(t, now + u64(timeout))
+        sched.sleep_until(t, sched.deadline(now, u64(timeout)))
 
 
 def thread_id(t: u32) -> u64:

@@ -366,6 +366,17 @@ def tick(current: u32, now: u64) -> bool:
     return False
 
 
+def deadline(now: u64, ticks: u64) -> u64:
+    """Return the tick ``ticks`` after ``now``, or the last tick when that is past it (a timeout that never expires).
+
+    A plain sum would wrap around for a huge count (a sleep of ~0 ticks) and
+    give a tick in the past, which expires at once.
+    """
+    if ticks > ~u64(0) - now:
+        return ~u64(0)
+    return now + ticks
+
+
 def sleep_until(t: u32, wake_tick: u64) -> None:
     """Put thread ``t`` (leaving any other queue) in the timeout queue until tick ``wake_tick``. O(MAX_THREADS).
 

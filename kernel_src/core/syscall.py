@@ -239,7 +239,7 @@ def _self_op(t: u32, op: usize, now: u64) -> u32:
             return abi.OK
         th.state = abi.STATE_BLOCKED
         th.wait = thread.WAIT_SLEEP
-        sched.sleep_until(t, now + u64(ticks))
+        sched.sleep_until(t, sched.deadline(now, u64(ticks)))
         return BLOCKED
     if op == abi.OP_EXIT:
         th.exit_code = _arg(t, 0)
