@@ -136,6 +136,23 @@ def receive_poll_and_timeout() -> None:
         spawn.expect_exit(t, abi.ERR_TIMEOUT, "timeout in a thread")
 
 
+def endless_timeout() -> None:
+    """A receive timeout of the largest tick counts lasts (its expiry tick must not wrap around to the past)."""
+    ep = _make(abi.KIND_ENDPOINT)
+    if ep == spawn.NONE:
+        return
+    t = spawn.start(addr(_receive), ep, ~usize(0), spawn.LOW)
+    u = spawn.start(addr(_receive), ep, ~usize(0) - 1000, spawn.LOW)
+    if t == spawn.NONE or u == spawn.NONE:
+        return
+    syscall.sleep(3)
+    res: syscall.SysResult
+    syscall.thread_state(t, addr(res))
+    harness.expect_eq(res.v0, abi.STATE_BLOCKED, "receiver with a timeout of ~0")
+    syscall.thread_state(u, addr(res))
+    harness.expect_eq(res.v0, abi.STATE_BLOCKED, "receiver with a timeout of ~0 - 1000")
+
+
 def ping_pong() -> None:
     """A hundred request/reply rounds between init and a thread: every reply answers its own request."""
     req = _make(abi.KIND_ENDPOINT)
@@ -235,7 +252,7 @@ def irq_claims() -> None:
     ro = _mint(n, abi.RIGHT_READ, 0)
     harness.expect_eq(syscall.irq_bind(a, ro, 1), abi.ERR_RIGHTS, "bind to a READ-only notification")
     harness.expect_eq(syscall.irq_bind(a, n, 1), abi.OK, "bind")
-    harness.expect_eq(syscall.irq_ack(a), abi.ERR_UNKNOWN_OP, "ack (not implemented yet)")
+    harness.expect_eq(syscall.irq_ack(a), abi.ERR_BAD_STATE, "ack with no interrupt delivered")
     harness.expect_eq(syscall.cap_destroy(a), abi.OK, "destroy")
     harness.expect_eq(syscall.irq_claim(initcaps.SLOT_IRQ_CONTROL, board.UART0_IRQ, spawn.take()), abi.OK,
                       "claim again")
@@ -255,6 +272,9 @@ def run() -> None:
     spawn.done()
     harness.begin("ipc: receive polls and times out")
     receive_poll_and_timeout()
+    spawn.done()
+    harness.begin("ipc: the longest receive timeout does not wrap")
+    endless_timeout()
     spawn.done()
     harness.begin("ipc: a hundred request/reply rounds")
     ping_pong()

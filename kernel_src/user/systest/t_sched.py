@@ -91,6 +91,11 @@ def _yield_rounds(a0: usize, a1: usize) -> None:
     syscall.exit(0)
 
 
+def _sleep_exit(a0: usize, a1: usize) -> None:
+    """Thread body: sleep a0 ticks, exit with sleep's error."""
+    syscall.exit(syscall.sleep(a0))
+
+
 def priority_order() -> None:
     """Threads made ready together run highest priority first."""
     _reset()
@@ -204,6 +209,20 @@ def sleep_lasts() -> None:
     harness.expect_eq(syscall.sleep(0), abi.OK, "sleep(0)")
 
 
+def endless_sleep() -> None:
+    """A sleep of the largest tick count lasts (the wake-up tick must not wrap around to the past)."""
+    t = spawn.start(addr(_sleep_exit), ~usize(0), 0, spawn.LOW)
+    u = spawn.start(addr(_sleep_exit), ~usize(0) - 1000, 0, spawn.LOW)
+    if t == spawn.NONE or u == spawn.NONE:
+        return
+    syscall.sleep(3)
+    res: syscall.SysResult
+    syscall.thread_state(t, addr(res))
+    harness.expect_eq(res.v0, abi.STATE_BLOCKED, "sleeper of ~0 ticks")
+    syscall.thread_state(u, addr(res))
+    harness.expect_eq(res.v0, abi.STATE_BLOCKED, "sleeper of ~0 - 1000 ticks")
+
+
 def run() -> None:
     """Run every test of this module."""
     spawn.pools_saved()
@@ -227,6 +246,9 @@ def run() -> None:
     spawn.done()
     harness.begin("sched: sleep lasts its ticks")
     sleep_lasts()
+    spawn.done()
+    harness.begin("sched: the longest sleep does not wrap")
+    endless_sleep()
     spawn.done()
     harness.begin("sched: invariants hold and pools are restored")
     spawn.expect_clean()
