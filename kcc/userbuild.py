@@ -139,7 +139,8 @@ def build_program(name: str, board: Board, target: Target, src_root: Path, out_d
     elf = work / f"{name}.elf"
     image = work / f"{name}.img"
     stamp = work / STAMP
-    options = {"arch": target.name, "board": board.name, "release": release, "opt": opt, "program": name}
+    options = {"arch": target.name, "board": board.name, "release": release, "opt": opt, "program": name,
+               "src": str(src_root)}
     extra = {"template": template_path(board.arch).read_bytes()}
     if board.path is not None:
         extra["board"] = board.path.read_bytes()

@@ -112,8 +112,9 @@ def test_image_header_and_bytes_match_the_elf(built: tuple[Path, Path], program:
 def test_unchanged_programs_are_not_rebuilt(tmp_path: Path) -> None:
     src = _source_copy(tmp_path)
     out = tmp_path / "out"
+    everything = userbuild.program_names(src)
     first, rebuilt = _build(src, out)
-    assert sorted(rebuilt) == ["init", "systest"]
+    assert sorted(rebuilt) == everything
     archive = first.read_bytes()
     mtime = first.stat().st_mtime_ns
 
@@ -127,15 +128,20 @@ def test_unchanged_programs_are_not_rebuilt(tmp_path: Path) -> None:
     _, rebuilt = _build(src, out)
     assert rebuilt == ["systest"]
 
-    # The user library both import: both rebuild.
+    # The system-call stubs every program imports: all rebuild.
     stubs = src / "user" / "lib" / "syscall.py"
     stubs.write_text(stubs.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
     _, rebuilt = _build(src, out)
-    assert sorted(rebuilt) == ["init", "systest"]
+    assert sorted(rebuilt) == everything
 
     # Another build mode is another set of inputs.
     _, rebuilt = _build(src, out, release=True)
-    assert sorted(rebuilt) == ["init", "systest"]
+    assert sorted(rebuilt) == everything
+
+    # So is another source tree with the same files, built into the same directory.
+    other = shutil.copytree(src, tmp_path / "other")
+    _, rebuilt = _build(other, out, release=True)
+    assert sorted(rebuilt) == everything
 
 
 def test_a_source_root_without_user_programs_has_no_initrd(tmp_path: Path) -> None:
