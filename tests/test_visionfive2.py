@@ -16,9 +16,10 @@ import capstone
 import pytest
 from elftools.elf.elffile import ELFFile
 
-from kcc import qemu
+from kcc import qemu, toolchain
 from kcc.boards import IMAGE_HEADER_SIZE, BoardError, load_board, load_board_file
 from kcc.build import BuildResult, build
+from kcc.targets import get_target
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -172,3 +173,76 @@ def test_image_header_is_validated(tmp_path: Path, edit: tuple[str, str], messag
     path.write_text(text.replace(edit[0], edit[1], 1), encoding="utf-8")
     with pytest.raises(BoardError, match=message):
         load_board_file(path)
+
+
+# Plays U-Boot's go on qemu-virt: OpenSBI enters it with a0 = hart id and a1 = the device tree; it
+# writes that address as "0x" and 16 hex digits and calls the kernel as go would, kernel(1, argv).
+GO_SHIM = """
+    .section .text.shim, "awx", @progbits
+    .globl _start
+_start:
+    lla     t0, digits_end
+    li      t1, 16
+1:  andi    t2, a1, 15
+    addi    t2, t2, '0'
+    li      t4, '9' + 1
+    blt     t2, t4, 2f
+    addi    t2, t2, 'a' - '0' - 10
+2:  addi    t0, t0, -1
+    sb      t2, 0(t0)
+    srli    a1, a1, 4
+    addi    t1, t1, -1
+    bnez    t1, 1b
+    lla     t0, text
+    lla     a1, argv
+    sd      t0, 0(a1)
+    li      a0, 1
+    li      t0, {kernel:#x}
+    jr      t0
+text:
+    .ascii  "0x"
+    .space  16
+digits_end:
+    .byte   0
+    .balign 8
+argv:
+    .dword  0, 0
+"""
+
+
+@pytest.mark.skipif(shutil.which("qemu-system-riscv64") is None,
+                    reason="qemu-system-riscv64 is not installed (make qemu-deps)")
+def test_uboot_go_convention_on_qemu_virt(tmp_path: Path) -> None:
+    """Entered as U-Boot's go enters it (argc, argv with the device tree's address), the kernel boots into init.
+
+    The kernel (qemu-virt with the image header, linked at 0x8040_0000) is loaded by QEMU's generic
+    loader; GO_SHIM, QEMU's -kernel at 0x8020_0000, starts it.
+    """
+    kernel_at = 0x8040_0000
+    text = (ROOT / "boards" / "qemu-virt" / "board.toml").read_text(encoding="utf-8")
+    for old, new in (('name = "qemu-virt"', 'name = "qemu-virt-go"'), ("[link]", '[link]\nimage_header = "riscv"'),
+                     ("origin = 0x8020_0000", f"origin = {kernel_at:#x}"), ("length = 0x07E0_0000", "length = 0x07C0_0000"),
+                     ("load_address = 0x8020_0000", f"load_address = {kernel_at:#x}"),
+                     ("KERNEL_BASE = 0x8020_0000", f"KERNEL_BASE = {kernel_at:#x}")):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    board_file = tmp_path / "board.toml"
+    board_file.write_text(text, encoding="utf-8")
+    board = load_board(str(board_file))
+    result = build("riscv64", str(board_file), release=True, out_dir=tmp_path / "build")
+
+    target = get_target("riscv64")
+    (tmp_path / "shim.S").write_text(GO_SHIM.format(kernel=kernel_at), encoding="utf-8")
+    (tmp_path / "shim.ld").write_text("SECTIONS { . = 0x80200000; .text : { *(.text.shim) } }\n", encoding="utf-8")
+    shim_o = toolchain.assemble(tmp_path / "shim.S", tmp_path / "shim.o", target)
+    shim_elf = toolchain.link([shim_o], tmp_path / "shim.ld", tmp_path / "shim.elf", tmp_path / "shim.map", target)
+    shim_bin = toolchain.objcopy_binary(shim_elf, tmp_path / "shim.bin")
+
+    cmd = qemu.qemu_command(board, shim_bin, initrd=result.initrd,
+                            extra=("-device", f"loader,file={result.binary},addr={kernel_at:#x}"))
+    run = qemu.run_qemu(cmd, "sifive_test", 300, None)
+    out = run.text
+    assert run.exit_code == 0, out
+    assert "(riscv64, board qemu-virt-go), boot hart 0" in out
+    assert re.search(r"^memory map \(from the device tree at 0x[0-9a-f]+\):\r?$", out, re.MULTILINE), out
+    assert re.search(r"^init: hello from user space", out, re.MULTILINE), out

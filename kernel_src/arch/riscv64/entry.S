@@ -18,6 +18,47 @@ _start:
     /* First instruction: the boot-cost counter starts as close to entry as possible. */
     csrr    t3, instret
 
+#ifdef BOARD_IMAGE_HEADER
+    /* Started by U-Boot (boards with an image header, linker/riscv64.ld.j2): booti enters as
+       OpenSBI does, but go calls the image as a C function, entry(argc, argv) (U-Boot, cmd/boot.c,
+       do_go). A device tree starts with the magic 0xd00dfeed, big-endian (Devicetree Specification,
+       "Header"): when a1 does not point at it, a1 is go's argv and argv[0] (if argc > 0) is the
+       device tree's address in hex, with or without "0x" (docs/visionfive2.md). go passes no hart
+       id: the kernel runs as hart 0 (its stack and boot log). No stack is needed here. */
+    lwu     t0, 0(a1)
+    li      t1, 0xedfe0dd0          /* 0xd00dfeed read as a little-endian word */
+    beq     t0, t1, 9f
+    mv      t4, zero                /* the device tree address; 0 when go gave none or a bad one */
+    beqz    a0, 8f
+    ld      t0, 0(a1)               /* argv[0] */
+    lbu     t1, 0(t0)
+    li      t2, '0'
+    bne     t1, t2, 6f
+    lbu     t1, 1(t0)
+    ori     t1, t1, 0x20            /* 'X' -> 'x' */
+    li      t2, 'x'
+    bne     t1, t2, 6f
+    addi    t0, t0, 2
+6:  lbu     t1, 0(t0)
+    beqz    t1, 8f
+    addi    t2, t1, -'0'
+    li      t5, 10
+    bltu    t2, t5, 7f              /* '0'..'9' */
+    ori     t2, t1, 0x20            /* 'A'..'F' -> 'a'..'f' */
+    addi    t2, t2, -'a'
+    li      t5, 6
+    bgeu    t2, t5, 5f              /* not a hex digit: no device tree */
+    addi    t2, t2, 10
+7:  slli    t4, t4, 4
+    or      t4, t4, t2
+    addi    t0, t0, 1
+    j       6b
+5:  mv      t4, zero
+8:  mv      a1, t4
+    mv      a0, zero
+9:
+#endif
+
     /* No interrupt source until the kernel asks for one; until arch.trap.init
        runs, a trap lands in the full trap vector (it only needs a stack). */
     csrw    sie, zero
