@@ -20,6 +20,7 @@ from user.systest import (
     t_ipc,
     t_isolation,
     t_memory,
+    t_pools,
     t_sched,
     t_threads,
     t_ulib,
@@ -39,5 +40,6 @@ def main(arg0: usize, arg1: usize) -> usize:
     t_memory.run()
     t_ipc.run()
     t_isolation.run()
+    t_pools.run()
     failed = harness.summary()
     syscall.console_halt(initcaps.SLOT_CONSOLE, 0 if failed == 0 else 1)
