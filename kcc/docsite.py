@@ -46,6 +46,7 @@ GUIDES = (
     "docs/language.md",
     "docs/architecture.md",
     "docs/boards.md",
+    "docs/visionfive2.md",
     "docs/kernel.md",
     "docs/abi.md",
     "kernel_src/arch/README.md",
