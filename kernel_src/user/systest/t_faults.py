@@ -255,6 +255,22 @@ def unhandled_fault_kills_only_the_child() -> None:
         spawn.expect_exit(u, 3, "a new child")
 
 
+def dead_handler_is_no_handler() -> None:
+    """A thread whose fault endpoint was destroyed has no handler: its fault destroys its (child) process."""
+    ep = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_ENDPOINT, ep, 0)
+    p = spawn.child(spawn.CHILD_QUOTA, False)
+    t = spawn.child_thread(p, addr(_breakpoint), 0, 0, spawn.LOW)
+    if p == spawn.NONE or t == spawn.NONE:
+        return
+    harness.expect_eq(syscall.thread_set_fault(t, ep), abi.OK, "set fault endpoint")
+    syscall.cap_destroy(ep)
+    syscall.thread_start(t)
+    harness.expect_eq(spawn.wait(t, WAIT_TICKS), spawn.NONE, "the thread is still there")
+    res: syscall.SysResult
+    harness.expect_eq(syscall.proc_info(p, addr(res)), abi.ERR_STALE, "the child is still there")
+
+
 def run() -> None:
     """Run every test of this module."""
     spawn.pools_saved()
@@ -293,6 +309,9 @@ def run() -> None:
     spawn.done()
     harness.begin("faults: without a handler only the child dies")
     unhandled_fault_kills_only_the_child()
+    spawn.done()
+    harness.begin("faults: a destroyed handler endpoint is no handler")
+    dead_handler_is_no_handler()
     spawn.done()
     harness.begin("faults: invariants hold and pools are restored")
     spawn.expect_clean()

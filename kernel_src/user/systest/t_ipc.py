@@ -14,6 +14,31 @@ WAIT_TICKS: Final = 100
 
 # What the receiving worker got (shared globals of init's process).
 _got: syscall.SysResult
+_order: Array[usize, 4]                 # who got where first: entries appended by _note
+_noted: usize = 0
+
+
+def _note(who: usize) -> None:
+    """Append ``who`` to _order (the threads noting are never preempted by one another mid-note)."""
+    n = spawn.vload(addr(_noted))
+    if n < 4:
+        spawn.vstore(addr(_order[n]), who)
+    spawn.vstore(addr(_noted), n + 1)
+
+
+def _receive_note(a0: usize, a1: usize) -> None:
+    """Thread body: receive on endpoint a0, note 1, exit."""
+    res: syscall.SysResult
+    syscall.ep_recv(a0, 0, addr(res))
+    _note(1)
+    syscall.exit(0)
+
+
+def _send_note(a0: usize, a1: usize) -> None:
+    """Thread body: send on endpoint a0, note 2, exit."""
+    syscall.ep_send(a0, 0, 0, 0, 0, 0)
+    _note(2)
+    syscall.exit(0)
 
 
 def _receive(a0: usize, a1: usize) -> None:
@@ -153,6 +178,70 @@ def endless_timeout() -> None:
     harness.expect_eq(res.v0, abi.STATE_BLOCKED, "receiver with a timeout of ~0 - 1000")
 
 
+def _handoff_order(receiver_prio: usize, sender_prio: usize) -> None:
+    """Run a receiver and a sender at the given priorities (init blocked) and check who went on first."""
+    global _noted
+    _noted = 0
+    ep = _make(abi.KIND_ENDPOINT)
+    if ep == spawn.NONE:
+        return
+    r = spawn.start(addr(_receive_note), ep, 0, receiver_prio)
+    s = spawn.start(addr(_send_note), ep, 0, sender_prio)
+    if r == spawn.NONE or s == spawn.NONE:
+        return
+    spawn.wait(r, 100)
+    spawn.wait(s, 100)
+    if harness.expect_eq(spawn.vload(addr(_noted)), 2, "notes"):
+        first: usize = 1 if receiver_prio > sender_prio else 2
+        harness.expect_eq(spawn.vload(addr(_order[0])), first, "first to go on")
+
+
+def handoff_by_priority() -> None:
+    """A message to a higher-priority receiver switches to it at once; to a lower one, the sender goes on."""
+    _handoff_order(20, 10)
+    spawn.finish()
+    _handoff_order(10, 20)
+
+
+def stopped_receiver_takes_nothing() -> None:
+    """A receiver stopped while blocked leaves the queue: a later message waits for someone else."""
+    ep = _make(abi.KIND_ENDPOINT)
+    if ep == spawn.NONE:
+        return
+    r = spawn.start(addr(_receive), ep, 0, spawn.LOW)
+    if r == spawn.NONE:
+        return
+    syscall.sleep(2)
+    harness.expect_eq(syscall.thread_stop(r), abi.OK, "stop the receiver")
+    s = spawn.start(addr(_send), ep, 900, spawn.LOW)
+    syscall.sleep(2)
+    res: syscall.SysResult
+    if harness.expect_eq(syscall.ep_recv(ep, abi.NO_WAIT, addr(res)), abi.OK, "the message is still queued"):
+        harness.expect_eq(res.v2, 900, "w0")
+    spawn.expect_exit(s, abi.OK, "sender")
+    syscall.thread_state(r, addr(res))
+    harness.expect_eq(res.v0, abi.STATE_STOPPED, "receiver")
+
+
+def one_waiter_per_signal() -> None:
+    """A signal wakes the first waiter only, with every pending bit; the next signal wakes the second."""
+    n = _make(abi.KIND_NOTIFICATION)
+    if n == spawn.NONE:
+        return
+    a = spawn.start(addr(_wait_bits), n, 0, spawn.LOW)
+    b = spawn.start(addr(_wait_bits), n, 0, spawn.LOW)
+    if a == spawn.NONE or b == spawn.NONE:
+        return
+    syscall.sleep(2)
+    syscall.ntfn_signal(n, 0x11)
+    spawn.expect_exit(a, 0x11, "first waiter")
+    res: syscall.SysResult
+    syscall.thread_state(b, addr(res))
+    harness.expect_eq(res.v0, abi.STATE_BLOCKED, "second waiter")
+    syscall.ntfn_signal(n, 0x2)
+    spawn.expect_exit(b, 0x2, "second waiter")
+
+
 def ping_pong() -> None:
     """A hundred request/reply rounds between init and a thread: every reply answers its own request."""
     req = _make(abi.KIND_ENDPOINT)
@@ -275,6 +364,15 @@ def run() -> None:
     spawn.done()
     harness.begin("ipc: the longest receive timeout does not wrap")
     endless_timeout()
+    spawn.done()
+    harness.begin("ipc: the hand-off follows priority")
+    handoff_by_priority()
+    spawn.done()
+    harness.begin("ipc: a stopped receiver takes nothing")
+    stopped_receiver_takes_nothing()
+    spawn.done()
+    harness.begin("ipc: one waiter per signal")
+    one_waiter_per_signal()
     spawn.done()
     harness.begin("ipc: a hundred request/reply rounds")
     ping_pong()

@@ -77,6 +77,26 @@ def _stop_self(a0: usize, a1: usize) -> None:
     syscall.exit(0x51)
 
 
+def _read_sstatus(a0: usize, a1: usize) -> None:
+    """Thread body: read the supervisor CSR sstatus (illegal in user mode)."""
+    syscall.exit(asm("csrr {out}, sstatus", out=usize))
+
+
+def _expect_thread_fault(pc: usize, a0: usize, kind: usize, address: usize) -> None:
+    """Start a thread of init's process at ``pc`` (argument a0) with a handler; check its fault's kind and address."""
+    ep = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_ENDPOINT, ep, 0)
+    t = spawn.thread(pc, a0, 0, spawn.LOW)
+    if t == spawn.NONE:
+        return
+    syscall.thread_set_fault(t, ep)
+    syscall.thread_start(t)
+    msg: syscall.SysResult
+    if harness.expect_eq(syscall.ep_recv(ep, 100, addr(msg)), abi.OK, "no fault"):
+        harness.expect_eq(msg.v2, kind, "fault kind")
+        harness.expect_eq(msg.v3, address, "fault address")
+
+
 def _child_fault(func: usize, a0: usize, a1: usize, msg: Ptr[syscall.SysResult]) -> bool:
     """Run func(a0, a1) in a child without init's data, with a handler; True when it faulted (message in ``msg``)."""
     ep = spawn.take()
@@ -199,6 +219,27 @@ def thread_stops_itself() -> None:
     spawn.expect_exit(t, 0x51, "exit after resume")
 
 
+def kernel_memory_unreachable() -> None:
+    """User code can neither read the kernel's memory nor run from it: a page fault at the kernel address."""
+    _expect_thread_fault(addr(_load), board.KERNEL_BASE, abi.FAULT_PAGE, board.KERNEL_BASE)
+    spawn.finish()
+    _expect_thread_fault(board.KERNEL_BASE, 0, abi.FAULT_PAGE, board.KERNEL_BASE)
+
+
+def supervisor_csr_illegal() -> None:
+    """Reading a supervisor CSR from user mode is an illegal instruction, contained like any fault."""
+    ep = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_ENDPOINT, ep, 0)
+    t = spawn.thread(addr(_read_sstatus), 0, 0, spawn.LOW)
+    if t == spawn.NONE:
+        return
+    syscall.thread_set_fault(t, ep)
+    syscall.thread_start(t)
+    msg: syscall.SysResult
+    if harness.expect_eq(syscall.ep_recv(ep, 100, addr(msg)), abi.OK, "no fault"):
+        harness.expect_eq(msg.v2, abi.FAULT_ILLEGAL, "fault kind")
+
+
 def console_bad_pointers() -> None:
     """OP_CONSOLE_WRITE checks the whole range: NULL, past the window, the upper half, partly unmapped; and its length."""
     res: syscall.SysResult
@@ -244,6 +285,12 @@ def run() -> None:
     spawn.done()
     harness.begin("isolation: a thread stops itself")
     thread_stops_itself()
+    spawn.done()
+    harness.begin("isolation: kernel memory cannot be read or run")
+    kernel_memory_unreachable()
+    spawn.done()
+    harness.begin("isolation: a supervisor CSR is illegal in user mode")
+    supervisor_csr_illegal()
     spawn.done()
     harness.begin("isolation: console write checks every byte's address")
     console_bad_pointers()

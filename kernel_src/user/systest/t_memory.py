@@ -161,6 +161,22 @@ def destroy_unmaps_everywhere() -> None:
     harness.expect_eq(syscall.proc_map(p, initcaps.SLOT_INITRD, A, abi.RIGHT_READ), abi.OK, "range free in the child")
 
 
+def process_destroy_keeps_others_frames() -> None:
+    """Destroying a process unmaps a frame it did not own from it, but the frame and its data live on."""
+    f = spawn.map_frame(1, A, RW)
+    p = spawn.child(spawn.CHILD_QUOTA, False)
+    if f == spawn.NONE or p == spawn.NONE:
+        return
+    harness.expect_eq(syscall.proc_map(p, f, B, RW), abi.OK, "map into the child")
+    volatile_store(_word(A), 0xF00D)
+    harness.expect_eq(syscall.cap_destroy(p), abi.OK, "destroy the child")
+    res: syscall.SysResult
+    harness.expect_eq(syscall.frame_info(f, addr(res)), abi.OK, "the frame")
+    harness.expect_eq(volatile_load(_word(A)), 0xF00D, "its data")
+    harness.expect_eq(syscall.proc_map(SELF, f, B, RW), abi.OK, "map it again in init")
+    harness.expect_eq(volatile_load(_word(B)), 0xF00D, "its data at the new address")
+
+
 def frame_sizes() -> None:
     """Frames of 0 or more than 4096 pages are refused; 4096 pages work and are charged, then credited."""
     me: syscall.SysResult
@@ -297,6 +313,9 @@ def run() -> None:
     spawn.done()
     harness.begin("memory: destroying a frame unmaps it everywhere")
     destroy_unmaps_everywhere()
+    spawn.done()
+    harness.begin("memory: destroying a process keeps frames it did not own")
+    process_destroy_keeps_others_frames()
     spawn.done()
     harness.begin("memory: frame sizes")
     frame_sizes()

@@ -96,6 +96,14 @@ def _sleep_exit(a0: usize, a1: usize) -> None:
     syscall.exit(syscall.sleep(a0))
 
 
+def _lower_self(a0: usize, a1: usize) -> None:
+    """Thread body: log 1, lower its own priority (slot a0) to 5, log 3, exit."""
+    _append(1)
+    syscall.thread_set_sched(a0, 5, 0, 0)
+    _append(3)
+    syscall.exit(0)
+
+
 def priority_order() -> None:
     """Threads made ready together run highest priority first."""
     _reset()
@@ -124,6 +132,22 @@ def preemption_on_wake() -> None:
     if harness.expect_eq(syscall.ep_recv(ep, 500, addr(res)), abi.OK, "no report from the woken thread"):
         harness.expect(res.v2 > 0, "the low thread had not run")
     harness.expect_eq(spawn.wait(low, 100), abi.STATE_EXITED, "low thread")
+
+
+def lowering_priority_yields() -> None:
+    """A thread lowering its own priority below a ready one gives the processor away at once."""
+    _reset()
+    a = spawn.thread(0, 0, 0, 20)
+    if a == spawn.NONE:
+        return
+    syscall.thread_set_regs(a, addr(_lower_self), spawn.stack_top(a), a, 0)
+    b = spawn.start(addr(_log_and_exit), 2, 0, 10)
+    syscall.thread_start(a)
+    if b == spawn.NONE:
+        return
+    spawn.wait(a, 100)
+    spawn.wait(b, 100)
+    _expect_log(1, 2, 3)
 
 
 def round_robin() -> None:
@@ -231,6 +255,9 @@ def run() -> None:
     spawn.done()
     harness.begin("sched: a waking higher priority preempts a spinner")
     preemption_on_wake()
+    spawn.done()
+    harness.begin("sched: lowering one's own priority yields at once")
+    lowering_priority_yields()
     spawn.done()
     harness.begin("sched: round robin within a priority")
     round_robin()

@@ -46,6 +46,17 @@ def _lap_forever(a0: usize, a1: usize) -> None:
         syscall.sleep(1)
 
 
+def _destroy_self(a0: usize, a1: usize) -> None:
+    """Thread body: destroy itself through its capability in slot a0; exit with the error only if that failed."""
+    syscall.exit(syscall.cap_destroy(a0))
+
+
+def _spin(a0: usize, a1: usize) -> None:
+    """Thread body: count laps without ever blocking (it is stopped and destroyed from outside)."""
+    while True:
+        spawn.vstore(addr(_laps), spawn.vload(addr(_laps)) + 1)
+
+
 def _expect_state(t: usize, state: usize, what: Ptr[u8]) -> None:
     """Check thread ``t``'s state."""
     res: syscall.SysResult
@@ -111,6 +122,44 @@ def stop_and_resume() -> None:
     harness.expect_eq(syscall.thread_set_regs(t, addr(_exit_with), stack, 5, 6), abi.OK, "set regs when stopped")
     harness.expect_eq(syscall.thread_resume(t), abi.OK, "resume at the new pc")
     spawn.expect_exit(t, 11, "exit from the new pc")
+
+
+def stop_a_ready_spinner() -> None:
+    """A thread that never blocks, stopped while ready, makes no progress until resumed."""
+    global _laps
+    _laps = 0
+    t = spawn.start(addr(_spin), 0, 0, spawn.LOW)
+    if t == spawn.NONE:
+        return
+    syscall.sleep(2)
+    _expect_state(t, abi.STATE_READY, "spinning")
+    harness.expect_eq(syscall.thread_stop(t), abi.OK, "stop")
+    before = spawn.vload(addr(_laps))
+    harness.expect(before > 0, "no lap before the stop")
+    syscall.sleep(3)
+    harness.expect_eq(spawn.vload(addr(_laps)), before, "laps while stopped")
+    harness.expect_eq(syscall.thread_resume(t), abi.OK, "resume")
+    syscall.sleep(3)
+    harness.expect(spawn.vload(addr(_laps)) > before, "no lap after resume")
+
+
+def thread_destroys_itself() -> None:
+    """A thread destroying itself is gone at once (its capability stale); the process and init go on."""
+    t = spawn.thread(0, 0, 0, spawn.LOW)
+    if t == spawn.NONE:
+        return
+    syscall.thread_set_regs(t, addr(_destroy_self), spawn.stack_top(t), t, 0)
+    res: syscall.SysResult
+    syscall.proc_info(SELF, addr(res))
+    threads = res.v2
+    syscall.thread_start(t)
+    harness.expect_eq(spawn.wait(t, 100), spawn.NONE, "the thread is still there")
+    harness.expect_eq(syscall.thread_state(t, addr(res)), abi.ERR_STALE, "its capability")
+    syscall.proc_info(SELF, addr(res))
+    harness.expect_eq(res.v2, threads - 1, "threads in init's process")
+    # The scheduler is consistent and can still run a new thread.
+    u = spawn.start(addr(_exit_with), 2, 3, spawn.LOW)
+    spawn.expect_exit(u, 5, "a later thread")
 
 
 def self_and_priority() -> None:
@@ -273,6 +322,12 @@ def run() -> None:
     spawn.done()
     harness.begin("threads: stop, resume, and set regs while stopped")
     stop_and_resume()
+    spawn.done()
+    harness.begin("threads: a ready spinner stops and resumes")
+    stop_a_ready_spinner()
+    spawn.done()
+    harness.begin("threads: a thread destroys itself")
+    thread_destroys_itself()
     spawn.done()
     harness.begin("threads: OP_SELF and the priority ceiling")
     self_and_priority()
