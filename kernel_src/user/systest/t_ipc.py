@@ -71,6 +71,17 @@ def _wait_bits(a0: usize, a1: usize) -> None:
     syscall.exit(res.v0)
 
 
+def _receive_twice(a0: usize, a1: usize) -> None:
+    """Thread body: receive on endpoint a0 with a timeout of a1 ticks, then again without one; exit with the errors.
+
+    Exit code: first error | second error << 8 (the second receive ends only
+    when a second message comes or the endpoint goes).
+    """
+    res: syscall.SysResult
+    first = syscall.ep_recv(a0, a1, addr(res))
+    syscall.exit(first | syscall.ep_recv(a0, 0, addr(res)) << 8)
+
+
 def _make(kind: usize) -> usize:
     """Create an endpoint or notification owned by init; return its slot (NONE: test failed)."""
     s = spawn.take()
@@ -242,6 +253,54 @@ def one_waiter_per_signal() -> None:
     spawn.expect_exit(b, 0x2, "second waiter")
 
 
+def answered_timeout_is_cancelled() -> None:
+    """A receive answered before its timeout leaves no timeout behind to end the thread's next, untimed receive."""
+    ep = _make(abi.KIND_ENDPOINT)
+    if ep == spawn.NONE:
+        return
+    t = spawn.start(addr(_receive_twice), ep, 5, spawn.LOW)
+    if t == spawn.NONE:
+        return
+    syscall.sleep(1)
+    harness.expect_eq(syscall.ep_send(ep, 0, 0, 0, 0, 0), abi.OK, "send")
+    syscall.sleep(10)               # well past the first receive's timeout
+    res: syscall.SysResult
+    syscall.thread_state(t, addr(res))
+    harness.expect_eq(res.v0, abi.STATE_BLOCKED, "second receive")
+    harness.expect_eq(syscall.ep_send(ep, 0, 0, 0, 0, 0), abi.OK, "second send")
+    spawn.expect_exit(t, abi.OK | abi.OK << 8, "both receives")
+
+
+def destroyed_sender_withdraws_message() -> None:
+    """A blocked sender destroyed before anyone receives takes its message with it."""
+    ep = _make(abi.KIND_ENDPOINT)
+    if ep == spawn.NONE:
+        return
+    s = spawn.start(addr(_send), ep, 1, spawn.LOW)
+    if s == spawn.NONE:
+        return
+    syscall.sleep(2)
+    harness.expect_eq(syscall.cap_destroy(s), abi.OK, "destroy the sender")
+    res: syscall.SysResult
+    harness.expect_eq(syscall.ep_recv(ep, abi.NO_WAIT, addr(res)), abi.ERR_WOULD_BLOCK, "message left behind")
+
+
+def stopped_waiter_takes_no_bits() -> None:
+    """A notification waiter stopped while blocked leaves the bits of a later signal pending."""
+    n = _make(abi.KIND_NOTIFICATION)
+    if n == spawn.NONE:
+        return
+    t = spawn.start(addr(_wait_bits), n, 0, spawn.LOW)
+    if t == spawn.NONE:
+        return
+    syscall.sleep(2)
+    harness.expect_eq(syscall.thread_stop(t), abi.OK, "stop the waiter")
+    syscall.ntfn_signal(n, 0x40)
+    res: syscall.SysResult
+    syscall.ntfn_poll(n, addr(res))
+    harness.expect_eq(res.v0, 0x40, "pending bits")
+
+
 def ping_pong() -> None:
     """A hundred request/reply rounds between init and a thread: every reply answers its own request."""
     req = _make(abi.KIND_ENDPOINT)
@@ -370,6 +429,15 @@ def run() -> None:
     spawn.done()
     harness.begin("ipc: a stopped receiver takes nothing")
     stopped_receiver_takes_nothing()
+    spawn.done()
+    harness.begin("ipc: an answered receive leaves no timeout behind")
+    answered_timeout_is_cancelled()
+    spawn.done()
+    harness.begin("ipc: a destroyed sender's message is withdrawn")
+    destroyed_sender_withdraws_message()
+    spawn.done()
+    harness.begin("ipc: a stopped waiter takes no bits")
+    stopped_waiter_takes_no_bits()
     spawn.done()
     harness.begin("ipc: one waiter per signal")
     one_waiter_per_signal()

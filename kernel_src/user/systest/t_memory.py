@@ -267,6 +267,44 @@ def quota_exhaustion() -> None:
     harness.expect_eq(me.v1, init_used + 1, "init's pages used (its own frame left)")
 
 
+def failed_creations_leak_nothing() -> None:
+    """A frame or process refused for want of quota takes no pool slot and no page."""
+    p = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_PROCESS, p, 2)
+    res: syscall.SysResult
+    syscall.console_pool(initcaps.SLOT_CONSOLE, abi.KIND_FRAME, addr(res))
+    frames = res.v0
+    syscall.console_pool(initcaps.SLOT_CONSOLE, abi.KIND_PROCESS, addr(res))
+    processes = res.v0
+    s = spawn.take()
+    harness.expect_eq(syscall.proc_create(p, abi.KIND_FRAME, s, 2), abi.ERR_NO_MEMORY, "frame past the quota")
+    harness.expect_eq(syscall.proc_create(p, abi.KIND_PROCESS, s, 2), abi.ERR_NO_MEMORY, "process past the quota")
+    syscall.console_pool(initcaps.SLOT_CONSOLE, abi.KIND_FRAME, addr(res))
+    harness.expect_eq(res.v0, frames, "free frames")
+    syscall.console_pool(initcaps.SLOT_CONSOLE, abi.KIND_PROCESS, addr(res))
+    harness.expect_eq(res.v0, processes, "free processes")
+    syscall.proc_info(p, addr(res))
+    harness.expect_eq(res.v1, 1, "pages used")
+    harness.expect_eq(syscall.proc_create(p, abi.KIND_FRAME, s, 1), abi.OK, "the last page")
+
+
+def mapping_out_of_quota_maps_nothing() -> None:
+    """A mapping that runs out of page-table quota halfway leaves none of its pages mapped."""
+    p = spawn.take()
+    # Root, one second-level and one last-level table: the second last-level table is one page too many.
+    syscall.proc_create(SELF, abi.KIND_PROCESS, p, 3)
+    f = spawn.frame(2)
+    g = spawn.frame(1)
+    if f == spawn.NONE or g == spawn.NONE:
+        return
+    last: usize = FAR + 0x20_0000 - PAGE        # the last page of a 2 MiB table's range: the frame straddles two tables
+    harness.expect_eq(syscall.proc_map(p, f, last, RW), abi.ERR_NO_MEMORY, "straddling map")
+    harness.expect_eq(syscall.proc_map(p, g, last, RW), abi.OK, "the first page is free")
+    res: syscall.SysResult
+    syscall.proc_info(p, addr(res))
+    harness.expect_eq(res.v1, 3, "pages used")
+
+
 def devices() -> None:
     """The UART device reports its region, maps read + write but never executable, and its registers answer."""
     res: syscall.SysResult
@@ -328,6 +366,12 @@ def run() -> None:
     spawn.done()
     harness.begin("memory: quota exhaustion is contained")
     quota_exhaustion()
+    spawn.done()
+    harness.begin("memory: failed creations leak nothing")
+    failed_creations_leak_nothing()
+    spawn.done()
+    harness.begin("memory: a mapping out of quota maps nothing")
+    mapping_out_of_quota_maps_nothing()
     spawn.done()
     harness.begin("memory: device regions")
     devices()

@@ -134,6 +134,18 @@ def preemption_on_wake() -> None:
     harness.expect_eq(spawn.wait(low, 100), abi.STATE_EXITED, "low thread")
 
 
+def equal_priorities_in_start_order() -> None:
+    """Threads of one priority that never block run in the order they were started."""
+    _reset()
+    a = spawn.start(addr(_log_and_exit), 7, 0, 10)
+    b = spawn.start(addr(_log_and_exit), 8, 0, 10)
+    c = spawn.start(addr(_log_and_exit), 9, 0, 10)
+    if a == spawn.NONE or b == spawn.NONE or c == spawn.NONE:
+        return
+    spawn.wait(c, 100)
+    _expect_log(7, 8, 9)
+
+
 def lowering_priority_yields() -> None:
     """A thread lowering its own priority below a ready one gives the processor away at once."""
     _reset()
@@ -255,6 +267,9 @@ def run() -> None:
     spawn.done()
     harness.begin("sched: a waking higher priority preempts a spinner")
     preemption_on_wake()
+    spawn.done()
+    harness.begin("sched: equal priorities run in start order")
+    equal_priorities_in_start_order()
     spawn.done()
     harness.begin("sched: lowering one's own priority yields at once")
     lowering_priority_yields()
