@@ -11,6 +11,14 @@ caller gets an error instead of hanging. The kernel's own fault messages go
 the same way on a faulting thread's behalf. Notifications are a word of bits
 OR-ed by signal, taken by wait or poll.
 
+Asynchronous short messages (OP_EP_POST) wait in the endpoint's fixed ring
+(core.ring) when no receiver does; a receive takes them first. A large
+payload (OP_EP_SEND_PAYLOAD, up to abi.MAX_PAYLOAD bytes) is only announced
+to the receiver (its length and a word); the sender stays blocked until the
+receiver accepts it into a buffer of its own, the kernel copying directly
+from the sender's address space to the receiver's, or refuses it. The
+kernel never stores a payload.
+
 The fast path (fast_call, fast_reply_recv) handles a call to a waiting
 receiver and a reply-receive to a waiting caller with no capability to
 move, when the partner may run at once by priority: it copies the message
@@ -30,7 +38,7 @@ import board
 from kcc.lang import *
 
 from arch import context
-from core import cap, objects, sched, thread
+from core import cap, objects, ring, sched, thread, usermem
 from lib import abi
 
 NO_THREAD: Final[u32] = thread.NO_THREAD
@@ -117,9 +125,10 @@ def _unlink(q: Ptr[Queue], t: u32) -> bool:
 
 
 def endpoint_init(ep: u32) -> None:
-    """Make endpoint ``ep`` (a fresh pool slot) empty."""
+    """Make endpoint ``ep`` (a fresh pool slot) empty, its ring too."""
     _queue_init(addr(_endpoints[ep].receivers))
     _queue_init(addr(_endpoints[ep].senders))
+    ring.reset(ep)
 
 
 def notification_init(n: u32) -> None:
@@ -211,6 +220,34 @@ def _drop_reply(t: u32, error: u32) -> None:
         _wake(c, error)
 
 
+def _drop_payload(t: u32, error: u32) -> None:
+    """Give up the payload announced to thread ``t``: its sender, if still waiting, gets ``error``."""
+    th = thread.get(t)
+    s = th.payload_from
+    th.payload_from = NO_THREAD
+    if s == NO_THREAD or objects.generation(abi.KIND_THREAD, s) != th.payload_gen:
+        return
+    if thread.get(s).state == abi.STATE_BLOCKED and thread.get(s).wait == thread.WAIT_ACCEPT:
+        _wake(s, error)
+
+
+def _announce_payload(receiver: u32, sender: u32) -> None:
+    """Tell ``receiver`` about sender's payload (badge, label | MSG_PAYLOAD, length, w0); the sender waits for it."""
+    _drop_payload(receiver, abi.ERR_REFUSED)
+    context.set_result(receiver, 0, usize(thread.get(sender).send_badge))
+    context.set_result(receiver, 1, (context.syscall_arg(sender, 0) & abi.LABEL_MASK) | abi.MSG_PAYLOAD)
+    context.set_result(receiver, 2, context.syscall_arg(sender, 2))
+    context.set_result(receiver, 3, context.syscall_arg(sender, 3))
+    context.set_result(receiver, 4, 0)
+    context.set_result(receiver, 5, 0)
+    r = thread.get(receiver)
+    r.payload_from = sender
+    r.payload_gen = objects.generation(abi.KIND_THREAD, sender)
+    s = thread.get(sender)
+    s.wait = thread.WAIT_ACCEPT
+    s.wait_object = NO_THREAD
+
+
 def _accept_call(receiver: u32, caller: u32) -> None:
     """The call of ``caller`` was delivered to ``receiver``: the caller now waits for the one-shot reply."""
     _drop_reply(receiver, abi.ERR_BAD_STATE)
@@ -232,10 +269,15 @@ def receive(t: u32, ep: u32, timeout: usize, dst_slot: u32, now: u64) -> u32:
     """
     e = addr(_endpoints[ep])
     thread.get(t).recv_slot = dst_slot
+    if ring.count(ep) != 0:
+        ring.pop(ep, t)
+        return abi.OK
     s = _pop(addr(e.senders))
     if s != NO_THREAD:
         sth = thread.get(s)
-        if sth.wait == thread.WAIT_FAULT:
+        if sth.wait == thread.WAIT_PAYLOAD:
+            _announce_payload(t, s)
+        elif sth.wait == thread.WAIT_FAULT:
             # The faulted thread stays FAULTED until its handler resumes or destroys it.
             sth.wait = thread.WAIT_NONE
             sth.wait_object = NO_THREAD
@@ -276,6 +318,98 @@ def send(t: u32, ep: u32, badge: u64, is_call: bool) -> u32:
     _block(t, thread.WAIT_CALL if is_call else thread.WAIT_SEND, 0, 0)
     _push(addr(e.senders), t, ep)
     return BLOCKED
+
+
+def post(t: u32, ep: u32, badge: u64, block: bool) -> u32:
+    """OP_EP_POST by thread ``t``: a waiting receiver gets the message now, else it is queued in the ring.
+
+    With the ring full the post fails with abi.ERR_WOULD_BLOCK, or, when
+    ``block``, waits like a send until a receiver takes it (BLOCKED). O(1).
+    """
+    e = addr(_endpoints[ep])
+    r = _pop(addr(e.receivers))
+    thread.get(t).send_badge = badge
+    if r != NO_THREAD:
+        _deliver_message(r, t, False)
+        _wake(r, abi.OK)
+        return abi.OK
+    if not ring.full(ep):
+        ring.push(ep, t, badge, context.syscall_arg(t, 0) & abi.LABEL_MASK)
+        return abi.OK
+    if not block:
+        return abi.ERR_WOULD_BLOCK
+    _block(t, thread.WAIT_SEND, 0, 0)
+    _push(addr(e.senders), t, ep)
+    return BLOCKED
+
+
+def send_payload(t: u32, ep: u32, badge: u64) -> u32:
+    """OP_EP_SEND_PAYLOAD by thread ``t`` (label, pointer, length, w0, all checked by the caller): announce it.
+
+    A waiting receiver learns of it now, otherwise the first to receive does;
+    either way ``t`` stays BLOCKED until accept_payload or refuse_payload.
+    """
+    e = addr(_endpoints[ep])
+    thread.get(t).send_badge = badge
+    _block(t, thread.WAIT_PAYLOAD, 0, 0)
+    r = _pop(addr(e.receivers))
+    if r != NO_THREAD:
+        _announce_payload(r, t)
+        _wake(r, abi.OK)
+        return BLOCKED
+    _push(addr(e.senders), t, ep)
+    return BLOCKED
+
+
+def _payload_sender(t: u32) -> u32:
+    """Return the sender whose payload ``t`` may still accept (live and waiting), else NO_THREAD."""
+    th = thread.get(t)
+    s = th.payload_from
+    if s == NO_THREAD or objects.generation(abi.KIND_THREAD, s) != th.payload_gen:
+        return NO_THREAD
+    if thread.get(s).state != abi.STATE_BLOCKED or thread.get(s).wait != thread.WAIT_ACCEPT:
+        return NO_THREAD
+    return s
+
+
+def accept_payload(t: u32, buffer: usize, capacity: usize) -> u32:
+    """OP_ACCEPT by thread ``t``: copy the announced payload (up to ``capacity`` bytes) into ``buffer``.
+
+    The copy goes straight from the sender's address space to t's
+    (core.usermem.copy_between), at most abi.MAX_PAYLOAD bytes. Results: t's
+    result 0 and the sender's are the bytes copied; the sender wakes with
+    OK. Errors: ERR_BAD_STATE (nothing announced, or the sender is gone),
+    ERR_BAD_ADDRESS (t's buffer: the payload stays announced, so t may retry
+    or refuse; or the sender's memory changed since: the sender gets it too).
+    """
+    s = _payload_sender(t)
+    if s == NO_THREAD:
+        thread.get(t).payload_from = NO_THREAD
+        return abi.ERR_BAD_STATE
+    length = context.syscall_arg(s, 2)
+    n = capacity
+    if length < capacity:
+        n = length
+    if usermem.check(thread.process_of(t), buffer, n, True) != abi.OK:
+        return abi.ERR_BAD_ADDRESS
+    err = usermem.copy_between(thread.process_of(s), context.syscall_arg(s, 1), thread.process_of(t), buffer, n)
+    thread.get(t).payload_from = NO_THREAD
+    if err != abi.OK:
+        _wake(s, err)
+        return err
+    context.set_result(s, 0, n)
+    context.set_result(t, 0, n)
+    _wake(s, abi.OK)
+    return abi.OK
+
+
+def refuse_payload(t: u32) -> u32:
+    """OP_REFUSE by thread ``t``: its payload's sender wakes with ERR_REFUSED. ERR_BAD_STATE when none is announced."""
+    if _payload_sender(t) == NO_THREAD:
+        thread.get(t).payload_from = NO_THREAD
+        return abi.ERR_BAD_STATE
+    _drop_payload(t, abi.ERR_REFUSED)
+    return abi.OK
 
 
 def _deliver_reply(c: u32, t: u32) -> None:
@@ -355,7 +489,7 @@ def fast_reply_recv(t: u32, ep: u32) -> u32:
     if not _fastpath:
         return NO_THREAD
     e = addr(_endpoints[ep])
-    if e.senders.head != NO_THREAD:
+    if e.senders.head != NO_THREAD or ring.count(ep) != 0:
         return NO_THREAD
     c = _caller(t)
     if c == NO_THREAD or sched.highest_ready() > i32(sched.priority(c)):
@@ -433,7 +567,7 @@ def cancel(t: u32, error: u32) -> None:
     obj = th.wait_object
     if w == thread.WAIT_RECV:
         _unlink(addr(_endpoints[obj].receivers), t)
-    elif w == thread.WAIT_SEND or w == thread.WAIT_FAULT or w == thread.WAIT_CALL:
+    elif w == thread.WAIT_SEND or w == thread.WAIT_FAULT or w == thread.WAIT_CALL or w == thread.WAIT_PAYLOAD:
         _unlink(addr(_endpoints[obj].senders), t)
     elif w == thread.WAIT_NTFN:
         _unlink(addr(_notifications[obj].waiters), t)
@@ -445,8 +579,9 @@ def cancel(t: u32, error: u32) -> None:
 
 
 def thread_gone(t: u32) -> None:
-    """Thread ``t`` is being destroyed: a caller waiting for its reply gets ERR_STALE instead of hanging."""
+    """Thread ``t`` is being destroyed: a caller waiting for its reply, or a payload's sender, gets ERR_STALE."""
     _drop_reply(t, abi.ERR_STALE)
+    _drop_payload(t, abi.ERR_STALE)
 
 
 def timed_out(t: u32) -> None:
@@ -479,6 +614,7 @@ def endpoint_destroy(ep: u32) -> None:
     """Wake everyone queued on endpoint ``ep`` with ERR_STALE before its slot is freed. O(MAX_THREADS)."""
     _flush(addr(_endpoints[ep].receivers))
     _flush(addr(_endpoints[ep].senders))
+    ring.reset(ep)
 
 
 def notification_destroy(n: u32) -> None:

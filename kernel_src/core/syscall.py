@@ -227,7 +227,7 @@ def _thread_op(t: u32, p: u32, slot: u32, op: usize) -> u32:
 
 
 def _self_op(t: u32, op: usize, now: u64) -> u32:
-    """OP_YIELD, OP_SLEEP, OP_EXIT, OP_SELF: on the calling thread, no capability."""
+    """OP_YIELD, OP_SLEEP, OP_EXIT, OP_SELF, OP_REPLY, OP_ACCEPT, OP_REFUSE: on the calling thread, no capability."""
     th = thread.get(t)
     if op == abi.OP_YIELD:
         kernel.request_yield()
@@ -245,6 +245,10 @@ def _self_op(t: u32, op: usize, now: u64) -> u32:
         th.exit_code = _arg(t, 0)
         th.state = abi.STATE_EXITED
         return BLOCKED
+    if op == abi.OP_ACCEPT:
+        return ipc.accept_payload(t, _arg(t, 0), _arg(t, 1))
+    if op == abi.OP_REFUSE:
+        return ipc.refuse_payload(t)
     if op == abi.OP_REPLY:
         if _arg(t, 0) > abi.LABEL_MASK:
             return abi.ERR_INVALID_ARG
@@ -294,7 +298,10 @@ def _check_send(t: u32, p: u32, slot: u32) -> u32:
 
 
 def _endpoint_op(t: u32, p: u32, slot: u32, op: usize, now: u64) -> u32:
-    """OP_EP_RECV and OP_EP_REPLY_RECV (READ), OP_EP_SEND and OP_EP_CALL (WRITE); calls try the fast path."""
+    """OP_EP_RECV, OP_EP_REPLY_RECV (READ); OP_EP_SEND, OP_EP_CALL, OP_EP_POST, OP_EP_SEND_PAYLOAD (WRITE).
+
+    Calls and reply-receives try the fast path first.
+    """
     dst: u32 = thread.NO_THREAD
     if op == abi.OP_EP_RECV or op == abi.OP_EP_REPLY_RECV:
         err = cap.lookup(p, slot, abi.KIND_ENDPOINT, abi.RIGHT_READ)
@@ -313,6 +320,23 @@ def _endpoint_op(t: u32, p: u32, slot: u32, op: usize, now: u64) -> u32:
             return BLOCKED
         ipc.reply(t)            # a caller that is gone is no reason not to receive
         return ipc.receive(t, ep, 0, dst, now)
+    if op == abi.OP_EP_POST:
+        err = cap.lookup(p, slot, abi.KIND_ENDPOINT, abi.RIGHT_WRITE)
+        if err != abi.OK:
+            return err
+        if _arg(t, 0) > abi.LABEL_MASK or _arg(t, 5) > 1:
+            return abi.ERR_INVALID_ARG
+        return ipc.post(t, cap.index_of(p, slot), cap.badge_of(p, slot), _arg(t, 5) == 1)
+    if op == abi.OP_EP_SEND_PAYLOAD:
+        err = cap.lookup(p, slot, abi.KIND_ENDPOINT, abi.RIGHT_WRITE)
+        if err != abi.OK:
+            return err
+        if _arg(t, 0) > abi.LABEL_MASK or _arg(t, 2) > abi.MAX_PAYLOAD:
+            return abi.ERR_INVALID_ARG
+        err = usermem.check(p, _arg(t, 1), _arg(t, 2), False)
+        if err != abi.OK:
+            return err
+        return ipc.send_payload(t, cap.index_of(p, slot), cap.badge_of(p, slot))
     if op == abi.OP_EP_SEND or op == abi.OP_EP_CALL:
         err = _check_send(t, p, slot)
         if err != abi.OK:

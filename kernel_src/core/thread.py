@@ -24,6 +24,8 @@ WAIT_NTFN: Final[u8] = 4        # in a notification's wait queue
 WAIT_FAULT: Final[u8] = 5       # FAULTED, its fault message queued at its fault endpoint
 WAIT_CALL: Final[u8] = 6        # in an endpoint's send queue with a call (it waits for the reply after)
 WAIT_REPLY: Final[u8] = 7       # its call was received: waits for the receiver's OP_REPLY (in no queue)
+WAIT_PAYLOAD: Final[u8] = 8     # in an endpoint's send queue with a payload
+WAIT_ACCEPT: Final[u8] = 9      # its payload was announced: waits for OP_ACCEPT or OP_REFUSE (in no queue)
 
 NO_THREAD: Final[u32] = 0xFFFF_FFFF
 
@@ -46,6 +48,8 @@ class Thread:
     reply_to: u32           # the caller this thread owes a reply (its one-shot reply right), or NO_THREAD
     reply_gen: u32          # the caller's generation, so a reply never reaches a later thread in its slot
     recv_slot: u32          # while receiving: where a transferred capability goes (abi.NO_CAP: nowhere)
+    payload_from: u32       # the sender whose payload was announced to this thread, or NO_THREAD
+    payload_gen: u32
     state: u8               # abi.STATE_* or FREE
     wait: u8                # WAIT_*
 
@@ -78,6 +82,8 @@ def setup(t: u32, process: u32) -> None:
     th.reply_to = NO_THREAD
     th.reply_gen = 0
     th.recv_slot = NO_THREAD
+    th.payload_from = NO_THREAD
+    th.payload_gen = 0
 
 
 def get(t: u32) -> Ptr[Thread]:

@@ -62,6 +62,37 @@ def copy_in(space: u32, dst: Ptr[u8], uaddr: usize, length: usize) -> u32:
     return abi.OK
 
 
+def copy_between(src_space: u32, src: usize, dst_space: u32, dst: usize, length: usize) -> u32:
+    """Copy ``length`` bytes from user address ``src`` of ``src_space`` to ``dst`` of ``dst_space``.
+
+    Both ranges are checked first (the source readable, the destination
+    writable), then the bytes go page piece by page piece through the
+    kernel's identity mapping of physical memory: no intermediate buffer, so
+    a payload is never stored in the kernel. Returns abi.OK or
+    abi.ERR_BAD_ADDRESS (nothing copied). Cost: O(length).
+    """
+    if check(src_space, src, length, False) != abi.OK or check(dst_space, dst, length, True) != abi.OK:
+        return abi.ERR_BAD_ADDRESS
+    done: usize = 0
+    while done < length:
+        s = vm.translate(src_space, src + done, False)
+        d = vm.translate(dst_space, dst + done, True)
+        chunk = _PAGE - ((src + done) & (_PAGE - 1))
+        room = _PAGE - ((dst + done) & (_PAGE - 1))
+        if room < chunk:
+            chunk = room
+        if chunk > length - done:
+            chunk = length - done
+        from_p = cast(Ptr[u8], s)
+        to_p = cast(Ptr[u8], d)
+        j: usize = 0
+        while j < chunk:
+            to_p[j] = from_p[j]
+            j += 1
+        done += chunk
+    return abi.OK
+
+
 def copy_out(space: u32, uaddr: usize, src: Ptr[u8], length: usize) -> u32:
     """Copy ``length`` bytes from kernel memory ``src`` to user address ``uaddr`` of ``space``.
 

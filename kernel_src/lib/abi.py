@@ -47,6 +47,8 @@ OP_SLEEP: Final = 17            # (ticks) -> ()
 OP_EXIT: Final = 18             # (code) -> never returns
 OP_SELF: Final = 19             # () -> (thread id, process slot count, priority)
 OP_REPLY: Final = 20            # (label, w0, w1, w2, w3) -> (); answers the call this thread received last
+OP_ACCEPT: Final = 21           # (buffer, capacity) -> (bytes): copy the payload announced to this thread
+OP_REFUSE: Final = 22           # () -> (): refuse it; its sender gets ERR_REFUSED
 # Process (the slot names a process; WRITE unless noted).
 OP_PROC_CREATE: Final = 32      # (kind, dst_slot, arg) -> (); object owned by the process, capability to the caller
 OP_PROC_MAP: Final = 33         # (frame_or_device_slot, vaddr, rights) -> ()
@@ -67,6 +69,8 @@ OP_EP_RECV: Final = 64          # (timeout ticks, 0: forever; NO_WAIT: poll, cap
 OP_EP_SEND: Final = 65          # (label, w0, w1, w2, w3, cap slot) -> (); WRITE; blocks until received
 OP_EP_CALL: Final = 66          # (label, w0, w1, w2, w3, cap slot) -> (0, label, w0..w3) of the reply; WRITE
 OP_EP_REPLY_RECV: Final = 67    # (label, w0, w1, w2, w3, cap dst slot) -> (badge, label, w0..w3); READ; reply, then receive
+OP_EP_POST: Final = 68          # (label, w0, w1, w2, w3, block) -> (); WRITE; queued in the ring, ERR_WOULD_BLOCK when full
+OP_EP_SEND_PAYLOAD: Final = 69  # (label, pointer, length, w0) -> (bytes accepted); WRITE; blocks until accepted or refused
 # Notification.
 OP_NTFN_SIGNAL: Final = 80      # (bits) -> (); WRITE; ORs bits | badge
 OP_NTFN_WAIT: Final = 81        # () -> (bits); READ; blocks until some bit is set, clears them
@@ -95,6 +99,8 @@ MSG_WORDS: Final = 4
 LABEL_BITS: Final = 48
 LABEL_MASK: Final = (1 << LABEL_BITS) - 1
 MSG_CAP: Final = 1 << LABEL_BITS
+MSG_PAYLOAD: Final = 1 << (LABEL_BITS + 1)     # a payload is announced: w0 = its length, w1 = the sender's w0
+MAX_PAYLOAD: Final = 64 * 1024                 # bytes in one payload
 
 # ---- error codes (the first result word; 0 is success) ----------------------------------------
 OK: Final = 0
@@ -112,7 +118,8 @@ ERR_UNKNOWN_OP: Final = 11      # no such operation (for this kind)
 ERR_BAD_STATE: Final = 12       # the object is not in a state that allows the operation
 ERR_MAPPED: Final = 13          # the virtual range is already (partly) mapped
 ERR_TIMEOUT: Final = 14         # a blocking operation's timeout expired
-ERR_WOULD_BLOCK: Final = 15     # a non-blocking operation found nothing to do
+ERR_WOULD_BLOCK: Final = 15     # a non-blocking operation found nothing to do (or a full ring)
+ERR_REFUSED: Final = 16         # the receiver refused the payload (or dropped it unanswered)
 
 # ---- thread states (OP_THREAD_STATE) ----------------------------------------------------------
 STATE_INACTIVE: Final = 0       # created, never started

@@ -229,6 +229,27 @@ def ep_reply_recv(ep_slot: usize, label: usize, w0: usize, w1: usize, w2: usize,
     return invoke(ep_slot, abi.OP_EP_REPLY_RECV, label, w0, w1, w2, w3, abi.NO_CAP, res)
 
 
+def ep_post(ep_slot: usize, label: usize, w0: usize, w1: usize, w2: usize, w3: usize, block: bool) -> usize:
+    """OP_EP_POST: queue a short message in the endpoint's ring; a full ring gives ERR_WOULD_BLOCK unless ``block``."""
+    return call(ep_slot, abi.OP_EP_POST, label, w0, w1, w2, w3, 1 if block else 0)
+
+
+def ep_send_payload(ep_slot: usize, label: usize, data: Ptr[u8], length: usize, w0: usize,
+                    res: Ptr[SysResult]) -> usize:
+    """OP_EP_SEND_PAYLOAD: offer ``length`` bytes at ``data``; blocks until accepted (v0 = bytes taken) or refused."""
+    return invoke(ep_slot, abi.OP_EP_SEND_PAYLOAD, label, usize(data), length, w0, 0, 0, res)
+
+
+def accept(buffer: Ptr[u8], capacity: usize, res: Ptr[SysResult]) -> usize:
+    """OP_ACCEPT: copy the payload announced to this thread into ``buffer``; v0 = bytes copied."""
+    return invoke(0, abi.OP_ACCEPT, usize(buffer), capacity, 0, 0, 0, 0, res)
+
+
+def refuse() -> usize:
+    """OP_REFUSE: refuse the payload announced to this thread (its sender gets ERR_REFUSED)."""
+    return call(0, abi.OP_REFUSE)
+
+
 def ntfn_signal(ntfn_slot: usize, bits: usize) -> usize:
     """OP_NTFN_SIGNAL: OR ``bits`` (and the capability's badge) into the notification."""
     return call(ntfn_slot, abi.OP_NTFN_SIGNAL, bits)

@@ -18,6 +18,8 @@ from user.systest import (
     t_caps,
     t_faults,
     t_ipc,
+    t_ipc2,
+    t_irq,
     t_isolation,
     t_memory,
     t_pools,
@@ -41,5 +43,7 @@ def main(arg0: usize, arg1: usize) -> usize:
     t_ipc.run()
     t_isolation.run()
     t_pools.run()
+    t_ipc2.run()
+    t_irq.run()
     failed = harness.summary()
     syscall.console_halt(initcaps.SLOT_CONSOLE, 0 if failed == 0 else 1)
