@@ -1,0 +1,293 @@
+"""Compact logs, the host half: decode a console stream of plain text and log frames against the kernel ELF.
+
+A compact log call sends a frame instead of formatted text: the format
+string, level and source location stay in the ELF section ``.kcc_log``,
+which the link scripts keep out of the loaded image (an ``INFO`` section at
+address 0), and the kernel sends only the record's offset in that section
+and the raw arguments. ``python -m kcc.logs kernel.elf [FILE]`` turns such a
+stream back into text lines.
+
+The stream (what the console carries):
+    Bytes other than 0xFF are plain text and pass through unchanged: the
+    firmware's banner, kprintf output, and log calls on a board that asks
+    for plain text. 0xFF starts a frame (it never occurs in ASCII or UTF-8
+    text). A frame is the record's offset in ``.kcc_log`` as an unsigned
+    LEB128 number, then one value per conversion of the record's format, in
+    order: ``%u %x %X %p %c`` an unsigned LEB128 number, ``%d`` a signed
+    number zigzag-encoded ((v << 1) ^ (v >> 63)) then LEB128, ``%s`` the
+    string's bytes and a NUL. LEB128: seven bits per byte, least
+    significant first, bit 7 set on every byte but the last (DWARF 5,
+    section 7.6 "Variable Length Data").
+
+A record (what ``.kcc_log`` holds, written by the compiler per call site):
+    RECORD_HEADER (level: 0 debug, 1 info, 2 warn, 3 error; the number of
+    arguments; two reserved zero bytes; the source line, a little-endian
+    u32), then the source path relative to the kernel source root and the
+    format, each NUL-terminated. Formats use kprintf's conversions
+    (lib/kprintf.py): ``%d %u %x %X %p %s %c %%``, the flags ``-`` and
+    ``0``, a decimal width, and the ignored length modifiers ``l`` and ``z``.
+
+A decoded frame reads ``[level] path:line: message``; a format's trailing
+newline ends the line.
+
+The producing half is not in the compiler yet: records and frames will come
+from a ``log.info("x=%u", x)``-style builtin (issue 9, item 4) that checks
+the format against its arguments, emits one record per call site into
+``.kcc_log`` and passes the record's address with the arguments to the
+kernel's encoder. The link scripts already place ``.kcc_log``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import struct
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+
+SECTION = ".kcc_log"
+SYNC = 0xFF
+LEVELS = ("debug", "info", "warn", "error")
+RECORD_HEADER = struct.Struct("<BBHI")
+
+# One kprintf conversion: flags, width, ignored length modifiers, conversion character.
+_CONVERSION = re.compile(r"%([-0]*)(\d*)[lz]*([duxXpsc%])")
+
+
+class LogError(Exception):
+    """The ELF has no readable log records, or a record is malformed; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One log call site: level name, source path and line, and its format string."""
+
+    level: str
+    path: str
+    line: int
+    format: str
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """The conversion character of each argument, in order (``%%`` takes none)."""
+        return tuple(m.group(3) for m in _CONVERSION.finditer(self.format) if m.group(3) != "%")
+
+
+@dataclass(frozen=True)
+class Records:
+    """The records of one ELF by offset in ``.kcc_log``, and the width of a pointer in bits (for ``%p``)."""
+
+    by_offset: dict[int, Record]
+    pointer_bits: int
+
+
+def parse_records(data: bytes, pointer_bits: int) -> Records:
+    """Parse the contents of a ``.kcc_log`` section (the record layout in the module docstring).
+
+    Records follow each other with no padding.
+
+    Raises:
+        LogError: when a record is cut short, has an unknown level, or its argument count
+            differs from its format's conversions.
+    """
+    records: dict[int, Record] = {}
+    pos = 0
+    while pos < len(data):
+        if pos + RECORD_HEADER.size > len(data):
+            raise LogError(f"{SECTION}: record at {pos:#x} is cut short")
+        level, nargs, _reserved, line = RECORD_HEADER.unpack_from(data, pos)
+        strings = data[pos + RECORD_HEADER.size:].split(b"\0", 2)
+        if len(strings) < 3:
+            raise LogError(f"{SECTION}: record at {pos:#x} lacks its NUL-terminated path and format")
+        if level >= len(LEVELS):
+            raise LogError(f"{SECTION}: record at {pos:#x} has unknown level {level}")
+        record = Record(LEVELS[level], strings[0].decode("utf-8", "replace"), line,
+                        strings[1].decode("utf-8", "replace"))
+        if len(record.kinds) != nargs:
+            raise LogError(f"{SECTION}: record at {pos:#x} ({record.path}:{line}) has {nargs} arguments "
+                           f"but its format {record.format!r} has {len(record.kinds)} conversions")
+        records[pos] = record
+        pos += RECORD_HEADER.size + len(strings[0]) + len(strings[1]) + 2
+    return Records(records, pointer_bits)
+
+
+def load_records(elf: Path) -> Records:
+    """Read the log records of the kernel ELF ``elf`` (none when it has no ``.kcc_log`` section).
+
+    Raises:
+        LogError: when the file is not a readable ELF, or as parse_records.
+    """
+    try:
+        with elf.open("rb") as fh:
+            f = ELFFile(fh)
+            section = f.get_section_by_name(SECTION)
+            return parse_records(section.data() if section is not None else b"", f.elfclass)
+    except (OSError, ELFError) as exc:
+        raise LogError(f"cannot read {elf}: {exc}") from exc
+
+
+def format_message(fmt: str, values: list[int | bytes], pointer_bits: int) -> str:
+    """Format ``values`` as kprintf formats them (lib/kprintf.py) with ``fmt``.
+
+    Integers are the raw 64-bit argument values (``%d`` values already
+    signed); ``%s`` takes bytes (decoded as UTF-8, errors replaced).
+    ``%p`` prints ``0x`` and ``pointer_bits // 4`` hex digits.
+    """
+    out: list[str] = []
+    pos = 0
+    args = iter(values)
+    for m in _CONVERSION.finditer(fmt):
+        out.append(fmt[pos:m.start()])
+        pos = m.end()
+        flags, width, conv = m.group(1), int(m.group(2) or 0), m.group(3)
+        if conv == "%":
+            out.append("%")
+            continue
+        value = next(args)
+        if conv == "s":
+            text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+        elif conv == "c":
+            text = chr(int(value) & 0xFF)
+        elif conv == "p":
+            text = f"0x{int(value):0{pointer_bits // 4}x}"
+        else:
+            text = {"d": "d", "u": "d", "x": "x", "X": "X"}[conv]
+            text = format(int(value), text)
+        if "-" in flags:
+            text = text.ljust(width)
+        elif "0" in flags and conv in "duxXp":
+            sign = "-" if text.startswith("-") else ""
+            text = sign + text[len(sign):].rjust(width - len(sign), "0")
+        else:
+            text = text.rjust(width)
+        out.append(text)
+    out.append(fmt[pos:])
+    return "".join(out)
+
+
+class Decoder:
+    """A streaming decoder: feed() it bytes as they arrive, in chunks of any size, and take whole lines.
+
+    Plain text is split into lines (a carriage return before the newline is
+    dropped); each frame becomes one line, after any plain text pending on
+    the current line. A frame naming no record is reported and decoding goes
+    back to plain text: its arguments cannot be told apart from text.
+    """
+
+    def __init__(self, records: Records) -> None:
+        self.records = records
+        self._text = bytearray()
+        self._frame: bytearray | None = None
+
+    def feed(self, data: bytes) -> list[str]:
+        """Decode ``data``; return the lines it completed."""
+        lines: list[str] = []
+        for byte in data:
+            if self._frame is not None:
+                self._frame.append(byte)
+                line = self._decode_frame(bytes(self._frame))
+                if line is not None:
+                    self._frame = None
+                    lines.append(line)
+            elif byte == SYNC:
+                if self._text:
+                    lines.append(self._take_text())
+                self._frame = bytearray()
+            elif byte == 0x0A:
+                lines.append(self._take_text())
+            else:
+                self._text.append(byte)
+        return lines
+
+    def finish(self) -> list[str]:
+        """The lines still pending at the end of the stream: unterminated text, or a cut-off frame."""
+        lines = [self._take_text()] if self._text else []
+        if self._frame is not None:
+            lines.append("[?] the stream ends inside a log frame")
+            self._frame = None
+        return lines
+
+    def _take_text(self) -> str:
+        text = self._text.decode("utf-8", "replace").removesuffix("\r")
+        self._text.clear()
+        return text
+
+    def _decode_frame(self, frame: bytes) -> str | None:
+        """The line of ``frame`` (the bytes after SYNC), or None while it is incomplete."""
+        offset, pos = _leb128(frame, 0)
+        if offset is None:
+            return None
+        record = self.records.by_offset.get(offset)
+        if record is None:
+            return f"[?] unknown log record {offset:#x}: the stream does not belong to this ELF"
+        values: list[int | bytes] = []
+        for kind in record.kinds:
+            if kind == "s":
+                end = frame.find(b"\0", pos)
+                if end < 0:
+                    return None
+                values.append(frame[pos:end])
+                pos = end + 1
+                continue
+            raw, pos = _leb128(frame, pos)
+            if raw is None:
+                return None
+            values.append((raw >> 1) ^ -(raw & 1) if kind == "d" else raw)
+        message = format_message(record.format, values, self.records.pointer_bits).removesuffix("\n")
+        return f"[{record.level}] {record.path}:{record.line}: {message}"
+
+
+def _leb128(data: bytes, pos: int) -> tuple[int | None, int]:
+    """The unsigned LEB128 number at ``data[pos:]`` and the position after it; (None, pos) when cut short."""
+    value = shift = 0
+    while pos < len(data):
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        pos += 1
+        if not byte & 0x80:
+            return value, pos
+    return None, pos
+
+
+def decode_stream(records: Records, stream: BinaryIO, chunk: int = 4096) -> Iterator[str]:
+    """Yield the decoded lines of ``stream`` (a file, a pipe, a serial device) as its bytes arrive.
+
+    Reads with ``read1`` where the stream has it, so lines appear as soon as
+    a pipe or a serial port delivers them rather than when a buffer fills.
+    """
+    decoder = Decoder(records)
+    read = getattr(stream, "read1", stream.read)
+    while data := read(chunk):
+        yield from decoder.feed(data)
+    yield from decoder.finish()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m kcc.logs ELF [FILE]``: decode FILE (default: standard input) against ELF's records."""
+    parser = argparse.ArgumentParser(prog="python -m kcc.logs", description=__doc__.splitlines()[0])
+    parser.add_argument("elf", type=Path, help="the kernel ELF that sent the stream (kernel.elf)")
+    parser.add_argument("input", nargs="?", type=Path, default=None,
+                        help="a recorded stream, a FIFO or a serial device (set to raw mode with stty); "
+                             "default: standard input")
+    args = parser.parse_args(argv)
+    try:
+        records = load_records(args.elf)
+        stream = args.input.open("rb") if args.input is not None else sys.stdin.buffer
+    except (LogError, OSError) as exc:
+        print(f"logs: error: {exc}", file=sys.stderr)
+        return 1
+    with stream:
+        for line in decode_stream(records, stream):
+            print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
