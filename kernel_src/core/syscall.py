@@ -169,7 +169,9 @@ def _thread_op(t: u32, p: u32, slot: u32, op: usize) -> u32:
         prio = _arg(t, 0)
         budget = _arg(t, 1)
         period = _arg(t, 2)
-        if prio >= usize(board.NUM_PRIORITIES) or budget > period or (budget == 0 and period != 0):
+        # Tick counts are u32 in core.sched: a longer period (and so budget) is refused, not truncated.
+        if prio >= usize(board.NUM_PRIORITIES) or budget > period or (budget == 0 and period != 0) \
+                or period > 0xFFFF_FFFF:
             return abi.ERR_INVALID_ARG
         if prio > usize(sched.priority(t)):
             return abi.ERR_RIGHTS
