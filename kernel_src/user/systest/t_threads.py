@@ -188,7 +188,7 @@ def self_and_priority() -> None:
 
 
 def sched_arguments() -> None:
-    """OP_THREAD_SET_SCHED refuses a priority past the last, a budget past its period, a budget without a period."""
+    """OP_THREAD_SET_SCHED refuses a priority past the last, a budget past its period or without one, a period past 32 bits."""
     t = spawn.thread(addr(_exit_with), 0, 0, spawn.LOW)
     if t == spawn.NONE:
         return
@@ -196,6 +196,10 @@ def sched_arguments() -> None:
     harness.expect_eq(syscall.thread_set_sched(t, 5, 11, 10), abi.ERR_INVALID_ARG, "budget past the period")
     harness.expect_eq(syscall.thread_set_sched(t, 5, 1, 0), abi.ERR_INVALID_ARG, "budget without a period")
     harness.expect_eq(syscall.thread_set_sched(t, 5, 0, 10), abi.ERR_INVALID_ARG, "period without a budget")
+    # Tick counts are 32-bit in the kernel: a longer period must be refused, not cut to its low bits.
+    harness.expect_eq(syscall.thread_set_sched(t, 5, 1 << 32, 1 << 32), abi.ERR_INVALID_ARG, "period 2**32")
+    harness.expect_eq(syscall.thread_set_sched(t, 5, 1, (1 << 32) + 10), abi.ERR_INVALID_ARG, "period 2**32 + 10")
+    harness.expect_eq(syscall.thread_set_sched(t, 5, 0xFFFF_FFFF, 0xFFFF_FFFF), abi.OK, "period 2**32 - 1")
     harness.expect_eq(syscall.thread_set_sched(t, board.NUM_PRIORITIES - 1, 10, 10), abi.OK, "full budget")
     harness.expect_eq(syscall.thread_set_sched(t, 0, 0, 0), abi.OK, "priority 0")
 
