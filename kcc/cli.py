@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kcc import __version__, flash, qemu, systest
+from kcc import __version__, flash, logs, qemu, systest
 from kcc.boards import BoardError, default_board, list_boards, load_board
 from kcc.build import BuildError, BuildResult, build, default_opt
 from kcc.compiler import BuildOptions, compile_program
@@ -24,7 +24,7 @@ from kcc.userimage import UserImageError
 
 # Errors in what the user asked for or has installed: a message and exit status 1.
 USER_ERRORS = (BoardError, BuildError, ToolchainError, LinkScriptError, qemu.QemuError, flash.FlashError,
-               ImageError, UserBuildError, UserImageError, InitrdError)
+               ImageError, UserBuildError, UserImageError, InitrdError, logs.LogError)
 
 
 class KccGroup(click.Group):
@@ -342,6 +342,7 @@ def boards_cmd() -> None:
 
 
 cli.add_command(systest.systest_cmd)
+cli.add_command(logs.logs_cmd)
 
 
 def main() -> None:

@@ -4,8 +4,8 @@ A compact log call sends a frame instead of formatted text: the format
 string, level and source location stay in the ELF section ``.kcc_log``,
 which the link scripts keep out of the loaded image (an ``INFO`` section at
 address 0), and the kernel sends only the record's offset in that section
-and the raw arguments. ``python -m kcc.logs kernel.elf [FILE]`` turns such a
-stream back into text lines.
+and the raw arguments. ``kcc logs kernel.elf [FILE]`` turns such a stream
+back into text lines.
 
 The stream (what the console carries):
     Bytes other than 0xFF are plain text and pass through unchanged: the
@@ -39,15 +39,14 @@ kernel's encoder. The link scripts already place ``.kcc_log``.
 
 from __future__ import annotations
 
-import argparse
 import re
 import struct
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+import click
 from elftools.common.exceptions import ELFError
 from elftools.elf.elffile import ELFFile
 
@@ -269,25 +268,22 @@ def decode_stream(records: Records, stream: BinaryIO, chunk: int = 4096) -> Iter
     yield from decoder.finish()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m kcc.logs ELF [FILE]``: decode FILE (default: standard input) against ELF's records."""
-    parser = argparse.ArgumentParser(prog="python -m kcc.logs", description=__doc__.splitlines()[0])
-    parser.add_argument("elf", type=Path, help="the kernel ELF that sent the stream (kernel.elf)")
-    parser.add_argument("input", nargs="?", type=Path, default=None,
-                        help="a recorded stream, a FIFO or a serial device (set to raw mode with stty); "
-                             "default: standard input")
-    args = parser.parse_args(argv)
-    try:
-        records = load_records(args.elf)
-        stream = args.input.open("rb") if args.input is not None else sys.stdin.buffer
-    except (LogError, OSError) as exc:
-        print(f"logs: error: {exc}", file=sys.stderr)
-        return 1
-    with stream:
-        for line in decode_stream(records, stream):
-            print(line, flush=True)
-    return 0
+@click.command("logs")
+@click.argument("elf", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("stream", type=click.File("rb"), default="-")
+def logs_cmd(elf: Path, stream: BinaryIO) -> None:
+    """Decode a console stream of compact log frames against the kernel ELF that sent it.
+
+    STREAM is a recorded console, a pipe, QEMU's chardev file or FIFO, or a
+    serial device (set it to raw mode first: ``stty -F /dev/ttyACM0 115200
+    raw``); ``-`` (the default) reads standard input. Plain text passes
+    through; each frame prints as ``[level] path:line: message``. Exit status
+    1 when ELF's log records cannot be read.
+    """
+    records = load_records(elf)
+    for line in decode_stream(records, stream):
+        click.echo(line)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    logs_cmd(prog_name="python -m kcc.logs")

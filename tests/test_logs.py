@@ -153,7 +153,19 @@ def test_malformed_records_are_rejected() -> None:
 def test_command_line_decodes_a_file(elf: Path, tmp_path: Path) -> None:
     recorded = tmp_path / "console.bin"
     recorded.write_bytes(_stream(elf))
-    result = subprocess.run([sys.executable, "-m", "kcc.logs", str(elf), str(recorded)],
+    result = subprocess.run([sys.executable, "-m", "kcc", "logs", str(elf), str(recorded)],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == EXPECTED
+    piped = subprocess.run([sys.executable, "-m", "kcc", "logs", str(elf)], input=_stream(elf),
+                           capture_output=True, check=False)
+    assert piped.stdout.decode().splitlines() == EXPECTED
+
+
+def test_command_line_reports_an_unreadable_elf(tmp_path: Path) -> None:
+    not_elf = tmp_path / "kernel.elf"
+    not_elf.write_bytes(b"not an ELF")
+    result = subprocess.run([sys.executable, "-m", "kcc", "logs", str(not_elf)], input="",
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("kcc: error: cannot read")
