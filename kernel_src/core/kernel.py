@@ -98,8 +98,11 @@ def fault_name(kind: u32) -> Ptr[u8]:
     return "access fault"
 
 
-def user_fault(kind: u32, address: usize, cause: usize) -> None:
+def user_fault(kind: u32, address: usize, write: bool, cause: usize) -> None:
     """The running thread faulted (``kind`` abi.FAULT_*, ``address`` the faulting address, ``cause`` the arch's word).
+
+    ``write``: the access was a store. A store to a copy-on-write page is not
+    a fault of the thread: it gets its private copy and runs on.
 
     The thread stops (FAULTED). With a live fault endpoint its handler gets a
     fault message and may resume or destroy it; without one its whole process
@@ -110,6 +113,8 @@ def user_fault(kind: u32, address: usize, cause: usize) -> None:
     t = _current
     th = thread.get(t)
     p = thread.process_of(t)
+    if kind == abi.FAULT_PAGE and write and process.cow_fault(p, address):
+        return
     th.fault_kind = kind
     th.fault_address = address
     th.fault_pc = context.pc(t)

@@ -12,6 +12,13 @@ Mappings are recorded (process, address, pages, frame or device) in a fixed
 table of MAX_MAPPINGS records, so that destroying a frame removes every
 mapping of it: cost O(MAX_MAPPINGS + pages mapped). A mapping is unmapped as
 a whole, by its address, as it was made.
+
+Copy-on-write (abi.MAP_COW): the frame is mapped read-only; the first store
+to one of its pages faults, and cow_fault gives the storing process a
+private copy of that page, charged to its quota, mapped writable in its
+place. The mapping record needs nothing more: a page of a COW mapping whose
+physical address is not the frame's is a private copy, freed (and credited)
+when the mapping goes.
 """
 
 import board
@@ -61,6 +68,7 @@ class Mapping:
     space: u32
     object: u32
     kind: u8
+    cow: bool               # copy-on-write: stores make private copies (see the module docstring)
 
 
 @struct
@@ -208,10 +216,15 @@ def map(space: u32, kind: u32, obj: u32, va: usize, rights: usize) -> u32:
             break
     if rec == NO_INDEX:
         return abi.ERR_NO_OBJECTS
-    err = vm.map(space, va, pa, pages, rights)
+    cow = rights & abi.MAP_COW != 0
+    if cow and (kind != abi.KIND_FRAME or rights & abi.RIGHT_EXEC != 0 or rights & abi.RIGHT_WRITE == 0):
+        return abi.ERR_INVALID_ARG
+    mapped_rights = rights & ~usize(abi.MAP_COW | abi.RIGHT_WRITE) if cow else rights
+    err = vm.map(space, va, pa, pages, mapped_rights, kind == abi.KIND_DEVICE)
     if err != abi.OK:
         return err
     m = addr(_maps[rec])
+    m.cow = cow
     m.kind = u8(kind)
     m.space = space
     m.object = obj
@@ -221,8 +234,14 @@ def map(space: u32, kind: u32, obj: u32, va: usize, rights: usize) -> u32:
 
 
 def _drop(rec: u32) -> None:
-    """Unmap mapping record ``rec`` and free it."""
+    """Unmap mapping record ``rec`` and free it, with the private copies of a copy-on-write mapping."""
     m = addr(_maps[rec])
+    if m.cow:
+        base = _frames[m.object].base
+        for i in range(m.pages):
+            pa = vm.page_of(m.space, m.va + i * PAGE_SIZE)
+            if pa != 0 and pa != base + i * PAGE_SIZE:
+                memory.free_pages(m.space, pa, 1)
     vm.unmap(m.space, m.va, m.pages)
     m.kind = abi.KIND_NULL
     m.pages = 0
@@ -253,10 +272,38 @@ def _unmap_object(kind: u32, obj: u32) -> None:
 
 
 def _unmap_space(space: u32) -> None:
-    """Forget every mapping record of ``space`` (its tables are about to go). O(MAX_MAPPINGS)."""
+    """Drop every mapping of ``space`` (its tables go next), freeing COW copies. O(MAX_MAPPINGS + their pages)."""
     for i in range(u32(MAX_MAPPINGS)):
         if _maps[i].kind != abi.KIND_NULL and _maps[i].space == space:
-            _maps[i].kind = abi.KIND_NULL
+            _drop(i)
+
+
+def cow_fault(space: u32, va: usize) -> bool:
+    """Serve a store fault at ``va`` in ``space`` if it hit a read-only page of a copy-on-write mapping.
+
+    The page is copied into a fresh page charged to ``space``'s quota and
+    mapped writable in its place; the store then runs again. Returns False
+    when the fault is not a COW fault (or the quota is spent: the thread then
+    faults as usual). Cost: O(MAX_MAPPINGS) to find the mapping, one page copied.
+    """
+    page_va = va & ~usize(PAGE_SIZE - 1)
+    for i in range(u32(MAX_MAPPINGS)):
+        m = addr(_maps[i])
+        if m.kind == abi.KIND_FRAME and m.cow and m.space == space and m.va <= page_va \
+                and page_va - m.va < m.pages * PAGE_SIZE:
+            original = _frames[m.object].base + (page_va - m.va)
+            if vm.page_of(space, page_va) != original:
+                return False        # already a private copy: a genuine fault
+            copy = memory.alloc_pages(space, 1)
+            if copy == 0:
+                return False
+            src = cast(Ptr[u64], original)
+            dst = cast(Ptr[u64], copy)
+            for w in range(usize(PAGE_SIZE // 8)):
+                dst[w] = src[w]
+            vm.remap(space, page_va, copy, abi.RIGHT_READ | abi.RIGHT_WRITE)
+            return True
+    return False
 
 
 def frame_destroy(f: u32) -> None:

@@ -129,9 +129,12 @@ def _process_op(t: u32, p: u32, slot: u32, op: usize) -> u32:
         if kind != abi.KIND_FRAME and kind != abi.KIND_DEVICE:
             return abi.ERR_WRONG_KIND
         rights = _arg(t, 2)
-        if rights & ~usize(abi.RIGHT_READ | abi.RIGHT_WRITE | abi.RIGHT_EXEC) != 0:
+        if rights & ~usize(abi.RIGHT_READ | abi.RIGHT_WRITE | abi.RIGHT_EXEC | abi.MAP_COW) != 0:
             return abi.ERR_INVALID_ARG
-        if rights & ~usize(cap.rights_of(p, fslot)) != 0:
+        needed = rights & ~usize(abi.MAP_COW)
+        if rights & abi.MAP_COW != 0:
+            needed &= ~usize(abi.RIGHT_WRITE)      # a copy-on-write mapping never writes the frame itself
+        if needed & ~usize(cap.rights_of(p, fslot)) != 0:
             return abi.ERR_RIGHTS
         return process.map(target, kind, cap.index_of(p, fslot), _arg(t, 1), rights)
     if op == abi.OP_PROC_UNMAP:

@@ -32,6 +32,9 @@ RIGHT_GRANT: Final = 4          # give this capability to another process, or tr
 RIGHT_EXEC: Final = 8           # frames: map executable
 RIGHT_DESTROY: Final = 16       # destroy the object (revokes every copy)
 RIGHTS_ALL: Final = 31
+# OP_PROC_MAP flag beside the R/W/X rights: map the frame copy-on-write (read-only until the first
+# store to a page, which gives the storing process a private copy charged to its quota).
+MAP_COW: Final = 32
 
 # ---- operations (the operation number; the slot is the capability invoked) --------------------
 # Any capability.

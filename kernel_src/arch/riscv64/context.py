@@ -153,7 +153,9 @@ def user_trap(frame: Ptr[TrapFrame]) -> Ptr[TrapFrame]:
     elif code == trap.EXC_ECALL_U:
         kernel.handle_syscall()
     else:
-        kernel.user_fault(_fault_kind(code), frame.stval, frame.scause)
+        # Store/AMO faults (privileged ISA, scause table): page fault 15, access fault 7, misaligned 6.
+        store = code == 15 or code == 7 or code == 6
+        kernel.user_fault(_fault_kind(code), frame.stval, store, frame.scause)
     return _resume()
 
 

@@ -47,6 +47,9 @@ _U: Final = 16
 _G: Final = 32
 _A: Final = 64
 _D: Final = 128
+# The first of the two RSW bits, which the hardware ignores and leaves to software: set in a user
+# leaf that maps a device region, so that translate() never hands its registers to the kernel.
+_DEVICE: Final = 256
 _PPN_SHIFT: Final = 10
 
 _SATP_SV39: Final = 8 << 60
@@ -329,11 +332,12 @@ def _in_window(va: usize, pages: usize) -> bool:
     return pages <= (board.USER_END - va) // PAGE_SIZE
 
 
-def map(space: u32, va: usize, pa: usize, pages: usize, rights: usize) -> u32:
+def map(space: u32, va: usize, pa: usize, pages: usize, rights: usize, device: bool) -> u32:
     """Map ``pages`` pages of physical memory from ``pa`` at user address ``va`` of ``space``.
 
     ``rights`` are abi.RIGHT_READ/WRITE/EXEC bits: at least READ; WRITE
-    together with EXEC is refused (W^X). All or nothing: returns abi.OK,
+    together with EXEC is refused (W^X). ``device`` marks a device region's
+    registers, which translate() refuses. All or nothing: returns abi.OK,
     abi.ERR_INVALID_ARG (unaligned, outside the user window, bad rights),
     abi.ERR_MAPPED (some page already mapped) or abi.ERR_NO_MEMORY (the page
     tables needed exceed the space's quota; pages mapped so far are undone).
@@ -356,6 +360,8 @@ def map(space: u32, va: usize, pa: usize, pages: usize, rights: usize) -> u32:
         flags |= _W
     if rights & abi.RIGHT_EXEC != 0:
         flags |= _X
+    if device:
+        flags |= _DEVICE
     i = 0
     while i < pages:
         v = va + i * PAGE_SIZE
@@ -391,12 +397,47 @@ def unmap(space: u32, va: usize, pages: usize) -> usize:
     return count
 
 
+def remap(space: u32, va: usize, pa: usize, rights: usize) -> u32:
+    """Point the mapped user page at ``va`` of ``space`` to physical page ``pa`` with ``rights`` (R/W/X, never W+X).
+
+    For copy-on-write: the page must be mapped already (ERR_INVALID_ARG
+    otherwise). Flushes that page's TLB entry for the space. O(1).
+    """
+    if not _in_window(va & ~usize(PAGE_SIZE - 1), 1) or pa & (PAGE_SIZE - 1) != 0:
+        return abi.ERR_INVALID_ARG
+    if rights & abi.RIGHT_WRITE != 0 and rights & abi.RIGHT_EXEC != 0:
+        return abi.ERR_INVALID_ARG
+    pte = _leaf(space, va & ~usize(PAGE_SIZE - 1))
+    if pte == NULL or pte[0] & _V == 0:
+        return abi.ERR_INVALID_ARG
+    flags: usize = _V | _U | _A | _D | _R
+    if rights & abi.RIGHT_WRITE != 0:
+        flags |= _W
+    if rights & abi.RIGHT_EXEC != 0:
+        flags |= _X
+    pte[0] = ((pa >> 12) << _PPN_SHIFT) | flags
+    asm("sfence.vma {0}, {1}", va, _asid(space), clobbers=("memory",))
+    return abi.OK
+
+
+def page_of(space: u32, va: usize) -> usize:
+    """Return the physical page mapped at user ``va`` of ``space`` whatever its permissions, 0 when none."""
+    if va < board.USER_BASE or va >= board.USER_END:
+        return 0
+    pte = _leaf(space, va & ~usize(PAGE_SIZE - 1))
+    if pte == NULL or pte[0] & _V == 0:
+        return 0
+    return _pte_address(pte[0])
+
+
 def translate(space: u32, va: usize, write: bool) -> usize:
     """Return the physical address of user address ``va`` in ``space`` if user code may read it (or write, when ``write``).
 
-    Returns 0 when ``va`` is outside the user window, unmapped, or mapped
-    without the needed permission: the kernel's checked copy-in and copy-out
-    (core.usermem) go through this, never through a user pointer.
+    Returns 0 when ``va`` is outside the user window, unmapped, mapped
+    without the needed permission, or a device mapping: the kernel's checked
+    copy-in and copy-out (core.usermem) go through this, never through a user
+    pointer, and never touch device registers for a user (a read can have side
+    effects, and one from a hole in a device region faults the kernel).
     """
     if va < board.USER_BASE or va >= board.USER_END:
         return 0
@@ -404,7 +445,7 @@ def translate(space: u32, va: usize, write: bool) -> usize:
     if pte == NULL:
         return 0
     e = pte[0]
-    if e & (_V | _U | _R) != (_V | _U | _R):
+    if e & (_V | _U | _R) != (_V | _U | _R) or e & _DEVICE != 0:
         return 0
     if write and e & _W == 0:
         return 0

@@ -16,6 +16,7 @@ from user.systest import (
     harness,
     t_capops,
     t_caps,
+    t_cow,
     t_faults,
     t_ipc,
     t_ipc2,
@@ -44,6 +45,7 @@ def main(arg0: usize, arg1: usize) -> usize:
     t_isolation.run()
     t_pools.run()
     t_ipc2.run()
+    t_cow.run()
     t_irq.run()
     failed = harness.summary()
     syscall.console_halt(initcaps.SLOT_CONSOLE, 0 if failed == 0 else 1)

@@ -240,6 +240,24 @@ def supervisor_csr_illegal() -> None:
         harness.expect_eq(msg.v2, abi.FAULT_ILLEGAL, "fault kind")
 
 
+def device_memory_never_read_for_a_user() -> None:
+    """A user pointer into a mapped device region is ERR_BAD_ADDRESS: the kernel never reads registers for a user.
+
+    A hole in the region (where the bus has no device) would fault the
+    kernel itself, and a register read can have side effects (a UART's
+    receive buffer); the user may touch its registers, the kernel does not.
+    """
+    va: usize = spawn.TEST_AREA
+    harness.expect_eq(syscall.proc_map(SELF, initcaps.SLOT_DEVICES, va, abi.RIGHT_READ | abi.RIGHT_WRITE), abi.OK,
+                      "map the UART")
+    res: syscall.SysResult
+    harness.expect_eq(syscall.console_write(CONSOLE, cast(Ptr[u8], va + 0x800), 1, addr(res)), abi.ERR_BAD_ADDRESS,
+                      "from a hole of the region")
+    harness.expect_eq(syscall.console_write(CONSOLE, cast(Ptr[u8], va), 1, addr(res)), abi.ERR_BAD_ADDRESS,
+                      "from a register")
+    syscall.proc_unmap(SELF, va, 1, addr(res))
+
+
 def console_bad_pointers() -> None:
     """OP_CONSOLE_WRITE checks the whole range: NULL, past the window, the upper half, partly unmapped; and its length."""
     res: syscall.SysResult
@@ -291,6 +309,9 @@ def run() -> None:
     spawn.done()
     harness.begin("isolation: a supervisor CSR is illegal in user mode")
     supervisor_csr_illegal()
+    spawn.done()
+    harness.begin("isolation: the kernel never reads device memory for a user")
+    device_memory_never_read_for_a_user()
     spawn.done()
     harness.begin("isolation: console write checks every byte's address")
     console_bad_pointers()
