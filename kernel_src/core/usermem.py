@@ -2,10 +2,12 @@
 
 Each page of the user range is translated through the process's own
 mappings (arch.vm.translate) with the access it needs, so a kernel address,
-an unmapped page, a read-only page written to, or a length that wraps around
-the address space fails with abi.ERR_BAD_ADDRESS before anything is copied
-for that page. The kernel never dereferences a user address itself, so no
-access fault can happen in the kernel on a user's behalf.
+an unmapped page, a read-only page written to, a page of a device region,
+or a length that wraps around the address space fails with
+abi.ERR_BAD_ADDRESS before anything is copied for that page. The kernel
+never dereferences a user address itself, nor reads or writes device
+registers for a user, so no access fault can happen in the kernel on a
+user's behalf.
 """
 
 from kcc.lang import *
