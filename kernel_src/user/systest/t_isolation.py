@@ -15,6 +15,7 @@ CHILD_CAP: Final = 5            # the slot the child's one capability goes to
 MAX_WRITE: Final = 4096         # OP_CONSOLE_WRITE's longest write
 
 _secret: usize = SECRET         # init's data, never mapped into the children here
+_payload: Array[u8, 32]         # what the payload test's sender offers
 
 
 def _load(a0: usize, a1: usize) -> None:
@@ -95,6 +96,13 @@ def _expect_thread_fault(pc: usize, a0: usize, kind: usize, address: usize) -> N
     if harness.expect_eq(syscall.ep_recv(ep, 100, addr(msg)), abi.OK, "no fault"):
         harness.expect_eq(msg.v2, kind, "fault kind")
         harness.expect_eq(msg.v3, address, "fault address")
+
+
+def _send_payload(a0: usize, a1: usize) -> None:
+    """Thread body: offer the 32 bytes of _payload on endpoint a0; exit with the error | bytes taken << 8."""
+    res: syscall.SysResult
+    err = syscall.ep_send_payload(a0, 3, addr(_payload[0]), 32, 0, addr(res))
+    syscall.exit(err | res.v0 << 8)
 
 
 def _child_fault(func: usize, a0: usize, a1: usize, msg: Ptr[syscall.SysResult]) -> bool:
@@ -258,6 +266,61 @@ def device_memory_never_read_for_a_user() -> None:
     syscall.proc_unmap(SELF, va, 1, addr(res))
 
 
+def payload_pointers() -> None:
+    """Both ends of a payload are checked: a bad offer fails at once, a bad buffer leaves the payload on offer.
+
+    Bad means NULL, unmapped, a kernel address, a device mapping, running off
+    a mapping, wrapping around, and for the receiver's buffer read-only.
+    """
+    ep = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_ENDPOINT, ep, 0)
+    rw = spawn.map_frame(1, spawn.TEST_AREA, abi.RIGHT_READ | abi.RIGHT_WRITE)
+    ro = spawn.map_frame(1, spawn.TEST_AREA + PAGE, abi.RIGHT_READ)
+    dev: usize = spawn.TEST_AREA + 0x10_0000
+    if rw == spawn.NONE or ro == spawn.NONE:
+        return
+    harness.expect_eq(syscall.proc_map(SELF, initcaps.SLOT_DEVICES, dev, abi.RIGHT_READ | abi.RIGHT_WRITE), abi.OK,
+                      "map the UART")
+    bad: Array[usize, 6]
+    bad[0] = 0
+    bad[1] = spawn.TEST_AREA + 0x20_0000                # unmapped
+    bad[2] = board.KERNEL_BASE
+    bad[3] = dev
+    bad[4] = spawn.TEST_AREA + 2 * PAGE - 16            # runs off the read-only page into nothing
+    bad[5] = ~usize(15)                                 # wraps around
+    res: syscall.SysResult
+    i: usize = 0
+    while i < 6:
+        err = syscall.ep_send_payload(ep, 1, cast(Ptr[u8], bad[i]), 32, 0, addr(res))
+        if err != abi.ERR_BAD_ADDRESS:
+            harness.fail("offer %u from %p: error %u", i, bad[i], err)
+        i += 1
+    i = 0
+    while i < 32:
+        _payload[i] = u8(i + 1)
+        i += 1
+    t = spawn.start(addr(_send_payload), ep, 0, spawn.LOW)
+    if t == spawn.NONE:
+        return
+    if not harness.expect_eq(syscall.ep_recv(ep, 100, addr(res)), abi.OK, "announcement"):
+        return
+    i = 0
+    while i < 6:
+        err = syscall.accept(cast(Ptr[u8], bad[i]), 32, addr(res))
+        if err != abi.ERR_BAD_ADDRESS:
+            harness.fail("accept into %u at %p: error %u", i, bad[i], err)
+        i += 1
+    harness.expect_eq(syscall.accept(cast(Ptr[u8], spawn.TEST_AREA + PAGE), 32, addr(res)), abi.ERR_BAD_ADDRESS,
+                      "accept into a read-only page")
+    harness.expect_eq(volatile_load(cast(Ptr[usize], spawn.TEST_AREA + PAGE)), 0, "the read-only page changed")
+    # Still on offer: a good buffer takes it.
+    if harness.expect_eq(syscall.accept(cast(Ptr[u8], spawn.TEST_AREA + 8), 32, addr(res)), abi.OK, "accept"):
+        harness.expect_eq(res.v0, 32, "bytes")
+        harness.expect_eq(usize(volatile_load(cast(Ptr[u8], spawn.TEST_AREA + 8 + 31))), 32, "last byte")
+    spawn.expect_exit(t, abi.OK | 32 << 8, "sender")
+    syscall.proc_unmap(SELF, dev, 1, addr(res))
+
+
 def console_bad_pointers() -> None:
     """OP_CONSOLE_WRITE checks the whole range: NULL, past the window, the upper half, partly unmapped; and its length."""
     res: syscall.SysResult
@@ -312,6 +375,9 @@ def run() -> None:
     spawn.done()
     harness.begin("isolation: the kernel never reads device memory for a user")
     device_memory_never_read_for_a_user()
+    spawn.done()
+    harness.begin("isolation: payload pointers are checked at both ends")
+    payload_pointers()
     spawn.done()
     harness.begin("isolation: console write checks every byte's address")
     console_bad_pointers()
