@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from kcc import docsite
 
@@ -100,15 +102,22 @@ def test_every_kernel_module_is_documented() -> None:
 
 
 def test_make_docs_site_builds_strict(tmp_path: Path) -> None:
+    groups = docsite.kernel_modules(REPO / "kernel_src")
     index = docsite.build_site(REPO, tmp_path)
     html = tmp_path / "html"
     assert index == html / "index.html"
-    for _, mods in docsite.kernel_modules(REPO / "kernel_src"):
+    for _, mods in groups:
         for mod in mods:
             assert (html / "api" / "kernel" / f"{mod.name}.html").is_file(), mod.name
     for guide in docsite.GUIDES:
         page = "index.html" if guide == "README.md" else guide.replace("README.md", "index.html")
         assert (html / page.replace(".md", ".html")).is_file(), guide
+    # Every guide keeps its own entry in the navigation (a README must not turn into a section's index).
+    index_html = index.read_text(encoding="utf-8")
+    guides = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))["nav"][1]["Guides"]
+    for entry in guides:
+        (title,) = entry
+        assert re.search(r'class="md-ellipsis">\s*' + re.escape(title) + r"\s*<", index_html), title
     python_api = (html / "api" / "python.html").read_text(encoding="utf-8")
     assert "kcc.load_python" in python_api and "kcc.load_host" in python_api
     cli = (html / "api" / "cli.html").read_text(encoding="utf-8")
