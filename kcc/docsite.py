@@ -16,9 +16,8 @@ build, so they cannot be imported under CPython. Each module gets a page with
 its docstring, its public functions (signature and docstring), its
 ``@struct`` classes (fields with their types and end-of-line comments), its
 ``Final`` constants and its public globals. kcc's own Python API
-(``kcc.load_python``, ``kcc.load_host``) is rendered by mkdocstrings and the
-command line by mkdocs-click, from the same docstrings and click help texts
-that ``kcc --help`` shows.
+(``kcc.load_python``, ``kcc.load_host``) is rendered by mkdocstrings, and the
+command line is the help text that ``kcc COMMAND --help`` prints.
 """
 
 from __future__ import annotations
@@ -348,18 +347,27 @@ CPython with the language's meaning, or compiled for the build machine. See
 ::: kcc.load_host
 """
 
-CLI_PAGE = """# Command line
+def cli_page() -> str:
+    """The command-line reference: ``kcc --help`` and every command's ``--help``, verbatim.
 
-Every `kcc` command with its options, from the same click definitions as `kcc --help`.
+    The text comes from the click definitions in kcc.cli, as the terminal
+    shows it, in fenced blocks (so ``build/<board>`` stays as written).
+    """
+    import click
 
-::: mkdocs-click
-    :module: kcc.cli
-    :command: cli
-    :prog_name: kcc
-    :depth: 1
-    :style: plain
-    :list_subcommands: true
-"""
+    from kcc.cli import cli
+
+    def help_text(command: click.Command, name: str, parent: click.Context | None) -> str:
+        with click.Context(command, info_name=name, parent=parent, terminal_width=100,
+                           **command.context_settings) as ctx:
+            return command.get_help(ctx)
+
+    out = ["# Command line", "", "Every `kcc` command with its options, as `kcc COMMAND --help` prints them.", "",
+           "## kcc", "", "```text", help_text(cli, "kcc", None), "```", ""]
+    with click.Context(cli, info_name="kcc", **cli.context_settings) as root:
+        for name in sorted(cli.commands):
+            out += [f"## kcc {name}", "", "```text", help_text(cli.commands[name], name, root), "```", ""]
+    return "\n".join(out)
 
 
 def stage(repo: Path, out: Path) -> list:
@@ -385,7 +393,7 @@ def stage(repo: Path, out: Path) -> list:
     api = src / "api"
     (api / "kernel").mkdir(parents=True)
     (api / "python.md").write_text(PYTHON_API_PAGE, encoding="utf-8")
-    (api / "cli.md").write_text(CLI_PAGE, encoding="utf-8")
+    (api / "cli.md").write_text(cli_page(), encoding="utf-8")
     (api / "kernel" / "index.md").write_text(kernel_index_page(groups), encoding="utf-8")
     kernel_nav: list = ["api/kernel/index.md"]
     for title, mods in groups:
