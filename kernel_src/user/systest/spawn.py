@@ -17,7 +17,8 @@ board.USER_STACK_TOP): a thread's stack frame goes at STACK_AREA + (its thread's
 slot) * WINDOW, so two live stacks never overlap; tests map their own frames from
 TEST_AREA on. A child process gets init's text (read + execute) at the same
 address, its rodata after it and, when asked, init's data and bss (shared
-globals), and a stack of its own below board.USER_STACK_TOP.
+globals); each of its threads gets a stack in the same window as a thread of
+init would.
 """
 
 import board
@@ -190,17 +191,15 @@ def child(quota: usize, share_data: bool) -> usize:
 def child_thread(p: usize, func: usize, a0: usize, a1: usize, prio: usize, handled: bool = True) -> usize:
     """Make an inactive thread in child process ``p`` running ``func(a0, a1)`` at ``prio``; return its slot in init.
 
-    Its stack is a frame owned by (charged to) the child, mapped below
-    board.USER_STACK_TOP in the child; only one such thread per child. The
-    thread has the stray fault endpoint unless ``handled`` is False (then a
-    fault destroys the child). NONE (test failed) on an error.
+    Its stack is a frame owned by (charged to) the child, mapped in the child
+    at the window of the thread's slot in init (stack_top()), so a child may
+    have several. The thread has the stray fault endpoint unless ``handled``
+    is False (then a fault destroys the child). NONE (test failed) on an error.
     """
     stack = take()
     if stack == NONE:
         return NONE
     err = syscall.proc_create(p, abi.KIND_FRAME, stack, STACK_PAGES)
-    if err == abi.OK:
-        err = syscall.proc_map(p, stack, board.USER_STACK_TOP - STACK_PAGES * PAGE, abi.RIGHT_READ | abi.RIGHT_WRITE)
     if err != abi.OK:
         harness.fail("spawn: child stack: error %u", err)
         return NONE
@@ -208,10 +207,12 @@ def child_thread(p: usize, func: usize, a0: usize, a1: usize, prio: usize, handl
     if t == NONE:
         return NONE
     err = syscall.proc_create(p, abi.KIND_THREAD, t, 0)
+    if err == abi.OK:
+        err = syscall.proc_map(p, stack, stack_top(t) - STACK_PAGES * PAGE, abi.RIGHT_READ | abi.RIGHT_WRITE)
     if err != abi.OK:
         harness.fail("spawn: child thread: error %u", err)
         return NONE
-    if not _configure(t, func, board.USER_STACK_TOP, a0, a1, prio, handled):
+    if not _configure(t, func, stack_top(t), a0, a1, prio, handled):
         return NONE
     return t
 

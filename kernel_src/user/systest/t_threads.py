@@ -57,6 +57,35 @@ def _spin(a0: usize, a1: usize) -> None:
         spawn.vstore(addr(_laps), spawn.vload(addr(_laps)) + 1)
 
 
+def _receive_on(a0: usize, a1: usize) -> None:
+    """Thread body (no globals): receive on endpoint slot a0, exit with the error."""
+    res: syscall.SysResult
+    syscall.exit(syscall.ep_recv(a0, 0, addr(res)))
+
+
+def _send_on(a0: usize, a1: usize) -> None:
+    """Thread body (no globals): send a1 on endpoint slot a0, exit with the error."""
+    syscall.exit(syscall.ep_send(a0, 0, a1, 0, 0, 0))
+
+
+def _wait_on(a0: usize, a1: usize) -> None:
+    """Thread body (no globals): wait on notification slot a0, exit with the error."""
+    res: syscall.SysResult
+    syscall.exit(syscall.ntfn_wait(a0, addr(res)))
+
+
+def _busy(a0: usize, a1: usize) -> None:
+    """Thread body (no globals): spin for ever."""
+    while True:
+        pass
+
+
+def _trap(a0: usize, a1: usize) -> None:
+    """Thread body (no globals): ebreak."""
+    asm("ebreak")
+    syscall.exit(0)
+
+
 def _expect_state(t: usize, state: usize, what: Ptr[u8]) -> None:
     """Check thread ``t``'s state."""
     res: syscall.SysResult
@@ -315,6 +344,77 @@ def destroy_is_recursive() -> None:
         harness.expect_eq(res.v0, 0, "violations")
 
 
+def destroy_in_every_state() -> None:
+    """A child whose threads receive, send, wait, sleep, are throttled, faulted and stopped is destroyed cleanly.
+
+    Afterwards init's endpoints and notification hold nothing of theirs: a
+    message sent finds no receiver, no sender or fault message is left, a
+    signal's bits stay pending; every count and invariant is restored.
+    """
+    recv_ep = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_ENDPOINT, recv_ep, 0)
+    send_ep = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_ENDPOINT, send_ep, 0)
+    fault_ep = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_ENDPOINT, fault_ep, 0)
+    n = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_NOTIFICATION, n, 0)
+    p = spawn.child(64, False)
+    if p == spawn.NONE:
+        return
+    syscall.proc_give(p, recv_ep, 1)
+    syscall.proc_give(p, send_ep, 2)
+    syscall.proc_give(p, n, 3)
+    r = spawn.child_thread(p, addr(_receive_on), 1, 0, spawn.LOW)
+    s = spawn.child_thread(p, addr(_send_on), 2, 77, spawn.LOW)
+    w = spawn.child_thread(p, addr(_wait_on), 3, 0, spawn.LOW)
+    z = spawn.child_thread(p, addr(_sleep_then_exit), 100_000, 0, spawn.LOW)
+    b = spawn.child_thread(p, addr(_busy), 0, 0, 20)
+    f = spawn.child_thread(p, addr(_trap), 0, 0, spawn.LOW)
+    q = spawn.child_thread(p, addr(_busy), 0, 0, 5)
+    if r == spawn.NONE or s == spawn.NONE or w == spawn.NONE or z == spawn.NONE or b == spawn.NONE \
+            or f == spawn.NONE or q == spawn.NONE:
+        return
+    syscall.thread_set_sched(b, 20, 1, 10)
+    syscall.thread_set_fault(f, fault_ep)
+    syscall.thread_start(r)
+    syscall.thread_start(s)
+    syscall.thread_start(w)
+    syscall.thread_start(z)
+    syscall.thread_start(b)
+    syscall.thread_start(f)
+    syscall.thread_start(q)
+    syscall.sleep(5)
+    harness.expect_eq(syscall.thread_stop(q), abi.OK, "stop the spinner")
+    _expect_state(r, abi.STATE_BLOCKED, "receiver")
+    _expect_state(s, abi.STATE_BLOCKED, "sender")
+    _expect_state(w, abi.STATE_BLOCKED, "waiter")
+    _expect_state(z, abi.STATE_BLOCKED, "sleeper")
+    _expect_state(f, abi.STATE_FAULTED, "faulter")
+    _expect_state(q, abi.STATE_STOPPED, "stopped")
+    me: syscall.SysResult
+    syscall.proc_info(SELF, addr(me))
+    used = me.v1
+    harness.expect_eq(syscall.cap_destroy(p), abi.OK, "destroy the child")
+    syscall.proc_info(SELF, addr(me))
+    harness.expect_eq(me.v1, used - 64, "init's pages used after the destroy")
+    res: syscall.SysResult
+    harness.expect_eq(syscall.ep_recv(send_ep, abi.NO_WAIT, addr(res)), abi.ERR_WOULD_BLOCK, "a sender's message")
+    harness.expect_eq(syscall.ep_recv(fault_ep, abi.NO_WAIT, addr(res)), abi.ERR_WOULD_BLOCK, "a fault message")
+    syscall.ntfn_signal(n, 0x9)
+    syscall.ntfn_poll(n, addr(res))
+    harness.expect_eq(res.v0, 0x9, "bits left for nobody")
+    # The receiver is gone from the endpoint: a new sender blocks until init itself receives.
+    t = spawn.start(addr(_send_on), recv_ep, 55, spawn.LOW)
+    syscall.sleep(2)
+    _expect_state(t, abi.STATE_BLOCKED, "new sender")
+    if harness.expect_eq(syscall.ep_recv(recv_ep, abi.NO_WAIT, addr(res)), abi.OK, "receive"):
+        harness.expect_eq(res.v2, 55, "w0")
+    spawn.expect_exit(t, abi.OK, "new sender")
+    if harness.expect_eq(syscall.console_check(initcaps.SLOT_CONSOLE, addr(res)), abi.OK, "check"):
+        harness.expect_eq(res.v0, 0, "violations")
+
+
 def run() -> None:
     """Run every test of this module."""
     spawn.pools_saved()
@@ -350,6 +450,9 @@ def run() -> None:
     spawn.done()
     harness.begin("process: destroy is recursive and frees every object")
     destroy_is_recursive()
+    spawn.done()
+    harness.begin("process: destroyed with threads in every state")
+    destroy_in_every_state()
     spawn.done()
     harness.begin("threads: invariants hold and pools are restored")
     spawn.expect_clean()
