@@ -24,6 +24,7 @@ SMALL = {
     "MAX_FRAMES": 6,
     "MAX_IRQS": 3,
     "MAX_DEVICES": 2,
+    "MAX_PORTALS": 2,
     "CAP_SLOTS": 6,
     "NUM_PRIORITIES": 64,
     "TIMESLICE_TICKS": 2,

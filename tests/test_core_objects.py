@@ -11,7 +11,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from kcc.lang import Panic
 
 NO_INDEX = 0xFFFF_FFFF
-KINDS = range(1, 10)  # KIND_PROCESS .. KIND_CONSOLE
+KINDS = range(1, 11)  # KIND_PROCESS .. KIND_PORTAL
 CAPACITY = {1: SMALL["MAX_PROCESSES"], 2: SMALL["MAX_THREADS"], 3: SMALL["MAX_ENDPOINTS"],
             4: SMALL["MAX_NOTIFICATIONS"], 5: SMALL["MAX_FRAMES"], 6: 1, 7: SMALL["MAX_IRQS"],
             8: SMALL["MAX_DEVICES"], 9: 1}

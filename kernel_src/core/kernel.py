@@ -12,7 +12,7 @@ import board
 from kcc.lang import *
 
 from arch import boot, context, cpu, irq, timer, vm
-from core import cap, events, ipc, objects, process, sched, syscall, thread
+from core import cap, events, ipc, migrate, objects, process, sched, syscall, thread
 from lib import abi, cpio, initcaps, pagealloc, string
 from lib import kprintf as fmt
 from lib.memmap import MemRegion
@@ -62,6 +62,8 @@ def schedule() -> u32:
     cur = _current
     if cur != NO_THREAD and thread.state(cur) == abi.STATE_READY:
         if not _resched and not _yield and sched.highest_ready() <= i32(sched.priority(cur)):
+            # Its space may have changed (a migrated call or return); activate is free when it did not.
+            vm.activate(thread.process_of(cur))
             return cur
         if _yield:
             sched.make_ready(cur)
@@ -114,6 +116,13 @@ def user_fault(kind: u32, address: usize, write: bool, cause: usize) -> None:
     th = thread.get(t)
     p = thread.process_of(t)
     if kind == abi.FAULT_PAGE and write and process.cow_fault(p, address):
+        return
+    if migrate.depth(t) > 0:
+        # A callee's fault ends that migrated call, not the caller's thread (kmi's rule).
+        fmt.kprintf("fault: thread %u in process %u during a migrated call: %s (cause %u) at pc %p, "
+                    "address %p: the call returns ERR_FAULTED\n", usize(t), usize(p), usize(fault_name(kind)),
+                    cause, context.pc(t), address)
+        migrate.unwind(t, abi.ERR_FAULTED)
         return
     th.fault_kind = kind
     th.fault_address = address

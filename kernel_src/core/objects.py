@@ -33,6 +33,7 @@ from lib.abi import (
     KIND_IRQ,
     KIND_IRQ_CONTROL,
     KIND_NOTIFICATION,
+    KIND_PORTAL,
     KIND_PROCESS,
     KIND_THREAD,
     NUM_KINDS,
@@ -52,7 +53,8 @@ _BASE_IRQ_CONTROL: Final = _BASE_FRAME + board.MAX_FRAMES
 _BASE_IRQ: Final = _BASE_IRQ_CONTROL + 1
 _BASE_DEVICE: Final = _BASE_IRQ + board.MAX_IRQS
 _BASE_CONSOLE: Final = _BASE_DEVICE + board.MAX_DEVICES
-TOTAL_OBJECTS: Final = _BASE_CONSOLE + 1
+_BASE_PORTAL: Final = _BASE_CONSOLE + 1
+TOTAL_OBJECTS: Final = _BASE_PORTAL + board.MAX_PORTALS
 
 # Slot states.
 _FREE: Final[u8] = 0
@@ -94,6 +96,8 @@ def capacity(kind: u32) -> u32:
         return board.MAX_IRQS
     if kind == KIND_DEVICE:
         return board.MAX_DEVICES
+    if kind == KIND_PORTAL:
+        return board.MAX_PORTALS
     return 0
 
 
@@ -115,6 +119,8 @@ def _base(kind: u32) -> u32:
         return _BASE_IRQ
     if kind == KIND_DEVICE:
         return _BASE_DEVICE
+    if kind == KIND_PORTAL:
+        return _BASE_PORTAL
     return _BASE_CONSOLE
 
 

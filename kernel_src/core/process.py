@@ -25,7 +25,7 @@ import board
 from kcc.lang import *
 
 from arch import irq, vm
-from core import cap, ipc, memory, objects, sched, thread
+from core import cap, ipc, memory, migrate, objects, sched, thread
 from lib import abi
 
 NO_INDEX: Final[u32] = objects.NO_INDEX
@@ -379,6 +379,7 @@ def thread_destroy(t: u32) -> None:
     """Destroy thread ``t``: out of every queue, its id stale, its slot free. O(MAX_THREADS)."""
     ipc.cancel(t, abi.ERR_STALE)
     ipc.thread_gone(t)
+    migrate.release_all(t)
     sched.remove(t)
     thread.get(t).state = thread.FREE
     objects.free(abi.KIND_THREAD, t)
@@ -404,6 +405,8 @@ def destroy_object(kind: u32, index: u32) -> u32:
         frame_destroy(index)
     elif kind == abi.KIND_IRQ:
         _irq_destroy(index)
+    elif kind == abi.KIND_PORTAL:
+        objects.free(abi.KIND_PORTAL, index)    # calls in it run on; their stacks are not given back
     else:
         return abi.ERR_INVALID_ARG
     return abi.OK
@@ -417,6 +420,22 @@ def _destroy_owned(kind: u32, p: u32) -> None:
         i = objects.next_owned(kind, p, i + 1)
 
 
+def _evict(t: u32) -> None:
+    """Thread ``t`` (of another process) is in a migrated call into a process being destroyed: end those calls.
+
+    Whatever it waited for inside is cancelled; each call into the process
+    returns ERR_STALE to its caller, and the thread runs on there.
+    """
+    p = thread.process_of(t)
+    ipc.cancel(t, abi.ERR_STALE)
+    while migrate.depth(t) > 0 and thread.process_of(t) == p:
+        migrate.unwind(t, abi.ERR_STALE)
+    th = thread.get(t)
+    if th.state != abi.STATE_READY:
+        th.state = abi.STATE_READY
+        sched.make_ready(t)
+
+
 def destroy(p: u32) -> None:
     """Destroy process ``p`` and everything it owns (child processes first, recursively), return its quota.
 
@@ -427,12 +446,17 @@ def destroy(p: u32) -> None:
     """
     _destroy_owned(abi.KIND_PROCESS, p)
     for t in range(u32(board.MAX_THREADS)):
-        if thread.state(t) != thread.FREE and thread.process_of(t) == p:
+        if thread.state(t) == thread.FREE:
+            continue
+        if thread.home_of(t) == p:
             thread_destroy(t)
+        elif thread.process_of(t) == p:
+            _evict(t)
     _destroy_owned(abi.KIND_THREAD, p)
     _destroy_owned(abi.KIND_ENDPOINT, p)
     _destroy_owned(abi.KIND_NOTIFICATION, p)
     _destroy_owned(abi.KIND_IRQ, p)
+    _destroy_owned(abi.KIND_PORTAL, p)
     _destroy_owned(abi.KIND_FRAME, p)
     _unmap_space(p)
     vm.space_destroy(p)

@@ -12,7 +12,7 @@ import board
 from kcc.lang import *
 
 from arch import console, context, cpu
-from core import cap, ipc, kernel, memory, objects, process, sched, thread, usermem
+from core import cap, ipc, kernel, memory, migrate, objects, process, sched, thread, usermem
 from lib import abi
 
 BLOCKED: Final[u32] = ipc.BLOCKED
@@ -92,15 +92,17 @@ def _create(t: u32, p: u32, target: u32) -> u32:
         thread.setup(index, target)
         sched.init_thread(index)
         sched.set_params(index, sched.priority(t), 0, 0)
-    elif kind == abi.KIND_ENDPOINT or kind == abi.KIND_NOTIFICATION:
+    elif kind == abi.KIND_ENDPOINT or kind == abi.KIND_NOTIFICATION or kind == abi.KIND_PORTAL:
         index = objects.alloc(u32(kind))
         if index == NO_INDEX:
             return abi.ERR_NO_OBJECTS
         objects.set_owner(u32(kind), index, target)
         if kind == abi.KIND_ENDPOINT:
             ipc.endpoint_init(index)
-        else:
+        elif kind == abi.KIND_NOTIFICATION:
             ipc.notification_init(index)
+        else:
+            migrate.portal_init(index)
     elif kind == abi.KIND_FRAME:
         err = process.frame_create(target, extra, addr(index))
         rights = abi.RIGHTS_ALL
@@ -254,6 +256,8 @@ def _self_op(t: u32, op: usize, now: u64) -> u32:
         return ipc.accept_payload(t, _arg(t, 0), _arg(t, 1))
     if op == abi.OP_REFUSE:
         return ipc.refuse_payload(t)
+    if op == abi.OP_MIGRATE_RETURN:
+        return _blocked_or(migrate.ret(t))
     if op == abi.OP_REPLY:
         if _arg(t, 0) > abi.LABEL_MASK:
             return abi.ERR_INVALID_ARG
@@ -353,6 +357,28 @@ def _endpoint_op(t: u32, p: u32, slot: u32, op: usize, now: u64) -> u32:
                 kernel.switch_to(r)
                 return BLOCKED
         return ipc.send(t, ep, cap.badge_of(p, slot), op == abi.OP_EP_CALL)
+    return abi.ERR_UNKNOWN_OP
+
+
+def _blocked_or(result: u32) -> u32:
+    """core.migrate's results: 0xFFFF_FFFF means the thread's registers are set already (BLOCKED here)."""
+    if result == 0xFFFF_FFFF:
+        return BLOCKED
+    return result
+
+
+def _portal_op(t: u32, p: u32, slot: u32, op: usize) -> u32:
+    """OP_PORTAL_SET, OP_MIGRATE_CALL and OP_MIGRATE_FORWARD, all on a portal capability with WRITE."""
+    err = cap.lookup(p, slot, abi.KIND_PORTAL, abi.RIGHT_WRITE)
+    if err != abi.OK:
+        return err
+    q = cap.index_of(p, slot)
+    if op == abi.OP_PORTAL_SET:
+        return migrate.portal_set(q, _arg(t, 0), _arg(t, 1), _arg(t, 2), _arg(t, 3))
+    if op == abi.OP_MIGRATE_CALL:
+        return _blocked_or(migrate.call(t, q, cap.badge_of(p, slot)))
+    if op == abi.OP_MIGRATE_FORWARD:
+        return _blocked_or(migrate.forward(t, q, cap.badge_of(p, slot)))
     return abi.ERR_UNKNOWN_OP
 
 
@@ -481,6 +507,8 @@ def dispatch(t: u32, now: u64) -> u32:
         return _process_op(t, p, slot, op)
     if op < 64:
         return _thread_op(t, p, slot, op)
+    if op >= abi.OP_PORTAL_SET and op <= abi.OP_MIGRATE_FORWARD:
+        return _portal_op(t, p, slot, op)
     if op < 80:
         return _endpoint_op(t, p, slot, op, now)
     if op < 96:

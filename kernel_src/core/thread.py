@@ -50,6 +50,8 @@ class Thread:
     recv_slot: u32          # while receiving: where a transferred capability goes (abi.NO_CAP: nowhere)
     payload_from: u32       # the sender whose payload was announced to this thread, or NO_THREAD
     payload_gen: u32
+    home: u32               # the process the thread belongs to; ``process`` differs during a migrated call
+    depth: u32              # migrated calls the thread is in (core.migrate)
     state: u8               # abi.STATE_* or FREE
     wait: u8                # WAIT_*
 
@@ -67,6 +69,8 @@ def setup(t: u32, process: u32) -> None:
     """Make slot ``t`` a new INACTIVE thread of ``process`` with no fault endpoint and nothing recorded."""
     th = addr(_threads[t])
     th.process = process
+    th.home = process
+    th.depth = 0
     th.state = abi.STATE_INACTIVE
     th.wait = WAIT_NONE
     th.exit_code = 0
@@ -97,14 +101,19 @@ def state(t: u32) -> u8:
 
 
 def process_of(t: u32) -> u32:
-    """Return the index of the process thread ``t`` belongs to."""
+    """Return the index of the process whose space and capabilities thread ``t`` uses now (the callee's while migrated)."""
     return _threads[t].process
+
+
+def home_of(t: u32) -> u32:
+    """Return the index of the process thread ``t`` belongs to (where it was created)."""
+    return _threads[t].home
 
 
 def count_in(process: u32) -> u32:
     """Return how many threads ``process`` has (any state but FREE). O(MAX_THREADS)."""
     n: u32 = 0
     for t in range(u32(board.MAX_THREADS)):
-        if _threads[t].state != FREE and _threads[t].process == process:
+        if _threads[t].state != FREE and _threads[t].home == process:
             n += 1
     return n

@@ -23,7 +23,8 @@ KIND_IRQ_CONTROL: Final = 6     # the right to claim interrupt lines
 KIND_IRQ: Final = 7             # one claimed interrupt line, bindable to a notification
 KIND_DEVICE: Final = 8          # an MMIO region, mappable (never executable)
 KIND_CONSOLE: Final = 9         # the kernel's debug console and debug operations
-NUM_KINDS: Final = 10
+KIND_PORTAL: Final = 10         # a callee's entry point and stacks: thread-migrating calls run there
+NUM_KINDS: Final = 11
 
 # ---- rights -----------------------------------------------------------------------------------
 RIGHT_READ: Final = 1           # receive / wait; map readable; read state
@@ -52,6 +53,7 @@ OP_SELF: Final = 19             # () -> (thread id, process slot count, priority
 OP_REPLY: Final = 20            # (label, w0, w1, w2, w3) -> (); answers the call this thread received last
 OP_ACCEPT: Final = 21           # (buffer, capacity) -> (bytes): copy the payload announced to this thread
 OP_REFUSE: Final = 22           # () -> (): refuse it; its sender gets ERR_REFUSED
+OP_MIGRATE_RETURN: Final = 23   # (r0, r1, r2, r3) -> never returns here: the migrated caller resumes with them
 # Process (the slot names a process; WRITE unless noted).
 OP_PROC_CREATE: Final = 32      # (kind, dst_slot, arg) -> (); object owned by the process, capability to the caller
 OP_PROC_MAP: Final = 33         # (frame_or_device_slot, vaddr, rights) -> ()
@@ -74,6 +76,11 @@ OP_EP_CALL: Final = 66          # (label, w0, w1, w2, w3, cap slot) -> (0, label
 OP_EP_REPLY_RECV: Final = 67    # (label, w0, w1, w2, w3, cap dst slot) -> (badge, label, w0..w3); READ; reply, then receive
 OP_EP_POST: Final = 68          # (label, w0, w1, w2, w3, block) -> (); WRITE; queued in the ring, ERR_WOULD_BLOCK when full
 OP_EP_SEND_PAYLOAD: Final = 69  # (label, pointer, length, w0) -> (bytes accepted); WRITE; blocks until accepted or refused
+# Portal (thread migration, kmi): the caller's own thread runs the callee's entry in its space.
+OP_PORTAL_SET: Final = 72       # (entry, stack base, stack bytes, stack count) -> (); WRITE; the callee's set-up
+OP_MIGRATE_CALL: Final = 73     # (a1, a2, a3, a4) -> (r0, r1, r2, r3); WRITE; the entry gets (badge, a1..a4)
+OP_MIGRATE_FORWARD: Final = 74  # (a1, a2, a3, a4) -> never returns here; WRITE; from a callee: pass the call on
+                                # (also the tail call): the next callee's return goes to the original caller
 # Notification.
 OP_NTFN_SIGNAL: Final = 80      # (bits) -> (); WRITE; ORs bits | badge
 OP_NTFN_WAIT: Final = 81        # () -> (bits); READ; blocks until some bit is set, clears them
@@ -123,6 +130,7 @@ ERR_MAPPED: Final = 13          # the virtual range is already (partly) mapped
 ERR_TIMEOUT: Final = 14         # a blocking operation's timeout expired
 ERR_WOULD_BLOCK: Final = 15     # a non-blocking operation found nothing to do (or a full ring)
 ERR_REFUSED: Final = 16         # the receiver refused the payload (or dropped it unanswered)
+ERR_FAULTED: Final = 17         # the callee of a migrated call faulted; the caller goes on
 
 # ---- thread states (OP_THREAD_STATE) ----------------------------------------------------------
 STATE_INACTIVE: Final = 0       # created, never started

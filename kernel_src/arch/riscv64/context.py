@@ -166,3 +166,24 @@ def enter_user() -> None:
     asm("mv a0, {0}\nj trap_restore", usize(frame), clobbers=("a0", "memory"))
     while True:
         pass
+
+
+_saved: Array[TrapFrame, board.MAX_THREADS * board.MIGRATE_DEPTH]
+
+
+def _copy_frame(dst: Ptr[TrapFrame], src: Ptr[TrapFrame]) -> None:
+    """Copy a register frame word by word (an aggregate assignment would go byte by byte through memcpy)."""
+    d = cast(Ptr[usize], dst)
+    s = cast(Ptr[usize], src)
+    for i in range(u32(sizeof(TrapFrame) // 8)):
+        d[i] = s[i]
+
+
+def save(t: u32, level: u32) -> None:
+    """Keep a copy of thread ``t``'s user registers as migration level ``level`` (0..MIGRATE_DEPTH-1) of it."""
+    _copy_frame(addr(_saved[t * board.MIGRATE_DEPTH + level]), addr(_frames[t]))
+
+
+def restore(t: u32, level: u32) -> None:
+    """Give thread ``t`` back the user registers save(t, level) kept."""
+    _copy_frame(addr(_frames[t]), addr(_saved[t * board.MIGRATE_DEPTH + level]))

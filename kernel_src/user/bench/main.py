@@ -38,6 +38,9 @@ SLOT_SERVER_STACK: Final = initcaps.INIT_FIRST_FREE + 7
 SLOT_EP: Final = initcaps.INIT_FIRST_FREE + 8
 SERVER_EP: Final = 0                                        # the endpoint's slot in the server's table
 SERVER_QUOTA: Final = 32
+SLOT_PORTAL: Final = initcaps.INIT_FIRST_FREE + 9
+PORTAL_STACKS_VA: Final = 0x30_2000_0000                   # in the server: its portal's stacks
+PORTAL_STACK_BYTES: Final = 4 * PAGE
 
 _samples: Array[u64, ITERATIONS]
 _overhead: u64 = 0
@@ -252,6 +255,39 @@ def _ipc_call_reply(name: Ptr[u8]) -> None:
     _report(name, _median())
 
 
+@noreturn
+def _portal_entry(badge: usize, a1: usize, a2: usize, a3: usize, a4: usize) -> None:
+    """The callee of ipc_migrate, run by the caller's own thread in the server: return a1 + a2 and a3."""
+    syscall.migrate_return(a1 + a2, a3, a4, badge)
+    while True:
+        pass
+
+
+def _ipc_migrate() -> None:
+    """ipc_migrate: migrate_call into the server's portal and migrate_return, round trip on one thread."""
+    _check(syscall.proc_create(SLOT_SERVER, abi.KIND_FRAME, SLOT_SCRATCH, 2 * PORTAL_STACK_BYTES // PAGE),
+           "portal stacks")
+    _check(syscall.proc_map(SLOT_SERVER, SLOT_SCRATCH, PORTAL_STACKS_VA, abi.RIGHT_READ | abi.RIGHT_WRITE),
+           "map the portal stacks")
+    _check(syscall.proc_create(SLOT_SERVER, abi.KIND_PORTAL, SLOT_PORTAL, 0), "portal")
+    _check(syscall.portal_set(SLOT_PORTAL, addr(_portal_entry), PORTAL_STACKS_VA, PORTAL_STACK_BYTES, 2),
+           "portal set-up")
+    res: syscall.SysResult
+    for i in range(u32(WARMUP + ITERATIONS)):
+        t0 = rdinstret()
+        err = syscall.migrate_call(SLOT_PORTAL, usize(i), 1, 2, 3, addr(res))
+        t1 = rdinstret()
+        _check(err, "migrate_call")
+        if res.v0 != usize(i) + 1 or res.v1 != 2:
+            _check(abi.ERR_BAD_STATE, "the migrated call's results")
+        if i >= WARMUP:
+            _samples[i - WARMUP] = t1 - t0 - _overhead
+    _report("ipc_migrate", _median())
+    # The stacks frame and the portal belong to the server: they go with it (_stop_server).
+    _check(syscall.cap_delete(SLOT_SCRATCH), "stack frame delete")
+    _check(syscall.cap_delete(SLOT_PORTAL), "portal delete")
+
+
 def _stop_server() -> None:
     """Destroy the server process (its thread and stack go with it) and the endpoint."""
     _check(syscall.cap_destroy(SLOT_SERVER), "server destroy")
@@ -270,6 +306,7 @@ def main(arg0: usize, arg1: usize) -> usize:
     _check(syscall.console_fastpath(initcaps.SLOT_CONSOLE, False), "fast path off")
     _ipc_call_reply("ipc_call_reply_slow")
     _check(syscall.console_fastpath(initcaps.SLOT_CONSOLE, True), "fast path on")
+    _ipc_migrate()
     _stop_server()
     _frame_map_unmap()
     _process_create_destroy()

@@ -250,6 +250,26 @@ def refuse() -> usize:
     return call(0, abi.OP_REFUSE)
 
 
+def portal_set(portal_slot: usize, entry: usize, stack_base: usize, stack_size: usize, stacks: usize) -> usize:
+    """OP_PORTAL_SET: migrated calls run at ``entry`` on one of ``stacks`` stacks of ``stack_size`` bytes."""
+    return call(portal_slot, abi.OP_PORTAL_SET, entry, stack_base, stack_size, stacks)
+
+
+def migrate_call(portal_slot: usize, a1: usize, a2: usize, a3: usize, a4: usize, res: Ptr[SysResult]) -> usize:
+    """OP_MIGRATE_CALL: run this thread in the portal's process; v0..v3 = the callee's four results."""
+    return invoke(portal_slot, abi.OP_MIGRATE_CALL, a1, a2, a3, a4, 0, 0, res)
+
+
+def migrate_forward(portal_slot: usize, a1: usize, a2: usize, a3: usize, a4: usize) -> usize:
+    """OP_MIGRATE_FORWARD: pass the current migrated call on; returns only on an error."""
+    return call(portal_slot, abi.OP_MIGRATE_FORWARD, a1, a2, a3, a4)
+
+
+def migrate_return(r0: usize, r1: usize, r2: usize, r3: usize) -> usize:
+    """OP_MIGRATE_RETURN: end the migrated call; the caller gets r0..r3. Returns only on an error."""
+    return call(0, abi.OP_MIGRATE_RETURN, r0, r1, r2, r3)
+
+
 def ntfn_signal(ntfn_slot: usize, bits: usize) -> usize:
     """OP_NTFN_SIGNAL: OR ``bits`` (and the capability's badge) into the notification."""
     return call(ntfn_slot, abi.OP_NTFN_SIGNAL, bits)

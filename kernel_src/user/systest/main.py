@@ -23,6 +23,7 @@ from user.systest import (
     t_irq,
     t_isolation,
     t_memory,
+    t_migrate,
     t_pools,
     t_sched,
     t_threads,
@@ -46,6 +47,7 @@ def main(arg0: usize, arg1: usize) -> usize:
     t_pools.run()
     t_ipc2.run()
     t_cow.run()
+    t_migrate.run()
     t_irq.run()
     failed = harness.summary()
     syscall.console_halt(initcaps.SLOT_CONSOLE, 0 if failed == 0 else 1)

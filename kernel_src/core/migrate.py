@@ -1,0 +1,234 @@
+"""Thread migration (kmi): a call runs the caller's own thread in the callee's address space, then returns.
+
+A callee publishes a *portal*: an entry point and a pool of stacks in its
+own address space (OP_PORTAL_SET). OP_MIGRATE_CALL on a portal capability
+takes a free stack, saves the caller's registers as one level of the
+thread's invocation stack (at most board.MIGRATE_DEPTH levels), and
+continues the same thread at the entry, in the callee's space and with the
+callee's capability table, with the portal capability's badge and four
+argument words. OP_MIGRATE_RETURN pops the level: the stack is free again
+and the caller resumes after its call with four result words. No server
+thread waits anywhere, and the caller's priority and budget go with it.
+
+OP_MIGRATE_FORWARD, from inside a callee, hands the call on to another
+portal without a new level (kmi's forward and tail call): the next callee's
+return goes straight to the original caller. A fault in a callee does not
+stop the thread: the level is unwound and the caller's call returns
+ERR_FAULTED; the callee's other calls run on. Destroying a callee's process
+unwinds the threads inside it the same way (ERR_STALE).
+
+Every operation is O(1) apart from copying one saved register set.
+"""
+
+import board
+from kcc.lang import *
+
+from arch import context, vm
+from core import objects, thread
+from lib import abi
+
+MAX_STACKS: Final = 32          # one bit each in the portal's free mask
+
+
+@struct
+class Portal:
+    """Where a migrated call runs: ``entry`` with one of ``stacks`` stacks of ``stack_size`` bytes from ``stack_base``."""
+
+    entry: usize
+    stack_base: usize
+    stack_size: usize
+    stacks: u32
+    free: u32           # bit i set: stack i is free
+
+
+@struct
+class Level:
+    """One migrated call in a thread's invocation stack: what to give back when it returns."""
+
+    caller: u32         # the process the thread ran in before the call
+    portal: u32
+    portal_gen: u32
+    stack: u32
+
+
+_portals: Array[Portal, board.MAX_PORTALS]
+_levels: Array[Level, board.MAX_THREADS * board.MIGRATE_DEPTH]
+
+
+def portal_init(q: u32) -> None:
+    """Make portal ``q`` (a fresh pool slot) unusable until OP_PORTAL_SET."""
+    _portals[q].entry = 0
+    _portals[q].stacks = 0
+    _portals[q].free = 0
+
+
+def _mask(stacks: u32) -> u32:
+    """Return the free mask of a portal with ``stacks`` stacks, all free."""
+    if stacks >= MAX_STACKS:
+        return 0xFFFF_FFFF
+    return (u32(1) << stacks) - 1
+
+
+def portal_set(q: u32, entry: usize, stack_base: usize, stack_size: usize, stacks: usize) -> u32:
+    """OP_PORTAL_SET: the entry and ``stacks`` stacks of ``stack_size`` bytes from ``stack_base`` (callee addresses).
+
+    The stacks must lie in the user window, 16-byte aligned (the psABI's
+    stack alignment), 1..MAX_STACKS of them. Nothing is checked against the
+    callee's mappings: a stack it did not map makes its calls fault, which
+    returns ERR_FAULTED to their callers. Only while no call is in the
+    portal (ERR_BAD_STATE otherwise). ERR_INVALID_ARG for bad values.
+    """
+    p = addr(_portals[q])
+    if p.free != _mask(p.stacks):
+        return abi.ERR_BAD_STATE
+    if stacks == 0 or stacks > MAX_STACKS or stack_size == 0 or (stack_base | stack_size) & 15 != 0:
+        return abi.ERR_INVALID_ARG
+    if stack_size > (vm.user_window_end() - vm.user_window_start()) // stacks:
+        return abi.ERR_INVALID_ARG
+    span = stack_size * stacks
+    if stack_base < vm.user_window_start() or stack_base > vm.user_window_end() - span:
+        return abi.ERR_INVALID_ARG
+    if entry < vm.user_window_start() or entry >= vm.user_window_end():
+        return abi.ERR_INVALID_ARG
+    p.entry = entry
+    p.stack_base = stack_base
+    p.stack_size = stack_size
+    p.stacks = u32(stacks)
+    p.free = _mask(p.stacks)
+    return abi.OK
+
+
+def _lowest_bit(x: u32) -> u32:
+    """Return the index of the lowest set bit of ``x`` (which is not 0), in at most five steps."""
+    n: u32 = 0
+    if x & 0xFFFF == 0:
+        n += 16
+        x >>= 16
+    if x & 0xFF == 0:
+        n += 8
+        x >>= 8
+    if x & 0xF == 0:
+        n += 4
+        x >>= 4
+    if x & 0x3 == 0:
+        n += 2
+        x >>= 2
+    if x & 0x1 == 0:
+        n += 1
+    return n
+
+
+def _enter(t: u32, q: u32, badge: u64) -> u32:
+    """Run thread ``t`` at portal ``q``'s entry on a free stack with ``badge`` and t's arguments 0..3.
+
+    Returns the stack taken, or MAX_STACKS when none is free.
+    """
+    p = addr(_portals[q])
+    if p.free == 0:
+        return MAX_STACKS
+    s = _lowest_bit(p.free)
+    p.free &= ~(u32(1) << s)
+    a1 = context.syscall_arg(t, 0)
+    a2 = context.syscall_arg(t, 1)
+    a3 = context.syscall_arg(t, 2)
+    a4 = context.syscall_arg(t, 3)
+    callee = objects.owner(abi.KIND_PORTAL, q)
+    th = thread.get(t)
+    th.process = callee
+    context.init_user(t, p.entry, p.stack_base + usize(s + 1) * p.stack_size, usize(badge), a1)
+    context.set_result(t, 1, a2)        # a2..a4: result words 1..3 are the same registers
+    context.set_result(t, 2, a3)
+    context.set_result(t, 3, a4)
+    return s
+
+
+def _release(level: Ptr[Level]) -> None:
+    """Give the level's stack back to its portal (if the portal still exists)."""
+    if objects.is_live(abi.KIND_PORTAL, level.portal, level.portal_gen):
+        _portals[level.portal].free |= u32(1) << level.stack
+
+
+def call(t: u32, q: u32, badge: u64) -> u32:
+    """OP_MIGRATE_CALL by thread ``t`` (pc already past the call) on portal ``q`` through a capability with ``badge``.
+
+    Returns BLOCKED-like 0xFFFF_FFFF when the thread now runs in the callee
+    (its registers are set), or an error: ERR_BAD_STATE (the portal has no
+    entry yet, or the thread is MIGRATE_DEPTH calls deep), ERR_NO_OBJECTS
+    (every stack of the portal is in use).
+    """
+    th = thread.get(t)
+    if _portals[q].entry == 0 or th.depth >= board.MIGRATE_DEPTH:
+        return abi.ERR_BAD_STATE
+    if _portals[q].free == 0:
+        return abi.ERR_NO_OBJECTS
+    level = addr(_levels[t * board.MIGRATE_DEPTH + th.depth])
+    context.save(t, th.depth)
+    level.caller = th.process
+    level.portal = q
+    level.portal_gen = objects.generation(abi.KIND_PORTAL, q)
+    level.stack = _enter(t, q, badge)
+    th.depth += 1
+    return 0xFFFF_FFFF
+
+
+def forward(t: u32, q: u32, badge: u64) -> u32:
+    """OP_MIGRATE_FORWARD by thread ``t`` inside a callee: the call moves on to portal ``q``, the level stays.
+
+    Errors as call(), and ERR_BAD_STATE when ``t`` is in no migrated call.
+    """
+    th = thread.get(t)
+    if th.depth == 0 or _portals[q].entry == 0:
+        return abi.ERR_BAD_STATE
+    if _portals[q].free == 0:
+        return abi.ERR_NO_OBJECTS
+    level = addr(_levels[t * board.MIGRATE_DEPTH + th.depth - 1])
+    _release(level)
+    level.portal = q
+    level.portal_gen = objects.generation(abi.KIND_PORTAL, q)
+    level.stack = _enter(t, q, badge)
+    return 0xFFFF_FFFF
+
+
+def depth(t: u32) -> u32:
+    """Return how many migrated calls thread ``t`` is in."""
+    return thread.get(t).depth
+
+
+def unwind(t: u32, error: u32) -> None:
+    """End thread ``t``'s innermost migrated call: the caller resumes after it with ``error`` and no results."""
+    th = thread.get(t)
+    th.depth -= 1
+    level = addr(_levels[t * board.MIGRATE_DEPTH + th.depth])
+    _release(level)
+    th.process = level.caller
+    context.restore(t, th.depth)
+    context.set_error(t, usize(error))
+
+
+def ret(t: u32) -> u32:
+    """OP_MIGRATE_RETURN by thread ``t``: the caller resumes with OK and t's arguments 0..3 as its results.
+
+    ERR_BAD_STATE when ``t`` is in no migrated call (an ordinary error return then).
+    """
+    th = thread.get(t)
+    if th.depth == 0:
+        return abi.ERR_BAD_STATE
+    r0 = context.syscall_arg(t, 0)
+    r1 = context.syscall_arg(t, 1)
+    r2 = context.syscall_arg(t, 2)
+    r3 = context.syscall_arg(t, 3)
+    unwind(t, abi.OK)
+    context.set_result(t, 0, r0)
+    context.set_result(t, 1, r1)
+    context.set_result(t, 2, r2)
+    context.set_result(t, 3, r3)
+    return 0xFFFF_FFFF
+
+
+def release_all(t: u32) -> None:
+    """Thread ``t`` is being destroyed: give back the stacks of every level it is in."""
+    th = thread.get(t)
+    while th.depth > 0:
+        th.depth -= 1
+        _release(addr(_levels[t * board.MIGRATE_DEPTH + th.depth]))
+    th.process = th.home

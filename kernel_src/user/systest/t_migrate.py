@@ -1,0 +1,187 @@
+"""System tests of thread migration: portals, migrate_call/return, forward, faults, exhaustion, nesting, destruction."""
+
+import board
+from kcc.lang import *
+
+from lib import abi, initcaps
+from user.lib import syscall
+from user.systest import harness, spawn
+
+SELF: Final = initcaps.SLOT_SELF_PROCESS
+STACKS_VA: Final = 0x3C_0000_0000       # in the callee: its portal's stacks
+SECRET_VA: Final = 0x3C_1000_0000       # in the callee only: a page init has no mapping of
+SCRATCH_VA: Final = 0x3B_0000_0000      # in init, briefly, to write the secret
+STACK_BYTES: Final = 4 * board.PAGE_SIZE
+SECRET: Final = 0x5EC2E7
+CALLEE_QUOTA: Final = 48
+# Slots in the callee's own table (given by init).
+C_SELF_PORTAL: Final = 0                # the callee's portal, for nested calls
+C_NEXT_PORTAL: Final = 1                # another portal to forward to
+C_MARK: Final = 2                       # a notification only the callee holds
+
+
+def _entry(badge: usize, op: usize, a2: usize, a3: usize, a4: usize) -> None:
+    """The portal's entry, run by the caller's thread in the callee: ``op`` picks what it does.
+
+    0: return (a2 + a3, badge, the word at SECRET_VA, this thread's priority).
+    1: fault (a store to address 8). 2: sleep a2 ticks, then return (0, 0, 0, 0).
+    3: nest: call the callee's own portal a2 more times; return the depth reached and its error.
+    4: forward to the next portal with op 0 and the same words.
+    5: identify slot C_MARK in the table the thread uses now; return (error, kind).
+    """
+    res: syscall.SysResult
+    if op == 0:
+        me: syscall.SysResult
+        syscall.self_info(addr(me))
+        syscall.migrate_return(a2 + a3, badge, cast(Ptr[usize], SECRET_VA)[0], me.v2)
+    elif op == 1:
+        cast(Ptr[usize], 8)[0] = 1
+    elif op == 2:
+        syscall.sleep(a2)
+        syscall.migrate_return(0, 0, 0, 0)
+    elif op == 3:
+        if a2 == 0:
+            syscall.migrate_return(1, abi.OK, 0, 0)
+        err = syscall.migrate_call(C_SELF_PORTAL, 3, a2 - 1, 0, 0, addr(res))
+        if err != abi.OK:
+            syscall.migrate_return(1, err, 0, 0)
+        syscall.migrate_return(res.v0 + 1, res.v1, 0, 0)
+    elif op == 4:
+        syscall.migrate_forward(C_NEXT_PORTAL, 0, a2, a3, 0)
+    elif op == 5:
+        err = syscall.cap_identify(C_MARK, addr(res))
+        syscall.migrate_return(err, res.v0, 0, 0)
+    syscall.migrate_return(0xBAD, 0, 0, 0)
+
+
+def _callee(stacks: usize, portal: Ptr[usize]) -> usize:
+    """Make a callee process running init's code with a secret page, ``stacks`` portal stacks and its portal.
+
+    Returns the callee's process slot in init and writes the portal's slot (badge 0x77) to ``portal[0]``.
+    """
+    p = spawn.child(CALLEE_QUOTA, False)
+    f = spawn.take()
+    syscall.proc_create(p, abi.KIND_FRAME, f, stacks * STACK_BYTES // board.PAGE_SIZE)
+    harness.expect_eq(syscall.proc_map(p, f, STACKS_VA, abi.RIGHT_READ | abi.RIGHT_WRITE), abi.OK, "stacks")
+    secret = spawn.map_frame(1, SCRATCH_VA, abi.RIGHT_READ | abi.RIGHT_WRITE)
+    cast(Ptr[usize], SCRATCH_VA)[0] = SECRET
+    res: syscall.SysResult
+    syscall.proc_unmap(SELF, SCRATCH_VA, 1, addr(res))       # init keeps no mapping of it
+    harness.expect_eq(syscall.proc_map(p, secret, SECRET_VA, abi.RIGHT_READ), abi.OK, "secret page")
+    q = spawn.take()
+    harness.expect_eq(syscall.proc_create(p, abi.KIND_PORTAL, q, 0), abi.OK, "portal")
+    harness.expect_eq(syscall.portal_set(q, addr(_entry), STACKS_VA, STACK_BYTES, stacks), abi.OK, "portal set-up")
+    harness.expect_eq(syscall.proc_give(p, q, C_SELF_PORTAL), abi.OK, "the callee's own portal")
+    badged = spawn.take()
+    syscall.cap_mint(q, badged, abi.RIGHTS_ALL, 0x77)
+    portal[0] = badged
+    return p
+
+
+def call_runs_in_the_callee() -> None:
+    """A migrated call runs the caller's thread in the callee's space and table, at the caller's priority."""
+    harness.begin("migrate: a call runs in the callee's space with the badge, at the caller's priority")
+    q: usize = 0
+    p = _callee(2, addr(q))
+    res: syscall.SysResult
+    if harness.expect_eq(syscall.migrate_call(q, 0, 40, 2, 0, addr(res)), abi.OK, "call"):
+        harness.expect_eq(res.v0, 42, "result")
+        harness.expect_eq(res.v1, 0x77, "badge")
+        harness.expect_eq(res.v2, SECRET, "the callee's memory")
+        harness.expect_eq(res.v3, 63, "priority travelled with the thread")
+    mark = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_NOTIFICATION, mark, 0)
+    syscall.proc_give(p, mark, C_MARK)
+    if harness.expect_eq(syscall.migrate_call(q, 5, 0, 0, 0, addr(res)), abi.OK, "identify call"):
+        harness.expect_eq(res.v0, abi.OK, "the callee's table is used")
+        harness.expect_eq(res.v1, abi.KIND_NOTIFICATION, "kind in the callee's slot")
+    harness.expect_eq(syscall.migrate_return(0, 0, 0, 0), abi.ERR_BAD_STATE, "return outside a call")
+    spawn.done()
+
+
+def callee_fault_returns_an_error() -> None:
+    """A fault in the callee ends the call with ERR_FAULTED; the caller and the callee go on."""
+    harness.begin("migrate: a fault in the callee returns ERR_FAULTED to the caller")
+    q: usize = 0
+    _callee(2, addr(q))
+    res: syscall.SysResult
+    harness.expect_eq(syscall.migrate_call(q, 1, 0, 0, 0, addr(res)), abi.ERR_FAULTED, "faulting call")
+    harness.expect_eq(syscall.migrate_call(q, 0, 1, 1, 0, addr(res)), abi.OK, "the next call")
+    harness.expect_eq(res.v0, 2, "its result")
+    spawn.done()
+
+
+def _caller_thread(q: usize, ticks: usize) -> None:
+    """Thread body: a migrated call that sleeps ``ticks`` in the callee; exit with the call's error."""
+    res: syscall.SysResult
+    syscall.exit(syscall.migrate_call(q, 2, ticks, 0, 0, addr(res)))
+
+
+def stacks_and_nesting_are_bounded() -> None:
+    """With every stack in use a call fails with ERR_NO_OBJECTS; nesting stops at MIGRATE_DEPTH; set-up is checked."""
+    harness.begin("migrate: exhausted stacks and nesting too deep are errors")
+    q: usize = 0
+    _callee(4, addr(q))
+    harness.expect_eq(syscall.portal_set(q, addr(_entry), STACKS_VA, STACK_BYTES, 1), abi.OK, "one stack")
+    res: syscall.SysResult
+    t = spawn.start(addr(_caller_thread), q, 20, 63)
+    syscall.sleep(2)
+    harness.expect_eq(syscall.migrate_call(q, 0, 0, 0, 0, addr(res)), abi.ERR_NO_OBJECTS, "no free stack")
+    harness.expect_eq(syscall.portal_set(q, addr(_entry), STACKS_VA, STACK_BYTES, 1), abi.ERR_BAD_STATE,
+                      "set-up while a call is in")
+    spawn.expect_exit(t, abi.OK, "the sleeping call")
+    harness.expect_eq(syscall.portal_set(q, addr(_entry), STACKS_VA, STACK_BYTES, 0), abi.ERR_INVALID_ARG,
+                      "no stacks")
+    harness.expect_eq(syscall.portal_set(q, addr(_entry), STACKS_VA + 8, STACK_BYTES, 1), abi.ERR_INVALID_ARG,
+                      "unaligned stacks")
+    harness.expect_eq(syscall.portal_set(q, 0x8020_0000, STACKS_VA, STACK_BYTES, 1), abi.ERR_INVALID_ARG,
+                      "entry in the kernel")
+    harness.expect_eq(syscall.portal_set(q, addr(_entry), STACKS_VA, STACK_BYTES, 4), abi.OK, "four stacks")
+    if harness.expect_eq(syscall.migrate_call(q, 3, 2, 0, 0, addr(res)), abi.OK, "nested calls"):
+        harness.expect_eq(res.v0, 3, "depth reached")
+        harness.expect_eq(res.v1, abi.OK, "error at the bottom")
+    if harness.expect_eq(syscall.migrate_call(q, 3, 10, 0, 0, addr(res)), abi.OK, "too deep"):
+        harness.expect_eq(res.v0, board.MIGRATE_DEPTH, "depth reached")
+        harness.expect_eq(res.v1, abi.ERR_BAD_STATE, "error at the limit")
+    spawn.done()
+
+
+def forward_returns_to_the_original_caller() -> None:
+    """A callee forwards the call to another portal; that callee's return reaches the original caller."""
+    harness.begin("migrate: forward hands the call on and the reply reaches the first caller")
+    q1: usize = 0
+    p1 = _callee(2, addr(q1))
+    q2: usize = 0
+    _callee(2, addr(q2))
+    harness.expect_eq(syscall.proc_give(p1, q2, C_NEXT_PORTAL), abi.OK, "give the next portal")
+    res: syscall.SysResult
+    if harness.expect_eq(syscall.migrate_call(q1, 4, 5, 6, 0, addr(res)), abi.OK, "forwarded call"):
+        harness.expect_eq(res.v0, 11, "result of the second callee")
+        harness.expect_eq(res.v1, 0x77, "the second portal's badge")
+    harness.expect_eq(syscall.migrate_forward(q2, 0, 0, 0, 0), abi.ERR_BAD_STATE, "forward outside a call")
+    spawn.done()
+
+
+def destroyed_callee_unwinds_its_callers() -> None:
+    """Destroying the callee's process ends a call inside it with ERR_STALE; the calling thread lives on."""
+    harness.begin("migrate: a destroyed callee's callers get ERR_STALE")
+    q: usize = 0
+    p = _callee(2, addr(q))
+    t = spawn.start(addr(_caller_thread), q, 1000, 63)
+    syscall.sleep(2)
+    harness.expect_eq(syscall.cap_destroy(p), abi.OK, "destroy the callee")
+    spawn.expect_exit(t, abi.ERR_STALE, "the call in the destroyed callee")
+    spawn.done()
+
+
+def run() -> None:
+    """Run every test of this module."""
+    spawn.pools_saved()
+    call_runs_in_the_callee()
+    callee_fault_returns_an_error()
+    stacks_and_nesting_are_bounded()
+    forward_returns_to_the_original_caller()
+    destroyed_callee_unwinds_its_callers()
+    harness.begin("migrate: kernel state is clean afterwards")
+    spawn.expect_clean()
+    harness.end()
