@@ -52,6 +52,7 @@ EXCEPTIONS: dict[int, type[BaseException]] = {
     PanicKind.ASSERT: AssertionError,
     PanicKind.NEGATIVE_SHIFT: ValueError,
     PanicKind.EXPLICIT: lang.Panic,
+    PanicKind.RANGE_STEP: ValueError,
 }
 """The Python exception for each panic kind: the one kcc.load_python raises in the same situation."""
 

@@ -19,6 +19,7 @@ the meaning language.md sections 2 and 3 fix, so pure kcc code runs unchanged
 
 from __future__ import annotations
 
+import builtins
 import inspect
 import operator
 import sys
@@ -38,6 +39,7 @@ __all__ = [
     "Panic",
     "Ptr",
     "Reg",
+    "abs",
     "addr",
     "asm",
     "cast",
@@ -51,6 +53,8 @@ __all__ = [
     "inline",
     "interrupt",
     "isize",
+    "max",
+    "min",
     "mmio",
     "naked",
     "noinline",
@@ -275,7 +279,7 @@ class _Int(int):
         return self
 
     def __abs__(self) -> Any:
-        raise self._no("abs")
+        return self._result(builtins.abs(int(self)), "abs")
 
     # Shifts: the amount may have any integer type; the result has the left operand's type.
 
@@ -875,6 +879,49 @@ def _layout(t: Any) -> tuple[int, int]:
 def panic(msg: str) -> typing.NoReturn:
     """Stop with a located panic (kind 7, kcc.runtime.PanicKind.EXPLICIT); under CPython raise Panic(msg)."""
     raise Panic(msg)
+
+
+def _pick(name: str, values: tuple[Any, ...], better: Callable[[int, int], bool]) -> Any:
+    """The first of ``values`` that no later one is ``better`` than, in the type of the typed ones.
+
+    Raises:
+        TypeError: fewer than two values, a value that is not an integer, two integer types mixed.
+        OverflowError: a plain int that does not fit the typed values' type.
+    """
+    if len(values) < 2:
+        raise TypeError(f"{name} takes two or more integers of one type")
+    typed = next((type(v) for v in values if isinstance(v, _Int)), None)
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise TypeError(f"{name} takes integers, not {_type_name(type(v))}")
+    if typed is not None:
+        values = tuple(coerce(typed, v) for v in values)
+    best = values[0]
+    for v in values[1:]:
+        if better(int(v), int(best)):
+            best = v
+    return best
+
+
+def min(*values: Any) -> Any:
+    """The smallest of two or more integers of one type (plain ints take the typed ones' type)."""
+    return _pick("min", values, operator.lt)
+
+
+def max(*values: Any) -> Any:
+    """The largest of two or more integers of one type (plain ints take the typed ones' type)."""
+    return _pick("max", values, operator.gt)
+
+
+def abs(x: Any) -> Any:
+    """The magnitude of an integer in its type; OverflowError for the most negative signed value.
+
+    Raises:
+        TypeError: when ``x`` is not an integer (bool included).
+    """
+    if isinstance(x, bool) or not isinstance(x, int):
+        raise TypeError(f"abs takes an integer, not {_type_name(type(x))}")
+    return builtins.abs(x)
 
 
 def addr(x: Any) -> Any:

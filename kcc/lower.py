@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import ast
-import re
 
 import llvmlite
 from llvmlite import ir
 
+from kcc.builtins import BUILTINS, Builtin
+from kcc.notes import KCALL, KCONST, KPRUNE, KREF
 from kcc.resolve import ConstSym, FuncSym, GlobalSym, LangSym, Program
 from kcc.runtime import PANIC_SYMBOL, PanicKind
 from kcc.typecheck import CheckedFunction, LocalVar
@@ -481,7 +482,7 @@ class FunctionLowerer:
         self.store(result, ptr, ty)
 
     def _stmt_If(self, node: ast.If) -> None:
-        keep = getattr(node, "kprune", None)
+        keep = KPRUNE.get(node)
         if keep is not None:
             self.block(node.body if keep else node.orelse)
             return
@@ -498,7 +499,7 @@ class FunctionLowerer:
         head, body, end = self.new_block("while"), self.new_block("body"), self.new_block("wend")
         self.builder.branch(head)
         self.builder.position_at_end(head)
-        if getattr(node.test, "kconst", None) is not None:
+        if KCONST.get(node.test) is not None:
             if node.test.kconst:
                 self.builder.branch(body)
             else:
@@ -520,13 +521,11 @@ class FunctionLowerer:
         args = node.iter.args
         start = self.const(ty, 0) if len(args) == 1 else self.value(args[0])
         stop = self.value(args[0] if len(args) == 1 else args[1])
-        step: int = node.kstep
+        step = self.range_step(node, ty)
         counter = self._entry_alloca(self.low.mem_ty(ty), "range")
         self.raw_store(start, counter)
         body, inc, end = self.new_block("for"), self.new_block("next"), self.new_block("fend")
-        sign_cmp = "<" if step > 0 else ">"
-        enter = b.icmp_signed(sign_cmp, start, stop) if ty.signed else b.icmp_unsigned(sign_cmp, start, stop)
-        b.cbranch(enter, body, end)
+        b.cbranch(self.range_continues(ty, step, start, stop), body, end)
         b.position_at_end(body)
         self.store(b.load(counter, typ=self.low.mem_ty(ty)), self.slots[id(var)], ty)
         self.loops.append((inc, end))
@@ -538,12 +537,40 @@ class FunctionLowerer:
         cur = b.load(counter, typ=self.low.mem_ty(ty))
         # Python's range stops before passing ``stop``: the distance left, taken unsigned in the
         # type's width, is exact because cur lies strictly on the near side of stop.
-        dist = b.sub(stop, cur) if step > 0 else b.sub(cur, stop)
-        more = b.icmp_unsigned(">", dist, ir.Constant(dist.type, abs(step)))
-        nxt = b.add(cur, ir.Constant(cur.type, step & ((1 << ty.bits) - 1)))
+        if isinstance(step, int):
+            dist = b.sub(stop, cur) if step > 0 else b.sub(cur, stop)
+            more = b.icmp_unsigned(">", dist, ir.Constant(dist.type, abs(step)))
+            nxt = b.add(cur, ir.Constant(cur.type, step & ((1 << ty.bits) - 1)))
+        else:
+            down = b.icmp_signed("<", step, ir.Constant(step.type, 0)) if ty.signed else ir.Constant(I1, 0)
+            dist = b.select(down, b.sub(cur, stop), b.sub(stop, cur))
+            magnitude = b.select(down, b.sub(ir.Constant(step.type, 0), step), step)
+            more = b.icmp_unsigned(">", dist, magnitude)
+            nxt = b.add(cur, step)
         self.raw_store(nxt, counter)
         b.cbranch(more, body, end)
         b.position_at_end(end)
+
+    def range_step(self, node: ast.For, ty: IntType) -> int | ir.Value:
+        """The step of a range loop: the constant as an int, or the run-time value after its zero check."""
+        if node.kstep is not None:
+            return node.kstep
+        step = self.value(node.iter.args[2])
+        self.check(self.builder.icmp_unsigned("==", step, ir.Constant(step.type, 0)), PanicKind.RANGE_STEP,
+                   node.iter.args[2], "range() arg 3 must not be zero")
+        return step
+
+    def range_continues(self, ty: IntType, step: int | ir.Value, cur: ir.Value, stop: ir.Value) -> ir.Value:
+        """True (i1) when a range loop at ``cur`` has not reached ``stop`` moving in ``step``'s direction."""
+        b = self.builder
+
+        def before(op: str) -> ir.Value:
+            return b.icmp_signed(op, cur, stop) if ty.signed else b.icmp_unsigned(op, cur, stop)
+        if isinstance(step, int):
+            return before("<" if step > 0 else ">")
+        if not ty.signed:
+            return before("<")
+        return b.select(b.icmp_signed("<", step, ir.Constant(step.type, 0)), before(">"), before("<"))
 
     def _entry_alloca(self, ty: ir.Type, name: str) -> ir.Value:
         entry = self.func.entry_basic_block
@@ -572,7 +599,7 @@ class FunctionLowerer:
         """The address of a place: a local, a global, a field, an element or a string literal."""
         b = self.builder
         if isinstance(node, ast.Name) or (isinstance(node, ast.Attribute) and isinstance(
-                getattr(node, "kref", None), GlobalSym)):
+                KREF.get(node), GlobalSym)):
             ref = node.kref
             if isinstance(ref, LocalVar):
                 return self.slots[id(ref)]
@@ -597,7 +624,7 @@ class FunctionLowerer:
             wide = self.widen(index, ity, 64)
             if isinstance(base_ty, ArrayType):
                 base = self.address(node.value)
-                if self.low.checked and getattr(node.slice, "kconst", None) is None:
+                if self.low.checked and KCONST.get(node.slice) is None:
                     bad = b.icmp_unsigned(">=", wide, ir.Constant(I64, base_ty.count))
                     self.check(bad, PanicKind.INDEX, node, f"index out of bounds for {base_ty}")
                 return b.gep(base, [ir.Constant(I64, 0), wide], inbounds=True,
@@ -605,7 +632,7 @@ class FunctionLowerer:
             base = self.value(node.value)
             self.null_check(base, node)
             return b.gep(base, [wide], source_etype=self.low.mem_ty(base_ty.pointee))
-        if isinstance(node, ast.Call) and getattr(node, "kcall", None) == "cast":
+        if isinstance(node, ast.Call) and KCALL.get(node) is BUILTINS["cast"]:
             return self.value(node)
         raise AssertionError(f"no address for {ast.dump(node)}")
 
@@ -636,10 +663,10 @@ class FunctionLowerer:
 
     def value(self, node: ast.expr) -> ir.Value:
         """The register value of a scalar expression."""
-        k = getattr(node, "kconst", None)
+        k = KCONST.get(node)
         if k is not None:
             return self.const(node.kty, k)
-        if isinstance(node, ast.Name | ast.Attribute) and isinstance(getattr(node, "kref", None), LangSym):
+        if isinstance(node, ast.Name | ast.Attribute) and isinstance(KREF.get(node), LangSym):
             return ir.Constant(PTR, None)  # NULL
         if isinstance(node, ast.Name | ast.Subscript | ast.Attribute):
             return self.load(self.address(node), node.kty)
@@ -714,7 +741,7 @@ class FunctionLowerer:
         """
         b = self.builder
         zero = ir.Constant(a.type, 0)
-        k = getattr(rnode, "kconst", None)
+        k = KCONST.get(rnode)
         if k is None or k == 0:
             self.check(b.icmp_unsigned("==", c, zero), PanicKind.DIVIDE_BY_ZERO, node,
                        "integer division by zero" if is_div else "integer modulo by zero")
@@ -745,7 +772,7 @@ class FunctionLowerer:
         a negative amount panics (kind NEGATIVE_SHIFT) in every build.
         """
         b = self.builder
-        k = getattr(rnode, "kconst", None)
+        k = KCONST.get(rnode)
         width = ty.bits
         if k is not None:
             if k >= width:
@@ -856,42 +883,8 @@ class FunctionLowerer:
                 b.unreachable()
                 b.position_at_end(self.new_block("after_noreturn"))
             return result
-        ints = self.low.prog.ints
-        if kind in ints:
-            return self.convert(node.args[0], ints[kind])
-        if kind == "bool":
-            return self.truth(node.args[0])
-        if kind == "cast":
-            v = self.value(node.args[1])
-            src = node.args[1].kty
-            if isinstance(src, IntType):
-                return b.inttoptr(self.widen(v, src, self.low.target.pointer_bits), PTR)
-            return v
-        if kind == "addr":
-            if hasattr(node, "kfunc"):
-                f = self.low.declare_function(node.kfunc)
-                return b.ptrtoint(f, self.low.val_ty(self.low.usize))
-            return self.address(node.args[0])
-        if kind == "volatile_load":
-            ptr = self.value(node.args[0])
-            return self.load(ptr, node.kty, volatile=True)
-        if kind == "volatile_store":
-            ptr = self.value(node.args[0])
-            self.store(self.value(node.args[1]), ptr, node.args[1].kty, volatile=True)
-            return None
-        if kind == "mmio":
-            return b.inttoptr(self.value(node.args[1]), PTR)
-        if kind == "extern_symbol":
-            gv = self.low.extern_symbol(node.args[0].value)
-            return b.ptrtoint(gv, self.low.val_ty(self.low.usize))
-        if kind == "panic":
-            self.panic(PanicKind.EXPLICIT, node, node.args[0].value)
-            self.builder.position_at_end(self.new_block("after_panic"))
-            return None
-        if kind == "asm":
-            return self.inline_asm(node)
-        if isinstance(kind, str) and kind.startswith("reg."):
-            return self.reg_method(node, kind[4:])
+        if isinstance(kind, Builtin):
+            return kind.lower(self, node)
         raise AssertionError(f"unknown call kind {kind}")
 
     def convert(self, arg: ast.expr, to: IntType) -> ir.Value:
@@ -904,39 +897,6 @@ class FunctionLowerer:
             v = self.builder.ptrtoint(v, ir.IntType(self.low.target.pointer_bits))
             src = self.low.usize
         return self.widen(v, src, to.bits)
-
-    def reg_method(self, node: ast.Call, method: str) -> ir.Value | None:
-        """An MMIO register method: read, write, set_bits or clear_bits (volatile read-modify-write)."""
-        reg_node = node.func.value
-        rty: RegType = reg_node.kty
-        ptr = self.address(reg_node)
-        if method == "read":
-            return self.load(ptr, rty.value, volatile=True)
-        v = self.value(node.args[0])
-        if method == "write":
-            self.store(v, ptr, rty.value, volatile=True)
-            return None
-        cur = self.load(ptr, rty.value, volatile=True)
-        new = self.builder.or_(cur, v) if method == "set_bits" else self.builder.and_(cur, self.builder.not_(v))
-        self.store(new, ptr, rty.value, volatile=True)
-        return None
-
-    def inline_asm(self, node: ast.Call) -> ir.Value | None:
-        """Inline asm: ``{N}`` names input N and ``{out}`` the result; all operands are registers."""
-        out_ty = node.kty
-        has_out = not isinstance(out_ty, VoidType)
-        template = node.args[0].value.replace("$", "$$")
-        shift = 1 if has_out else 0
-        template = re.sub(r"\{(\w+)\}", lambda m: "$0" if m.group(1) == "out" else f"${int(m.group(1)) + shift}",
-                          template)
-        inputs = [self.value(a) for a in node.args[1:]]
-        constraints = (["=r"] if has_out else []) + ["r"] * len(inputs)
-        constraints += [f"~{{{c}}}" for c in node.kclobbers]
-        ret = self.low.val_ty(out_ty) if has_out else ir.VoidType()
-        ftype = ir.FunctionType(ret, [v.type for v in inputs])
-        asm = ir.InlineAsm(ftype, template, ",".join(constraints), side_effect=True)
-        result = self.builder.call(asm, inputs)
-        return result if has_out else None
 
 
 def lower_program(prog: Program, functions: list[CheckedFunction], checked: bool) -> ir.Module:

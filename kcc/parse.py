@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import warnings
+from dataclasses import dataclass
 
 from kcc.diagnostics import CompileError, Diagnostic, Reporter, SourceFile
 
@@ -185,3 +186,66 @@ def assigned_names(body: list[ast.stmt]) -> list[str]:
         elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.For):
             bind(node.target)
     return out
+
+
+@dataclass(frozen=True)
+class LoopUse:
+    """A use of a ``for`` loop's variable that may decide its type when every range bound is untyped.
+
+    ``kind`` is "argument" (``node`` is the Call, ``slot`` the parameter's position or keyword),
+    "operand" (``node`` is the other operand: a name, or a field or module attribute of one),
+    "declared" (``node`` is the annotation of ``x: T = i``) or "return" (``return i``).
+    """
+
+    kind: str
+    node: ast.AST
+    slot: int | str = 0
+
+
+def _is_plain_path(node: ast.expr) -> bool:
+    """A name or a chain of attributes of one: evaluating it has no effect in either meaning."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def loop_variable_uses(name: str, body: list[ast.stmt]) -> list[LoopUse]:
+    """The uses of loop variable ``name`` in ``body`` that can give it a type, in source order.
+
+    kcc.typecheck takes the first whose other side has an integer type; kcc.pyload does the same
+    at run time, so both give the variable one type (language.md, "Control flow").
+    """
+    found: list[tuple[tuple[int, int], LoopUse]] = []
+
+    def is_var(node: ast.AST) -> bool:
+        return isinstance(node, ast.Name) and node.id == name
+
+    def add(at: ast.AST, use: LoopUse) -> None:
+        found.append(((getattr(at, "lineno", 0), getattr(at, "col_offset", 0)), use))
+
+    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+        if isinstance(node, ast.Call):
+            for i, a in enumerate(node.args):
+                if is_var(a):
+                    add(a, LoopUse("argument", node, i))
+            for kw in node.keywords:
+                if kw.arg is not None and is_var(kw.value):
+                    add(kw.value, LoopUse("argument", node, kw.arg))
+        elif isinstance(node, ast.BinOp) and not isinstance(node.op, ast.LShift | ast.RShift):
+            for mine, other in ((node.left, node.right), (node.right, node.left)):
+                if is_var(mine) and _is_plain_path(other) and not is_var(other):
+                    add(mine, LoopUse("operand", other))
+        elif isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            for i, mine in enumerate(operands):
+                for other in operands[max(i - 1, 0):i] + operands[i + 1:i + 2]:
+                    if is_var(mine) and _is_plain_path(other) and not is_var(other):
+                        add(mine, LoopUse("operand", other))
+        elif isinstance(node, ast.AugAssign) and is_var(node.value) \
+                and not isinstance(node.op, ast.LShift | ast.RShift) and _is_plain_path(node.target):
+            add(node.value, LoopUse("operand", node.target))
+        elif isinstance(node, ast.AnnAssign) and node.value is not None and is_var(node.value):
+            add(node.value, LoopUse("declared", node.annotation))
+        elif isinstance(node, ast.Return) and node.value is not None and is_var(node.value):
+            add(node.value, LoopUse("return", node))
+    return [use for _, use in sorted(found, key=lambda f: f[0])]

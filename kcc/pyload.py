@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import ast
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from kcc import lang
-from kcc.parse import assigned_names
+from kcc.parse import LoopUse, assigned_names, loop_variable_uses
 from kcc.resolve import module_file, module_name
 
 RT = "_kcc_rt"
@@ -62,16 +62,18 @@ def rebind(old: Any, new: Any) -> Any:
     return new
 
 
-def typed_range(hint: Any, *args: Any) -> Iterator[Any]:
+def typed_range(hint: Any, uses: tuple[Callable[[], Any], ...], *args: Any) -> Iterator[Any]:
     """``range(*args)`` yielding values of the loop variable's type.
 
     Args:
         hint: the loop variable's declared type, or its current value (UNSET when
-            it has none yet); when neither gives a type the first typed bound does,
-            as in the compiler (kcc.typecheck, stmt_For).
+            it has none yet).
+        uses: when neither ``hint`` nor a bound is typed, thunks giving the type each use of the
+            variable suggests, in source order (kcc.parse.loop_variable_uses); the first integer
+            type decides, else i32, as the compiler does (kcc.typecheck, loop_type_from_uses).
 
     Raises:
-        TypeError: bounds of different types, or no type at all (a compile error).
+        TypeError: bounds of different types.
         OverflowError: a constant bound outside the loop type's range.
         ValueError: a zero step.
     """
@@ -83,16 +85,35 @@ def typed_range(hint: Any, *args: Any) -> Iterator[Any]:
     elif lang.is_int_type(type(hint)):
         t = type(hint)
     else:
-        for a in args:
-            if lang.is_int_type(type(a)):
-                t = type(a)
-                break
+        t = next((type(a) for a in args if lang.is_int_type(type(a))), None)
     if t is None:
-        raise TypeError("cannot tell the type of the loop variable from constant bounds; "
-                        "declare it first (i: u32 = 0) or type a bound: range(u32(10))")
+        t = next((u for u in map(_suggested, uses) if lang.is_int_type(u)), lang.i32)
     bounds = [int(lang.coerce(t, a)) for a in args]
     for v in range(*bounds):
         yield int.__new__(t, v)
+
+
+def _suggested(use: Callable[[], Any]) -> Any:
+    """The type a use of a loop variable suggests, or None when the thing it names does not exist yet."""
+    try:
+        return use()
+    except (NameError, AttributeError, KeyError, lang.NullPointerError, lang.NotPureError):
+        return None
+
+
+def param_type(fn: Any, slot: int | str) -> Any:
+    """The annotated type of parameter ``slot`` (a position or a name) of the Python function ``fn``, or None."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return None
+    names = code.co_varnames[:code.co_argcount]
+    name = names[slot] if isinstance(slot, int) and slot < len(names) else slot
+    ann = fn.__annotations__.get(name) if isinstance(name, str) else None
+    if isinstance(ann, str):
+        # Loaded modules keep annotations as text (they compile under this module's
+        # ``from __future__ import annotations``), so a parameter may name a later struct.
+        ann = eval(ann, fn.__globals__)
+    return ann
 
 
 def check_assert(cond: Any, msg: str | None = None) -> None:
@@ -110,6 +131,7 @@ class _Runtime:
     copy = staticmethod(lang.copy_value)
     rebind = staticmethod(rebind)
     range = staticmethod(typed_range)
+    param_type = staticmethod(param_type)
     check_assert = staticmethod(check_assert)
 
     def __init__(self, loader: _Loader) -> None:
@@ -443,10 +465,24 @@ class _Transformer:
                 hint = _copy(declared[name])
             else:
                 hint = _name(name)
-            stmt.iter = ast.copy_location(_call("range", hint, *it.args), it)
+            uses = ast.Tuple(elts=[_thunk(self.suggestion(u)) for u in loop_variable_uses(name, stmt.body)],
+                             ctx=ast.Load())
+            stmt.iter = ast.copy_location(_call("range", hint, uses, *it.args), it)
         stmt.body = self.block(stmt.body, declared)
         stmt.orelse = self.block(stmt.orelse, declared)
         return stmt
+
+
+    def suggestion(self, use: LoopUse) -> ast.expr:
+        """The expression giving the type ``use`` suggests for a loop variable (see typed_range)."""
+        if use.kind == "argument":
+            assert isinstance(use.node, ast.Call)
+            return _call("param_type", _copy(use.node.func), ast.Constant(use.slot))
+        if use.kind == "operand":
+            return ast.Call(func=_name("type"), args=[_copy(use.node)], keywords=[])
+        if use.kind == "declared":
+            return _copy(use.node)
+        return _copy(self.ret) if self.ret is not None else ast.Constant(None)
 
 
 def _thunk(expr: ast.expr) -> ast.expr:

@@ -30,7 +30,7 @@ LANG_NAMES = frozenset({
     "Ptr", "Array", "Reg", "struct", "Final", "NULL", "TARGET",
     "addr", "cast", "sizeof", "volatile_load", "volatile_store", "mmio", "asm",
     "section", "export", "extern", "naked", "inline", "noinline", "noreturn", "interrupt",
-    "extern_symbol", "panic",
+    "extern_symbol", "panic", "min", "max", "abs",
 })
 # Constant expressions are folded exactly, but no wider than this (the widest type has 64 bits;
 # the bound keeps `1 << (1 << 40)` from exhausting memory).
@@ -524,6 +524,18 @@ class Program:
             if isinstance(sym, LangSym) and sym.name == "sizeof" and len(node.args) == 1:
                 ty = self.resolve_type(node.args[0], mod)
                 return self.sizeof(ty), None
+            # min/max/abs: kcc.lang's, or Python's own names when the module does not bind them.
+            name = sym.name if isinstance(sym, LangSym) else (
+                node.func.id if isinstance(node.func, ast.Name) and sym is None else None)
+            if (name in ("min", "max") and len(node.args) >= 2) or (name == "abs" and len(node.args) == 1):
+                folded = [self._fold(a, mod) for a in node.args]
+                types = {t for _, t in folded if t is not None}
+                if any(isinstance(v, str) or t is BOOL for v, t in folded) or len(types) > 1:
+                    raise _NotConst(node)
+                ty = types.pop() if types else None
+                values = [v for v, _ in folded]
+                result = abs(values[0]) if name == "abs" else (min(values) if name == "min" else max(values))
+                return self._typed(node, result, ty)
             if isinstance(node.func, ast.Name) and node.func.id == "bool" and len(node.args) == 1:
                 value, _ = self._fold(node.args[0], mod)
                 return bool(value), BOOL

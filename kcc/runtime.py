@@ -22,3 +22,4 @@ class PanicKind(IntEnum):
     ASSERT = 5           # failed assert: AssertionError
     NEGATIVE_SHIFT = 6   # << or >> by a negative amount: ValueError
     EXPLICIT = 7         # panic("...") called by the program: kcc.lang.Panic
+    RANGE_STEP = 8       # range() with a run-time step of zero: ValueError, as CPython's range raises

@@ -12,8 +12,10 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from kcc.builtins import BUILTINS, PYTHON_NAMES, REFUSED, REG_METHODS, Builtin
 from kcc.diagnostics import SourceFile
-from kcc.parse import assigned_names
+from kcc.notes import KCALL, KCONST, KPRUNE, KREF, KTY
+from kcc.parse import LoopUse, assigned_names, loop_variable_uses
 from kcc.resolve import (
     ConstSym,
     FuncSym,
@@ -36,6 +38,7 @@ from kcc.types import (
     ArrayType,
     BoolType,
     ConstIntType,
+    FuncType,
     IntType,
     NullType,
     PtrType,
@@ -45,7 +48,6 @@ from kcc.types import (
     Type,
 )
 
-REG_METHODS = {"read": 0, "write": 1, "set_bits": 1, "clear_bits": 1}
 _OP_TEXT = {
     ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%", ast.LShift: "<<",
     ast.RShift: ">>", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.Div: "/", ast.Pow: "**",
@@ -175,19 +177,19 @@ class FunctionChecker:
             if isinstance(stmt, ast.Return):
                 return True
             if isinstance(stmt, ast.If):
-                keep = getattr(stmt, "kprune", None)
+                keep = KPRUNE.get(stmt)
                 if keep is True and self.always_leaves(stmt.body):
                     return True
                 if keep is False and self.always_leaves(stmt.orelse):
                     return True
                 if keep is None and self.always_leaves(stmt.body) and self.always_leaves(stmt.orelse):
                     return True
-            if isinstance(stmt, ast.While) and getattr(stmt.test, "kconst", None) is True \
+            if isinstance(stmt, ast.While) and KCONST.get(stmt.test) is True \
                     and not any(isinstance(n, ast.Break) for n in _loop_own_nodes(stmt.body)):
                 return True
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-                kind = getattr(stmt.value, "kcall", None)
-                if kind == "panic" or (isinstance(kind, FuncSym) and kind.attrs.noreturn):
+                kind = KCALL.get(stmt.value)
+                if (isinstance(kind, Builtin) and kind.leaves) or (isinstance(kind, FuncSym) and kind.attrs.noreturn):
                     return True
         return False
 
@@ -328,7 +330,7 @@ class FunctionChecker:
             if not ty.is_scalar:
                 raise self.error(v, "tuple assignment is for scalars (integers, bool, pointers)")
         for t, ty in zip(target.elts, types, strict=True):
-            if isinstance(t, ast.Name) and not hasattr(t, "kref"):
+            if isinstance(t, ast.Name) and KREF.get(t) is None:
                 t.kref = self.declare(t.id, ty, t)
                 t.kty = ty
         value.kty = VOID
@@ -385,22 +387,25 @@ class FunctionChecker:
                     ty = t
                     break
         if ty is None:
-            raise self.error(it, f"cannot tell the type of '{name}' from constant bounds",
-                             f"declare it first ({name}: u32 = 0) or type a bound: range(u32(10))")
+            ty = self.loop_type_from_uses(name, node.body)
         if not isinstance(ty, IntType):
             raise self.error(it, f"range runs over integers, not {ty}")
         for a in args[:2]:
             self.coerce(a, ty)
-        step = 1
+        step: int | None = 1
         if len(args) == 3:
             folded = self.fold(args[2])
-            if folded is None or not isinstance(folded.value, int) or isinstance(folded.value, bool):
-                raise self.error(args[2], "range's step must be an integer constant", "write the loop with while")
-            step = folded.value
-            if step == 0:
-                raise self.error(args[2], "range's step cannot be zero")
-            if abs(step) > ty.max:
-                raise self.error(args[2], f"a step of {step} is too large for {ty}")
+            if folded is None:
+                self.coerce(args[2], ty)  # checked at run time: zero panics, as Python raises ValueError
+                step = None
+            elif not isinstance(folded.value, int) or isinstance(folded.value, bool):
+                raise self.error(args[2], "range's step is an integer")
+            else:
+                step = folded.value
+                if step == 0:
+                    raise self.error(args[2], "range's step cannot be zero")
+                if abs(step) > ty.max:
+                    raise self.error(args[2], f"a step of {step} is too large for {ty}")
         fresh = name not in self.scope
         var = self.declare(name, ty, node.target)
         var.loop_only = fresh
@@ -412,6 +417,73 @@ class FunctionChecker:
         self.block(node.body)
         self.active_loop_vars.pop()
         self.loop_depth -= 1
+
+    def loop_type_from_uses(self, name: str, body: list[ast.stmt]) -> IntType:
+        """The type of a loop variable whose range bounds are all untyped (language.md, "Control flow").
+
+        The first use in ``body`` that has a typed other side decides (kcc.parse.loop_variable_uses):
+        an argument takes its parameter's type, an operand the other operand's, ``x: T = i`` T,
+        ``return i`` the result type. Nothing deciding gives i32, as Rust does for ``0..8``.
+        """
+        for use in loop_variable_uses(name, body):
+            ty = self._use_type(use)
+            if isinstance(ty, IntType):
+                return ty
+        return self.prog.ints["i32"]
+
+    def _use_type(self, use: LoopUse) -> Type | None:
+        if use.kind == "declared":
+            errors = len(self.prog.reporter.diagnostics)
+            ty = self.prog.resolve_type(use.node, self.mod)
+            del self.prog.reporter.diagnostics[errors:]  # reported when the statement is checked
+            return ty
+        if use.kind == "return":
+            return self.fn.result
+        if use.kind == "operand":
+            return self.path_type(use.node)
+        call = use.node
+        assert isinstance(call, ast.Call)
+        if isinstance(call.func, ast.Name) and call.func.id in self.scope:
+            fty = self.scope[call.func.id].type
+            if isinstance(fty, FuncType) and isinstance(use.slot, int) and use.slot < len(fty.params):
+                return fty.params[use.slot]
+            return None
+        sym = self.prog.resolve_name_expr(call.func, self.mod)
+        if not isinstance(sym, FuncSym):
+            return None
+        for i, p in enumerate(sym.params):
+            if use.slot in (i, p.name):
+                return p.type
+        return None
+
+    def path_type(self, node: ast.expr) -> Type | None:
+        """The type of a name or attribute chain without checking it (no notes, no diagnostics); None
+        when it does not name a typed value that exists here."""
+        if isinstance(node, ast.Name):
+            if node.id in self.scope:
+                return self.scope[node.id].type
+            if node.id in self.assigned:
+                return None  # a local not declared yet
+            sym = self.prog.lookup(self.mod, node.id)
+        elif isinstance(node, ast.Attribute):
+            base = None if isinstance(node.value, ast.Name) and node.value.id in self.scope \
+                else self.prog.resolve_name_expr(node.value, self.mod)
+            if isinstance(base, ModuleSym | PackageSym):
+                sym = self.prog.attribute(base, node.attr)
+            else:
+                bt = self.path_type(node.value)
+                st = bt.pointee if isinstance(bt, PtrType) else bt
+                if not isinstance(st, StructType) or st.field_index(node.attr) < 0:
+                    return None
+                return st.fields[st.field_index(node.attr)][1]
+        else:
+            return None
+        if isinstance(sym, GlobalSym):
+            return sym.type
+        if isinstance(sym, ConstSym):
+            done = self.prog.const_value(sym)
+            return done.type if done is not None else None
+        return None
 
     def _stmt_Break(self, node: ast.Break) -> None:
         if not self.loop_depth:
@@ -522,7 +594,7 @@ class FunctionChecker:
             errors = len(self.prog.reporter.diagnostics)
             folded = self.fold(node)
             if folded is not None:
-                return self._const(node, folded, expected)
+                return self.constant(node, folded, expected)
             if len(self.prog.reporter.diagnostics) > errors:
                 raise _Abort()  # constant, but wrong (too large): already reported
         if isinstance(node, ast.Name | ast.Attribute) and not lvalue and not self._mentions_local(node):
@@ -532,7 +604,7 @@ class FunctionChecker:
                 folded = self.prog.const_eval(node, self.mod, report=True)
                 if folded is None:
                     raise _Abort()
-                return self._const(node, folded, expected)
+                return self.constant(node, folded, expected)
         method = getattr(self, f"_expr_{type(node).__name__}", None)
         if method is None:
             raise self.error(node, f"'{type(node).__name__}' expressions are not in the language")
@@ -541,7 +613,8 @@ class FunctionChecker:
         node.kty = ty
         return ty
 
-    def _const(self, node: ast.expr, folded: ConstSym, expected: Type | None) -> Type:
+    def constant(self, node: ast.expr, folded: ConstSym, expected: Type | None) -> Type:
+        """Annotate ``node`` with its folded value and give it a type: ``expected`` for an untyped integer."""
         value, ty = folded.value, folded.type
         node.kconst = value
         if isinstance(value, str):
@@ -634,7 +707,7 @@ class FunctionChecker:
             ity = self.prog.ints["isize"]
         if not isinstance(ity, IntType):
             raise self.error(node.slice, f"an index is an integer, not {ity}")
-        k = getattr(node.slice, "kconst", None)
+        k = KCONST.get(node.slice)
         if isinstance(base, ArrayType) and isinstance(k, int) and not 0 <= k < base.count:
             raise self.error(node.slice, f"index {k} is out of bounds for {base}")
         return elem
@@ -672,7 +745,7 @@ class FunctionChecker:
         left_expected = expected if not isinstance(expected, BoolType) else None
         if target_type is not None:
             lt = target_type
-        elif getattr(node.left, "kconst", None) is not None or self._is_const(node.left):
+        elif KCONST.get(node.left) is not None or self._is_const(node.left):
             lt = None  # decided by the right side
         else:
             lt = self.expr(node.left, left_expected)
@@ -686,7 +759,7 @@ class FunctionChecker:
                 raise self.error(node, f"'{sym}' needs integers, not {lt}")
             rt = self.expr(node.right)
             if isinstance(rt, ConstIntType):
-                k = getattr(node.right, "kconst", None)
+                k = KCONST.get(node.right)
                 if k is not None and k < 0:
                     raise self.error(node.right, "negative shift amount")
                 # A constant amount (or a choice of constants) is exact in u64 for any shift that matters.
@@ -740,7 +813,7 @@ class FunctionChecker:
             rt = self.expr(right)
             lt = self.expr(left, rt)
         else:
-            lt = self.expr(left) if not hasattr(left, "kty") else left.kty
+            lt = self.expr(left) if KTY.get(left) is None else left.kty
             rt = self.expr(right, lt)
             if isinstance(lt, ConstIntType) and isinstance(rt, IntType):
                 lt = self.expr(left, rt)
@@ -791,16 +864,20 @@ class FunctionChecker:
     def _expr_Call(self, node: ast.Call, expected: Type | None) -> Type:
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in REG_METHODS and not self._is_module_path(func.value):
-            return self.reg_method(node, func)
-        if isinstance(func, ast.Name) and func.id not in self.scope and func.id not in self.mod.symbols \
-                and func.id in ("len", "bool", "range", "print", "int", "str", "isinstance", "abs", "min", "max"):
-            return self.python_builtin(node, func.id, expected)
+            return self.builtin_call(node, BUILTINS[f"Reg.{func.attr}"], expected)
+        if isinstance(func, ast.Name) and func.id not in self.scope and func.id not in self.mod.symbols:
+            if func.id in PYTHON_NAMES:
+                return self.builtin_call(node, BUILTINS[func.id], expected)
+            if func.id in REFUSED:
+                raise self.error(node, *REFUSED[func.id])
         sym = self.prog.resolve_name_expr(func, self.mod) if not (
             isinstance(func, ast.Name) and func.id in self.scope) else None
         if isinstance(sym, FuncSym):
             return self.call_function(node, sym)
         if isinstance(sym, LangSym):
-            return self.lang_call(node, sym.name, expected)
+            if sym.name not in BUILTINS:
+                raise self.error(node, f"'{sym.name}' cannot be called here")
+            return self.builtin_call(node, BUILTINS[sym.name], expected)
         if isinstance(sym, StructSym):
             raise self.error(node, f"struct {sym.type} is not called",
                              "declare a variable of the struct type; its fields start zeroed")
@@ -818,27 +895,14 @@ class FunctionChecker:
             return False
         return isinstance(self.prog.resolve_name_expr(node, self.mod), ModuleSym | PackageSym)
 
-    def python_builtin(self, node: ast.Call, name: str, expected: Type | None) -> Type:
-        """The Python builtins the language keeps (len, bool) and clear errors for the ones it does not."""
-        if name == "len":
-            if len(node.args) != 1 or node.keywords:
-                raise self.error(node, "len takes one Array")
-            ty = self.expr(node.args[0])
-            if not isinstance(ty, ArrayType):
-                raise self.error(node.args[0], f"len() takes an Array, not {ty}")
-            node.kcall = "len"
-            return self._const(node, ConstSym("len", ty.count, None, node, self.mod), expected)
-        if name == "bool":
-            if len(node.args) != 1 or node.keywords:
-                raise self.error(node, "bool takes one value")
-            self.cond(node.args[0])
-            node.kcall = "bool"
-            return BOOL
-        if name == "range":
-            raise self.error(node, "range() is only the iterable of a for loop")
-        if name == "int":
-            raise self.error(node, "'int' is not a kcc type", "convert to a fixed-width type, e.g. u32(x)")
-        raise self.error(node, f"'{name}' is not in the language")
+    def builtin_call(self, node: ast.Call, builtin: Builtin, expected: Type | None) -> Type:
+        """Check a call of a built-in through its entry in kcc.builtins.BUILTINS."""
+        node.kcall = builtin
+        return builtin.check(self, node, expected)
+
+    def names_variable(self, node: ast.expr) -> bool:
+        """True when the checked Name ``node`` denotes a local or a module-level variable."""
+        return isinstance(KREF.get(node), LocalVar | GlobalSym)
 
     def call_function(self, node: ast.Call, fn: FuncSym) -> Type:
         """Bind positional and keyword arguments to ``fn``'s parameters, fill defaults, check each argument."""
@@ -883,151 +947,6 @@ class FunctionChecker:
             raise self.error(p.node, f"default {d.value!r} is not a bool")
         elif isinstance(p.type, PtrType) and not (d.value == 0 or isinstance(d.value, str)):
             raise self.error(p.node, "a pointer parameter's default is NULL or a string")
-
-    def lang_call(self, node: ast.Call, name: str, expected: Type | None) -> Type:
-        """Check a call of a kcc.lang built-in (conversions, cast, addr, volatile_*, mmio, asm, ...)."""
-        ints = self.prog.ints
-        args = node.args
-        node.kcall = name
-        if name in ints:
-            if len(args) != 1 or node.keywords:
-                raise self.error(node, f"{name}() converts one value")
-            ty = self.expr(args[0], None)
-            if isinstance(ty, ConstIntType):
-                k = getattr(args[0], "kconst", None)
-                if k is not None:
-                    # A constant the folder could not see through, e.g. len() of a local Array.
-                    node.kconst = ints[name].wrap(k)
-                    return ints[name]
-                # A choice of constants (1 if c else 2): exact in i64, then converted like any value.
-                ty = self.expr(args[0], ints["i64"])
-            if not isinstance(ty, IntType | BoolType | PtrType | StrType):
-                raise self.error(args[0], f"cannot convert {ty} to {name}")
-            if isinstance(ty, StrType):
-                args[0].kty = PtrType(ints["u8"])
-            return ints[name]
-        if name == "cast":
-            if len(args) != 2:
-                raise self.error(node, "cast takes a pointer type and a value: cast(Ptr[T], v)")
-            ty = self.prog.resolve_type(args[0], self.mod)
-            if not isinstance(ty, PtrType):
-                raise self.error(args[0], f"cast makes pointers; for integers write {ty}(v)")
-            vt = self.expr(args[1], ints["usize"])
-            if not isinstance(vt, IntType | PtrType | StrType):
-                raise self.error(args[1], f"cannot cast {vt} to a pointer")
-            node.ktarget = ty
-            return ty
-        if name == "addr":
-            if len(args) != 1:
-                raise self.error(node, "addr takes one variable, field or element")
-            a = args[0]
-            sym = None if isinstance(a, ast.Name) and a.id in self.scope else self.prog.resolve_name_expr(a, self.mod)
-            if isinstance(sym, FuncSym):
-                a.kref = sym
-                a.kty = VOID
-                node.kfunc = sym
-                return ints["usize"]
-            if isinstance(a, ast.Name):
-                ty = self.expr(a)
-                if not hasattr(a, "kref") or not isinstance(a.kref, LocalVar | GlobalSym):
-                    raise self.error(a, "addr takes a variable, a field or an element")
-            elif isinstance(a, ast.Attribute | ast.Subscript):
-                ty = self.expr(a, lvalue=True)
-            else:
-                raise self.error(a, "addr takes a variable, a field or an element")
-            if isinstance(ty, RegType):
-                ty = ty.value
-            return PtrType(ty)
-        if name == "sizeof":
-            raise self.error(node, "sizeof takes one type")
-        if name == "volatile_load":
-            if len(args) != 1:
-                raise self.error(node, "volatile_load takes one pointer")
-            pt = self.expr(args[0])
-            if not isinstance(pt, PtrType) or not pt.pointee.is_scalar:
-                raise self.error(args[0], f"volatile_load needs a pointer to a scalar, not {pt}")
-            return pt.pointee
-        if name == "volatile_store":
-            if len(args) != 2:
-                raise self.error(node, "volatile_store takes a pointer and a value")
-            pt = self.expr(args[0])
-            if not isinstance(pt, PtrType) or not pt.pointee.is_scalar:
-                raise self.error(args[0], f"volatile_store needs a pointer to a scalar, not {pt}")
-            self.coerce(args[1], pt.pointee)
-            return VOID
-        if name == "mmio":
-            if len(args) != 2:
-                raise self.error(node, "mmio takes a register-block struct and a base address")
-            st = self.prog.resolve_type(args[0], self.mod)
-            if not isinstance(st, StructType):
-                raise self.error(args[0], "mmio's first argument is a @struct")
-            self.coerce(args[1], ints["usize"])
-            return PtrType(st)
-        if name == "extern_symbol":
-            if len(args) != 1 or not isinstance(args[0], ast.Constant) or not isinstance(args[0].value, str):
-                raise self.error(node, "extern_symbol takes the symbol's name as a string literal")
-            return ints["usize"]
-        if name == "panic":
-            if len(args) != 1 or not isinstance(args[0], ast.Constant) or not isinstance(args[0].value, str):
-                raise self.error(node, "panic takes a message string literal")
-            args[0].kty = PtrType(ints["u8"])
-            return VOID
-        if name == "asm":
-            return self.asm_call(node)
-        raise self.error(node, f"'{name}' cannot be called here")
-
-    def asm_call(self, node: ast.Call) -> Type:
-        """Check ``asm(template, *inputs, out=T, clobbers=...)``: scalar inputs, operand references in range."""
-        ints = self.prog.ints
-        if not node.args or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
-            raise self.error(node, "asm's first argument is the template string literal")
-        for a in node.args[1:]:
-            ty = self.expr(a)
-            if isinstance(ty, ConstIntType):
-                self.coerce(a, ints["usize"])
-            elif not isinstance(ty, IntType | PtrType | BoolType):
-                raise self.error(a, f"an asm input is a scalar, not {ty}")
-        out: Type = VOID
-        clobbers: list[str] = []
-        for kw in node.keywords:
-            if kw.arg == "out":
-                out = self.prog.resolve_type(kw.value, self.mod)
-                if not (isinstance(out, IntType | PtrType)):
-                    raise self.error(kw.value, "asm's out= is an integer or pointer type")
-            elif kw.arg == "clobbers":
-                vals = kw.value.elts if isinstance(kw.value, ast.Tuple) else [kw.value]
-                for v in vals:
-                    if not isinstance(v, ast.Constant) or not isinstance(v.value, str):
-                        raise self.error(v, "clobbers are string literals, e.g. clobbers=(\"memory\",)")
-                    clobbers.append(v.value)
-            else:
-                raise self.error(kw, f"asm has no option '{kw.arg}'", "options: out=T, clobbers=(...)")
-        template = node.args[0].value
-        n_in = len(node.args) - 1
-        import re
-        for m in re.finditer(r"\{(\w+)\}", template):
-            ref = m.group(1)
-            if ref == "out":
-                if out == VOID:
-                    raise self.error(node.args[0], "the template uses {out} but no out= type is given")
-            elif not ref.isdigit() or int(ref) >= n_in:
-                raise self.error(node.args[0], f"the template refers to {{{ref}}} but there are {n_in} inputs")
-        node.kclobbers = clobbers
-        return out
-
-    def reg_method(self, node: ast.Call, func: ast.Attribute) -> Type:
-        """Check ``reg.read()``, ``.write(v)``, ``.set_bits(m)``, ``.clear_bits(m)`` on a ``Reg[T]`` field."""
-        rt = self.expr(func.value, lvalue=True)
-        if not isinstance(rt, RegType):
-            raise self.error(func, f"'.{func.attr}()' is a method of MMIO registers (Reg[T]), not of {rt}")
-        want = REG_METHODS[func.attr]
-        if len(node.args) != want or node.keywords:
-            raise self.error(node, f".{func.attr}() takes {want} argument{'s' if want != 1 else ''}")
-        node.kcall = "reg." + func.attr
-        if want:
-            self.coerce(node.args[0], rt.value)
-            return VOID
-        return rt.value
 
 
 def _loop_own_nodes(body: list[ast.stmt]):

@@ -95,6 +95,31 @@ def test_construct_agrees_unoptimised(constructs_O0, name, data):
     constructs_O0.check(name, data)
 
 
+@pytest.fixture(scope="module")
+def idioms() -> Pair:
+    return Pair(CASES / "idioms.py", CASES)
+
+
+@pytest.mark.parametrize("name", public_functions(CASES / "idioms.py"))
+@settings(deadline=None, max_examples=150)
+@given(data=st.data())
+def test_idiom_agrees(idioms, name, data):
+    idioms.check(name, data)
+
+
+def test_idioms_stop_where_python_stops(idioms):
+    for fn in (idioms.host, idioms.py):
+        with pytest.raises(ValueError):
+            fn.range_runtime_step(1, 5, 0)      # CPython: range() arg 3 must not be zero
+        with pytest.raises(ValueError):
+            fn.range_runtime_step_unsigned(9, 5, 0)  # raised even when the loop would not run
+        with pytest.raises(OverflowError):
+            fn.magnitude(-(1 << 31))
+        with pytest.raises(OverflowError):
+            fn.range_default_i32(1 << 30)       # i is an i32: 3 * 2**30 overflows
+    assert idioms.host.range_typed_by_operand(250) == idioms.py.range_typed_by_operand(250) == 9
+
+
 # ----- every operator at every width --------------------------------------------------------------
 
 BINARY = {"add": "+", "sub": "-", "mul": "*", "floordiv": "//", "mod": "%", "and": "&", "or": "|",

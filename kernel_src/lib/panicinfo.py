@@ -19,4 +19,6 @@ def kind_name(kind: i32) -> Ptr[u8]:
         return "negative shift count"
     if kind == 7:
         return "explicit panic"
+    if kind == 8:
+        return "zero range step"
     return "unknown panic kind"
