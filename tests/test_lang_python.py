@@ -264,9 +264,29 @@ def test_literal_that_does_not_fit_is_rejected(t):
 
 
 def test_operators_outside_the_language():
-    for fn in (lambda: u32(4) / u32(2), lambda: u32(2) ** 3, lambda: abs(i8(-1)), lambda: divmod(u8(7), 2)):
+    for fn in (lambda: u32(4) / u32(2), lambda: u32(2) ** 3, lambda: divmod(u8(7), 2)):
         with pytest.raises(TypeError):
             fn()
+
+
+@pytest.mark.parametrize("t", TYPES, ids=IDS)
+def test_min_max_abs_keep_the_type(t):
+    for a in (lo(t), -1 if t.SIGNED else 1, 0, hi(t)):
+        for b in (lo(t), 0, hi(t)):
+            assert type(lang.min(t(a), t(b))) is t and lang.min(t(a), t(b)) == min(a, b)
+            assert type(lang.max(t(a), b)) is t and lang.max(t(a), b) == max(a, b)  # a plain int adapts
+        expected = expect(t, abs(a))
+        check(t, lambda a=a: abs(t(a)), expected)          # Python's builtin abs on a typed value
+        check(t, lambda a=a: lang.abs(t(a)), expected)
+
+
+def test_min_max_refuse_what_the_compiler_refuses():
+    for fn in (lambda: lang.min(u8(1), i8(1)), lambda: lang.max(u8(1)), lambda: lang.min(u8(1), True),
+               lambda: lang.abs(True)):
+        with pytest.raises(TypeError):
+            fn()
+    with pytest.raises(OverflowError):
+        lang.max(u8(1), 300)
 
 
 def test_u8_wraps_as_in_the_contract():
