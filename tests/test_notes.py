@@ -9,15 +9,16 @@ from kcc.notes import NOTES
 KCC = Path(__file__).resolve().parent.parent / "kcc"
 AST_FIELDS = {f for name in dir(ast) if isinstance(getattr(ast, name), type)
               for f in getattr(getattr(ast, name), "_fields", ())}
-# Attributes that start with 'k' but belong to other objects: LoopUse.kind, a panic record's kind,
-# Popen.kill.
-OTHER = {"kind", "kill"}
+# The checker, the built-ins and the lowerer: the modules that write and read notes.
+STAGES = ("typecheck.py", "builtins.py", "lower.py")
+# Attributes of other objects those modules use that also start with 'k': kcc.parse.LoopUse.kind.
+OTHER = {"kind"}
 
 
 def note_attributes() -> dict[str, set[str]]:
     """Attribute names of the form k<word> the compiler reads or writes, with the files that do."""
     seen: dict[str, set[str]] = {}
-    for path in KCC.glob("*.py"):
+    for path in (KCC / name for name in STAGES):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Attribute) and re.fullmatch(r"k[a-z]+", node.attr) \
                     and node.attr not in AST_FIELDS | OTHER:
