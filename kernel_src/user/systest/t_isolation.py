@@ -98,6 +98,13 @@ def _expect_thread_fault(pc: usize, a0: usize, kind: usize, address: usize) -> N
         harness.expect_eq(msg.v3, address, "fault address")
 
 
+def _load_two(a0: usize, a1: usize) -> None:
+    """Thread body: load the words at a0 and a1; exit with the first (the second may fault)."""
+    first = volatile_load(cast(Ptr[usize], a0))
+    volatile_load(cast(Ptr[usize], a1))
+    syscall.exit(first)
+
+
 def _send_payload(a0: usize, a1: usize) -> None:
     """Thread body: offer the 32 bytes of _payload on endpoint a0; exit with the error | bytes taken << 8."""
     res: syscall.SysResult
@@ -190,6 +197,49 @@ def child_cannot_widen_rights() -> None:
     res: syscall.SysResult
     syscall.ntfn_poll(n, addr(res))
     harness.expect_eq(res.v0, 0, "bits")
+
+
+def _child_loads(value: usize, extra: bool, msg: Ptr[syscall.SysResult]) -> usize:
+    """A child with a frame holding ``value`` at TEST_AREA (and, when ``extra``, another at TEST_AREA + 1 MiB).
+
+    Its thread loads TEST_AREA, then TEST_AREA + 1 MiB; returns the first
+    load's value (NONE when it failed). When the second load faults, the
+    message lands in ``msg`` and the thread is restarted to load TEST_AREA
+    alone and exit with it.
+    """
+    ep = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_ENDPOINT, ep, 0)
+    p = spawn.child(spawn.CHILD_QUOTA, False)
+    f = spawn.map_frame(1, spawn.TEST_AREA + 0x40_0000, abi.RIGHT_READ | abi.RIGHT_WRITE)
+    if p == spawn.NONE or f == spawn.NONE:
+        return spawn.NONE
+    volatile_store(cast(Ptr[usize], spawn.TEST_AREA + 0x40_0000), value)
+    syscall.proc_map(p, f, spawn.TEST_AREA, abi.RIGHT_READ)
+    if extra:
+        syscall.proc_map(p, f, spawn.TEST_AREA + 0x10_0000, abi.RIGHT_READ)
+    t = spawn.child_thread(p, addr(_load_two), spawn.TEST_AREA, spawn.TEST_AREA + 0x10_0000, spawn.LOW)
+    if t == spawn.NONE:
+        return spawn.NONE
+    syscall.thread_set_fault(t, ep)
+    syscall.thread_start(t)
+    if spawn.wait(t, 100) == abi.STATE_FAULTED:
+        syscall.ep_recv(ep, abi.NO_WAIT, msg)
+        syscall.thread_set_regs(t, addr(_load), spawn.stack_top(t), spawn.TEST_AREA, 0)
+        syscall.thread_resume(t)
+    if spawn.wait(t, 100) != abi.STATE_EXITED:
+        return spawn.NONE
+    return spawn.exit_code(t)
+
+
+def reused_process_slot_is_fresh() -> None:
+    """A process made in a destroyed one's pool slot (and ASID) sees only its own mappings, never the old ones."""
+    msg: syscall.SysResult
+    harness.expect_eq(_child_loads(0x1111, True, addr(msg)), 0x1111, "first child's load")
+    spawn.finish()
+    msg.v3 = 0
+    # The second child has nothing at TEST_AREA + 1 MiB, where the first had its frame.
+    harness.expect_eq(_child_loads(0x2222, False, addr(msg)), 0x2222, "second child's load")
+    harness.expect_eq(msg.v3, spawn.TEST_AREA + 0x10_0000, "the old mapping's address faults")
 
 
 def child_destroys_itself() -> None:
@@ -360,6 +410,9 @@ def run() -> None:
     spawn.done()
     harness.begin("isolation: a child cannot widen its rights")
     child_cannot_widen_rights()
+    spawn.done()
+    harness.begin("isolation: a reused process slot starts fresh")
+    reused_process_slot_is_fresh()
     spawn.done()
     harness.begin("isolation: a child destroys its own process")
     child_destroys_itself()
