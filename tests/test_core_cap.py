@@ -60,7 +60,7 @@ def test_insert_errors(k):
     assert c.insert(0, SLOTS, FRAME, ALL, i, g, 0) == ERR_INVALID_SLOT
     assert c.insert(PROCS, 0, FRAME, ALL, i, g, 0) == ERR_INVALID_SLOT
     assert c.insert(0, 0, 0, ALL, i, g, 0) == ERR_INVALID_ARG
-    assert c.insert(0, 0, 10, ALL, i, g, 0) == ERR_INVALID_ARG
+    assert c.insert(0, 0, 11, ALL, i, g, 0) == ERR_INVALID_ARG
     assert c.insert(0, 0, FRAME, 32, i, g, 0) == ERR_INVALID_ARG
     assert c.insert(0, 0, FRAME, ALL, i, g + 1, 0) == ERR_STALE
     assert c.insert(0, 0, FRAME, ALL, i, 0, 0) == ERR_STALE

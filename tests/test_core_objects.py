@@ -14,7 +14,7 @@ NO_INDEX = 0xFFFF_FFFF
 KINDS = range(1, 11)  # KIND_PROCESS .. KIND_PORTAL
 CAPACITY = {1: SMALL["MAX_PROCESSES"], 2: SMALL["MAX_THREADS"], 3: SMALL["MAX_ENDPOINTS"],
             4: SMALL["MAX_NOTIFICATIONS"], 5: SMALL["MAX_FRAMES"], 6: 1, 7: SMALL["MAX_IRQS"],
-            8: SMALL["MAX_DEVICES"], 9: 1}
+            8: SMALL["MAX_DEVICES"], 9: 1, 10: SMALL["MAX_PORTALS"]}
 
 
 @pytest.fixture(scope="module", params=WAYS)
@@ -32,7 +32,7 @@ def test_pools_have_their_board_sizes(o):
     for kind in KINDS:
         assert o.capacity(kind) == CAPACITY[kind]
         assert o.free_count(kind) == CAPACITY[kind]
-    for kind in (0, 10, 255, NO_INDEX):
+    for kind in (0, 11, 255, NO_INDEX):
         assert o.capacity(kind) == 0
         assert o.free_count(kind) == 0
         assert o.alloc(kind) == NO_INDEX
@@ -125,7 +125,7 @@ def test_the_pools_of_a_real_board(way):
     o = load(way, "objects", consts).objects
     o.reset()
     sizes = {1: "MAX_PROCESSES", 2: "MAX_THREADS", 3: "MAX_ENDPOINTS", 4: "MAX_NOTIFICATIONS", 5: "MAX_FRAMES",
-             7: "MAX_IRQS", 8: "MAX_DEVICES"}
+             7: "MAX_IRQS", 8: "MAX_DEVICES", 10: "MAX_PORTALS"}
     for kind in KINDS:
         n = consts[sizes[kind]] if kind in sizes else 1
         assert o.capacity(kind) == n
