@@ -116,8 +116,9 @@ def test_image_header(vf2: BuildResult) -> None:
 
 def test_load_address_and_entry(vf2: BuildResult) -> None:
     symbols = _symbols(vf2.elf)
-    assert symbols["__image_header"] == KERNEL_ADDR_R
-    assert vf2.entry == symbols["_start"] == KERNEL_ADDR_R + IMAGE_HEADER_SIZE
+    # The ELF entry is where booti and go jump: the header's code0, which jumps on to _start.
+    assert vf2.entry == symbols["__image_header"] == KERNEL_ADDR_R
+    assert symbols["_start"] == KERNEL_ADDR_R + IMAGE_HEADER_SIZE
     with vf2.elf.open("rb") as fh:
         loads = [s for s in ELFFile(fh).iter_segments() if s["p_type"] == "PT_LOAD" and s["p_filesz"]]
     assert min(s["p_paddr"] for s in loads) == KERNEL_ADDR_R        # kernel.bin's first byte
