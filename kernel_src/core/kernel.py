@@ -78,11 +78,23 @@ def schedule() -> u32:
     return t
 
 
+def _init_gone() -> None:
+    """Init's process was destroyed with everything it owned: nothing can ever run again, so power off (status 3)."""
+    fmt.kprintf("init is gone: nothing can run any more\n")
+    cpu.halt(3)
+
+
 def handle_syscall() -> None:
-    """The running thread made a system call: run it (core.syscall) and set its error unless it blocked."""
+    """The running thread made a system call: run it (core.syscall) and set its error unless it blocked.
+
+    A call that destroyed init's process (OP_CAP_DESTROY on it) powers the
+    machine off, as a fault that kills init does, instead of idling for ever.
+    """
     t = _current
     context.syscall_done(t)
     err = syscall.dispatch(t, events.ticks())
+    if not objects.is_allocated(abi.KIND_PROCESS, _init_process):
+        _init_gone()
     if err != syscall.BLOCKED:
         context.set_error(t, usize(err))
 
@@ -136,8 +148,7 @@ def user_fault(kind: u32, address: usize, write: bool, cause: usize) -> None:
                 usize(t), usize(p), usize(fault_name(kind)), cause, th.fault_pc, address)
     process.destroy(p)
     if p == _init_process:
-        fmt.kprintf("init is gone: nothing can run any more\n")
-        cpu.halt(3)
+        _init_gone()
 
 
 def timer_tick() -> None:
