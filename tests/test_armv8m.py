@@ -209,6 +209,23 @@ def test_stm32l5_fits_its_flash_and_sram(builds: dict[str, Path]) -> None:
         assert _symbols(f)["_end"] <= 0x2004_0000
 
 
+def test_stm32l5_selects_pclk1_for_lpuart1_before_clocking_it(builds: dict[str, Path]) -> None:
+    """RCC_CCIPR1.LPUART1SEL (RCC + 0x88, bits 11:10) is written to 00, PCLK1, before LPUART1EN is set.
+
+    Read from the optimised IR: a volatile read-modify-write of CCIPR1 that clears exactly bits 11:10
+    (and with ~0xC00) and sets none, stored before the first store to APB1ENR2 (RCC + 0x5C).
+    """
+    ir = (builds["stm32l5"] / "kernel.ll").read_text(encoding="utf-8")
+    ccipr1 = f"ptr inttoptr (i32 {0x4002_1088} to ptr)"
+    apb1enr2 = f"ptr inttoptr (i32 {0x4002_105C} to ptr)"
+    store = re.search(r"store volatile i32 (%[\w.]+), " + re.escape(ccipr1), ir)
+    assert store, "no store to RCC_CCIPR1"
+    value = re.search(re.escape(store.group(1)) + r" = and i32 %[\w.]+, (-?\d+)", ir)
+    assert value and int(value.group(1)) & 0xFFFF_FFFF == ~0xC00 & 0xFFFF_FFFF
+    enable = re.search(r"store volatile i32 %[\w.]+, " + re.escape(apb1enr2), ir)
+    assert enable and store.start() < enable.start()
+
+
 @pytest.mark.parametrize("board_name", ["mps2-an505", "stm32l5"])
 def test_no_floating_point_instructions(builds: dict[str, Path], board_name: str) -> None:
     """Kernel code is soft-float (kcc/targets/armv8m.py): no VFP/MVE instruction, so exceptions never stack FP state."""
