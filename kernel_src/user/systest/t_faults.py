@@ -53,6 +53,15 @@ def _exit_with(a0: usize, a1: usize) -> None:
     syscall.exit(a0 + a1)
 
 
+def _count_to(a0: usize, a1: usize) -> None:
+    """Thread body (no globals): sleep a tick a0 times, then exit with a0."""
+    n: usize = 0
+    while n < a0:
+        syscall.sleep(1)
+        n += 1
+    syscall.exit(a0)
+
+
 def _handler() -> usize:
     """Create an endpoint and a badged copy for fault messages; return the copy's slot (the endpoint's is before it)."""
     ep = spawn.take()
@@ -255,6 +264,27 @@ def unhandled_fault_kills_only_the_child() -> None:
         spawn.expect_exit(u, 3, "a new child")
 
 
+def sibling_goes_on() -> None:
+    """A handled fault stops only the faulting thread: another thread of the same child runs on to its exit."""
+    h = _handler()
+    p = spawn.child(spawn.CHILD_QUOTA, False)
+    if h == spawn.NONE or p == spawn.NONE:
+        return
+    f = spawn.child_thread(p, addr(_illegal), 0, 0, spawn.LOW)
+    g = spawn.child_thread(p, addr(_count_to), 5, 0, spawn.LOW)
+    if f == spawn.NONE or g == spawn.NONE:
+        return
+    syscall.thread_set_fault(f, h)
+    syscall.thread_start(g)
+    syscall.thread_start(f)
+    msg: syscall.SysResult
+    harness.expect_eq(syscall.ep_recv(h, WAIT_TICKS, addr(msg)), abi.OK, "fault message")
+    spawn.expect_exit(g, 5, "the sibling")
+    res: syscall.SysResult
+    syscall.thread_state(f, addr(res))
+    harness.expect_eq(res.v0, abi.STATE_FAULTED, "the faulter")
+
+
 def dead_handler_is_no_handler() -> None:
     """A thread whose fault endpoint was destroyed has no handler: its fault destroys its (child) process."""
     ep = spawn.take()
@@ -309,6 +339,9 @@ def run() -> None:
     spawn.done()
     harness.begin("faults: without a handler only the child dies")
     unhandled_fault_kills_only_the_child()
+    spawn.done()
+    harness.begin("faults: a sibling thread goes on")
+    sibling_goes_on()
     spawn.done()
     harness.begin("faults: a destroyed handler endpoint is no handler")
     dead_handler_is_no_handler()

@@ -86,6 +86,13 @@ def _trap(a0: usize, a1: usize) -> None:
     syscall.exit(0)
 
 
+def _exit_with_priority(a0: usize, a1: usize) -> None:
+    """Thread body (no globals): exit with the priority OP_SELF reports."""
+    res: syscall.SysResult
+    syscall.self_info(addr(res))
+    syscall.exit(res.v2)
+
+
 def _expect_state(t: usize, state: usize, what: Ptr[u8]) -> None:
     """Check thread ``t``'s state."""
     res: syscall.SysResult
@@ -214,6 +221,21 @@ def self_and_priority() -> None:
     syscall.self_info(addr(me))
     harness.expect(me.v0 != res.v0, "init and the thread share an id")
     harness.expect_eq(me.v2, board.NUM_PRIORITIES - 1, "init's priority")
+
+
+def new_thread_has_creators_priority() -> None:
+    """A thread made by OP_PROC_CREATE and started without OP_THREAD_SET_SCHED runs at its creator's priority."""
+    stack = spawn.frame(spawn.STACK_PAGES)
+    t = spawn.take()
+    if stack == spawn.NONE or not harness.expect_eq(syscall.proc_create(SELF, abi.KIND_THREAD, t, 0), abi.OK,
+                                                    "create"):
+        return
+    syscall.proc_map(SELF, stack, spawn.stack_top(t) - spawn.STACK_PAGES * spawn.PAGE,
+                     abi.RIGHT_READ | abi.RIGHT_WRITE)
+    syscall.thread_set_regs(t, addr(_exit_with_priority), spawn.stack_top(t), 0, 0)
+    syscall.thread_set_fault(t, spawn.STRAY_SLOT)
+    syscall.thread_start(t)
+    spawn.expect_exit(t, board.NUM_PRIORITIES - 1, "priority (init's)")
 
 
 def sched_arguments() -> None:
@@ -435,6 +457,9 @@ def run() -> None:
     spawn.done()
     harness.begin("threads: OP_SELF and the priority ceiling")
     self_and_priority()
+    spawn.done()
+    harness.begin("threads: a new thread has its creator's priority")
+    new_thread_has_creators_priority()
     spawn.done()
     harness.begin("threads: scheduling parameters are checked")
     sched_arguments()
