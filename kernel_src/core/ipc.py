@@ -209,14 +209,19 @@ def _deliver_message(receiver: u32, sender: u32, with_cap: bool) -> None:
         i += 1
 
 
+def _waiting(t: u32, gen: u32, wait: u8) -> bool:
+    """True when thread ``t`` is still the one of generation ``gen`` and BLOCKED waiting for ``wait``."""
+    if t == NO_THREAD or objects.generation(abi.KIND_THREAD, t) != gen:
+        return False
+    return thread.get(t).state == abi.STATE_BLOCKED and thread.get(t).wait == wait
+
+
 def _drop_reply(t: u32, error: u32) -> None:
     """Give up thread ``t``'s reply right: a caller still waiting for that reply gets ``error``."""
     th = thread.get(t)
     c = th.reply_to
     th.reply_to = NO_THREAD
-    if c == NO_THREAD or objects.generation(abi.KIND_THREAD, c) != th.reply_gen:
-        return
-    if thread.get(c).state == abi.STATE_BLOCKED and thread.get(c).wait == thread.WAIT_REPLY:
+    if _waiting(c, th.reply_gen, thread.WAIT_REPLY):
         _wake(c, error)
 
 
@@ -225,9 +230,7 @@ def _drop_payload(t: u32, error: u32) -> None:
     th = thread.get(t)
     s = th.payload_from
     th.payload_from = NO_THREAD
-    if s == NO_THREAD or objects.generation(abi.KIND_THREAD, s) != th.payload_gen:
-        return
-    if thread.get(s).state == abi.STATE_BLOCKED and thread.get(s).wait == thread.WAIT_ACCEPT:
+    if _waiting(s, th.payload_gen, thread.WAIT_ACCEPT):
         _wake(s, error)
 
 
@@ -364,12 +367,9 @@ def send_payload(t: u32, ep: u32, badge: u64) -> u32:
 def _payload_sender(t: u32) -> u32:
     """Return the sender whose payload ``t`` may still accept (live and waiting), else NO_THREAD."""
     th = thread.get(t)
-    s = th.payload_from
-    if s == NO_THREAD or objects.generation(abi.KIND_THREAD, s) != th.payload_gen:
+    if not _waiting(th.payload_from, th.payload_gen, thread.WAIT_ACCEPT):
         return NO_THREAD
-    if thread.get(s).state != abi.STATE_BLOCKED or thread.get(s).wait != thread.WAIT_ACCEPT:
-        return NO_THREAD
-    return s
+    return th.payload_from
 
 
 def accept_payload(t: u32, buffer: usize, capacity: usize) -> u32:
@@ -425,12 +425,9 @@ def _deliver_reply(c: u32, t: u32) -> None:
 def _caller(t: u32) -> u32:
     """Return the caller thread ``t`` may still reply to (live, waiting for the reply), else NO_THREAD."""
     th = thread.get(t)
-    c = th.reply_to
-    if c == NO_THREAD or objects.generation(abi.KIND_THREAD, c) != th.reply_gen:
+    if not _waiting(th.reply_to, th.reply_gen, thread.WAIT_REPLY):
         return NO_THREAD
-    if thread.get(c).state != abi.STATE_BLOCKED or thread.get(c).wait != thread.WAIT_REPLY:
-        return NO_THREAD
-    return c
+    return th.reply_to
 
 
 def reply(t: u32) -> u32:

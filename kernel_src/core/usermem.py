@@ -1,4 +1,4 @@
-"""Checked copies between user memory and the kernel: the only way the kernel reads or writes a user pointer.
+"""Checked copies from user memory into the kernel and between address spaces: the only use of user pointers.
 
 Each page of the user range is translated through the process's own
 mappings (arch.vm.translate) with the access it needs, so a kernel address,
@@ -92,28 +92,4 @@ def copy_between(src_space: u32, src: usize, dst_space: u32, dst: usize, length:
             to_p[j] = from_p[j]
             j += 1
         done += chunk
-    return abi.OK
-
-
-def copy_out(space: u32, uaddr: usize, src: Ptr[u8], length: usize) -> u32:
-    """Copy ``length`` bytes from kernel memory ``src`` to user address ``uaddr`` of ``space``.
-
-    Returns abi.OK or abi.ERR_BAD_ADDRESS (then nothing is written: the whole
-    range is checked for write permission first).
-    """
-    err = check(space, uaddr, length, True)
-    if err != abi.OK:
-        return err
-    i: usize = 0
-    while i < length:
-        pa = vm.translate(space, uaddr + i, True)
-        chunk = _PAGE - ((uaddr + i) & (_PAGE - 1))
-        if chunk > length - i:
-            chunk = length - i
-        dst = cast(Ptr[u8], pa)
-        j: usize = 0
-        while j < chunk:
-            dst[j] = src[i + j]
-            j += 1
-        i += chunk
     return abi.OK

@@ -435,7 +435,7 @@ def translate(space: u32, va: usize, write: bool) -> usize:
 
     Returns 0 when ``va`` is outside the user window, unmapped, mapped
     without the needed permission, or a device mapping: the kernel's checked
-    copy-in and copy-out (core.usermem) go through this, never through a user
+    copies (core.usermem) go through this, never through a user
     pointer, and never touch device registers for a user (a read can have side
     effects, and one from a hole in a device region faults the kernel).
     """

@@ -25,7 +25,7 @@ import board
 from kcc.lang import *
 
 from lib import abi, initcaps
-from user.lib import syscall
+from user.lib import image, syscall
 from user.systest import harness
 
 STRAY_SLOT: Final = initcaps.INIT_FIRST_FREE            # the stray-fault endpoint, kept for the whole run
@@ -148,14 +148,6 @@ def start(func: usize, a0: usize, a1: usize, prio: usize) -> usize:
     return t
 
 
-def _segment_pages(slot: usize) -> usize:
-    """The pages of init's image frame in ``slot`` (0 when the slot is empty: a program without rodata)."""
-    res: syscall.SysResult
-    if syscall.frame_info(slot, addr(res)) != abi.OK:
-        return 0
-    return res.v0
-
-
 def child(quota: usize, share_data: bool) -> usize:
     """Make a child process with ``quota`` pages that can run init's code; return its slot in init.
 
@@ -173,15 +165,7 @@ def child(quota: usize, share_data: bool) -> usize:
     if err != abi.OK:
         harness.fail("spawn: child process: error %u", err)
         return NONE
-    va: usize = board.USER_BASE
-    err = syscall.proc_map(p, initcaps.SLOT_TEXT, va, abi.RIGHT_READ | abi.RIGHT_EXEC)
-    va += _segment_pages(initcaps.SLOT_TEXT) * PAGE
-    rodata = _segment_pages(initcaps.SLOT_RODATA)
-    if err == abi.OK and rodata != 0:
-        err = syscall.proc_map(p, initcaps.SLOT_RODATA, va, abi.RIGHT_READ)
-    va += rodata * PAGE
-    if err == abi.OK and share_data:
-        err = syscall.proc_map(p, initcaps.SLOT_DATA, va, abi.RIGHT_READ | abi.RIGHT_WRITE)
+    err = image.map_into(p, share_data)
     if err != abi.OK:
         harness.fail("spawn: map init's image into the child: error %u", err)
         return NONE
