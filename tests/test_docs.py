@@ -139,12 +139,13 @@ def _small_repo(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("broken", [
     "See [the missing page](missing.md).",
     "See [a missing section](language.md#no-such-heading).",
+    "See [an unknown API object][kcc.no_such_function].",
 ])
 def test_broken_link_fails_the_build(tmp_path: Path, broken: str) -> None:
     repo = _small_repo(tmp_path)
     boards = repo / "docs" / "boards.md"
     boards.write_text(boards.read_text(encoding="utf-8") + "\n" + broken + "\n", encoding="utf-8")
-    with pytest.raises(docsite.DocsError, match="missing.md|no-such-heading"):
+    with pytest.raises(docsite.DocsError, match="missing.md|no-such-heading|kcc.no_such_function"):
         docsite.build_site(repo, tmp_path / "out")
 
 
