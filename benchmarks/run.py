@@ -111,7 +111,8 @@ def main() -> int:
     to_init: int | None = None
     if processes:
         release = build(args.arch, board, release=True, out_dir=Path("build") / f"{board}-release")
-        init_run = boot(board_info, release.elf, timeout=args.timeout, icount=True, initrd=release.initrd)
+        init_run = boot(board_info, release.elf, timeout=args.timeout, icount=True, initrd=release.initrd,
+                        console_input=b"halt\n")   # init starts the shell; halt powers off
         init_match = BOOT_TO_INIT.search(init_run.output)
         to_init = int(init_match.group(1)) if init_match else None
         bench_run = boot(board_info, release.elf, timeout=args.timeout, icount=True, initrd=release.initrd,

@@ -6,6 +6,7 @@ import os
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -121,23 +122,59 @@ def kernel_exit_code(method: str, status: int) -> int:
     return status
 
 
+# The kernel prints its banner once its console is set up. Bytes that reach the UART before that can
+# be dropped (the firmware and the kernel reset its receive FIFO while they set it up), so input that
+# is not typed by a person (a pipe, a file, console_input) is held back until the banner has appeared.
+INPUT_AFTER = b"kcc-kernel "
+
+
+def _stdin_kind() -> str:
+    """What kcc's standard input is: "tty", "pipe", "file", or "none" (closed, /dev/null, anything else)."""
+    if sys.stdin is None:
+        return "none"
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError):
+        return "none"
+    if sys.stdin.isatty():
+        return "tty"
+    if stat.S_ISFIFO(mode):
+        return "pipe"
+    if stat.S_ISREG(mode):
+        return "file"
+    return "none"
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` to ``fd`` (QEMU's standard input)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def run_qemu(cmd: list[str], exit_method: str, timeout: float | None,
-             echo: BinaryIO | None = None) -> RunResult:
+             echo: BinaryIO | None = None, console_input: bytes | None = None) -> RunResult:
     """Run ``cmd``, copying QEMU's console to ``echo`` as it arrives, and wait for it to end.
 
-    Standard input is passed through when it is a terminal (so the console is
-    interactive) and closed otherwise (CI, pipes).
+    Standard input is passed straight through when it is a terminal (so the
+    console is interactive); a pipe or a file is forwarded once the kernel's
+    banner (INPUT_AFTER) has appeared, so ``printf 'echo hi\nhalt\n' | kcc
+    run`` types into the guest's console with nothing lost; otherwise it is
+    closed (CI). With ``console_input`` QEMU gets those bytes instead, at the
+    same moment (tests: a shell session that ends with ``halt``).
 
     Args:
         cmd: the command line from qemu_command.
         exit_method: the board's qemu.exit (see kernel_exit_code).
         timeout: seconds after which QEMU is stopped (SIGTERM, then SIGKILL); None waits forever.
         echo: where to copy the console, e.g. ``sys.stdout.buffer``; None copies nothing.
+        console_input: bytes to type on the console; None uses kcc's standard input as above.
 
     Raises:
         QemuError: when QEMU cannot be started.
     """
-    stdin = None if sys.stdin is not None and sys.stdin.isatty() else subprocess.DEVNULL
+    kind = "given" if console_input is not None else _stdin_kind()
+    stdin: int | None = {"tty": None, "none": subprocess.DEVNULL}.get(kind, subprocess.PIPE)
     start = time.monotonic()
     try:
         proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -146,6 +183,8 @@ def run_qemu(cmd: list[str], exit_method: str, timeout: float | None,
     assert proc.stdout is not None
     fd = proc.stdout.fileno()
     chunks: list[bytes] = []
+    seen = b""              # the console's last bytes, to find INPUT_AFTER across two reads
+    waiting = proc.stdin is not None
     timed_out = False
     try:
         with selectors.DefaultSelector() as sel:
@@ -155,7 +194,10 @@ def run_qemu(cmd: list[str], exit_method: str, timeout: float | None,
                 if remaining is not None and remaining <= 0:
                     timed_out = True
                     break
-                if not sel.select(remaining):
+                events = sel.select(remaining)
+                if any(key.fd != fd for key, _ in events):
+                    _forward_stdin(sel, proc)
+                if not any(key.fd == fd for key, _ in events):
                     continue
                 data = os.read(fd, 65536)
                 if not data:
@@ -164,14 +206,50 @@ def run_qemu(cmd: list[str], exit_method: str, timeout: float | None,
                 if echo is not None:
                     echo.write(data)
                     echo.flush()
+                if waiting:
+                    seen = seen[-len(INPUT_AFTER):] + data
+                    if INPUT_AFTER in seen:
+                        waiting = False
+                        _start_input(sel, proc, kind, console_input)
     finally:
         # On a timeout, and on Ctrl-C or an error in kcc, QEMU must not outlive the run.
         if proc.poll() is None and (timed_out or sys.exc_info()[0] is not None):
             _stop(proc)
+        if proc.stdin is not None and not proc.stdin.closed:
+            proc.stdin.close()
     status = proc.wait()
     proc.stdout.close()
     code = TIMEOUT_STATUS if timed_out else kernel_exit_code(exit_method, status)
     return RunResult(code, status, b"".join(chunks), timed_out, time.monotonic() - start)
+
+
+def _start_input(sel: selectors.BaseSelector, proc: subprocess.Popen[bytes], kind: str,
+                 console_input: bytes | None) -> None:
+    """The guest's console is ready: hand QEMU the given bytes or a file at once, or start copying the pipe."""
+    assert proc.stdin is not None
+    try:
+        if kind == "pipe":
+            sel.register(sys.stdin.fileno(), selectors.EVENT_READ)
+            return
+        data = console_input if console_input is not None else os.read(sys.stdin.fileno(), 1 << 24)
+        _write_all(proc.stdin.fileno(), data)
+    except OSError:
+        pass                # QEMU already gone: its status says why
+    proc.stdin.close()
+
+
+def _forward_stdin(sel: selectors.BaseSelector, proc: subprocess.Popen[bytes]) -> None:
+    """Copy what the pipe on kcc's standard input holds to QEMU; at its end, close QEMU's input."""
+    assert proc.stdin is not None
+    data = os.read(sys.stdin.fileno(), 65536)
+    try:
+        if data:
+            _write_all(proc.stdin.fileno(), data)
+            return
+    except OSError:
+        pass
+    sel.unregister(sys.stdin.fileno())
+    proc.stdin.close()
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -185,7 +263,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 def boot(board: Board, kernel: Path, *, timeout: float | None = 120.0, gdb: bool = False,
          icount: bool = False, echo: BinaryIO | None = None, initrd: Path | None = None,
-         append: str | None = None) -> RunResult:
+         append: str | None = None, console_input: bytes | None = None) -> RunResult:
     """Boot ``kernel`` on ``board`` under QEMU and return the run's result.
 
     Args:
@@ -193,10 +271,11 @@ def boot(board: Board, kernel: Path, *, timeout: float | None = 120.0, gdb: bool
             because a debugging session has no time limit).
         gdb, icount, initrd, append: as in qemu_command.
         echo: where the console is copied while it runs.
+        console_input: bytes typed on the console (run_qemu); None passes kcc's standard input through.
 
     Raises:
         QemuError: as qemu_command and run_qemu.
     """
     cmd = qemu_command(board, kernel, gdb=gdb, icount=icount, initrd=initrd, append=append)
     assert board.qemu is not None
-    return run_qemu(cmd, board.qemu.exit, None if gdb else timeout, echo)
+    return run_qemu(cmd, board.qemu.exit, None if gdb else timeout, echo, console_input)

@@ -38,6 +38,8 @@ USER_DIR = "user"
 LIBRARY = "lib"
 ENTRY = "main"
 INITRD = "initrd.cpio"
+# Plain files under <src>/user/etc/ go into the initrd too, as "etc/<path>" (init's manifest etc/init.rc).
+FILES = "etc"
 STAMP = "build.json"
 # The board constants a user build needs: where programs are linked, and how far they may reach.
 REQUIRED_CONSTANTS = ("USER_BASE", "USER_END", "PAGE_SIZE")
@@ -179,7 +181,8 @@ def build_initrd(board: Board, target: Target, src_root: Path, out_dir: Path, *,
                  progress: Progress, force: bool = False) -> Path | None:
     """Build every user program (build_program) and pack their images into ``out_dir/initrd.cpio``.
 
-    Each image is stored under its program's name. ``progress("user", name)``
+    Each image is stored under its program's name, and each file under
+    ``src_root/user/etc/`` under its path from ``user/`` (``etc/init.rc``). ``progress("user", name)``
     is called for each program that is rebuilt. Returns the initrd's path, or
     None when ``src_root`` holds no user program (a kernel-only source tree,
     such as the small kernels of the tests): then no initrd is written.
@@ -200,4 +203,8 @@ def build_initrd(board: Board, target: Target, src_root: Path, out_dir: Path, *,
         program = build_program(name, board, target, src_root, out_dir, release=release, opt=opt,
                                 progress=progress, force=force)
         images[name] = program.image.read_bytes()
+    files = src_root / USER_DIR / FILES
+    if files.is_dir():
+        for path in sorted(p for p in files.rglob("*") if p.is_file()):
+            images[path.relative_to(src_root / USER_DIR).as_posix()] = path.read_bytes()
     return initrd.write(images, out_dir / INITRD)

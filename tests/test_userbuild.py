@@ -76,6 +76,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_initrd_holds_every_image_under_its_name(built: tuple[Path, Path]) -> None:
     src, out = built
     members = initrd.unpack((out / "initrd.cpio").read_bytes())
+    files = sorted(m for m in members if m.startswith(f"{userbuild.FILES}/"))
+    assert files == sorted(f"{userbuild.FILES}/{p.name}" for p in (src / "user" / userbuild.FILES).iterdir())
+    for name in files:
+        del members[name]
     assert sorted(members) == userbuild.program_names(src)
     for name, data in members.items():
         assert data == (out / "user" / name / f"{name}.img").read_bytes()

@@ -155,7 +155,8 @@ def test_header_and_raw_image_boot_on_qemu_virt(tmp_path: Path) -> None:
     board_file.write_text(text, encoding="utf-8")
     result = build("riscv64", str(board_file), release=True, out_dir=tmp_path / "build")
     assert result.binary.read_bytes()[56:60] == b"RSC\x05"
-    run = qemu.boot(load_board(str(board_file)), result.binary, timeout=300, initrd=result.initrd)
+    run = qemu.boot(load_board(str(board_file)), result.binary, timeout=300, initrd=result.initrd,
+                    console_input=b"halt\n")
     out = run.text
     assert run.exit_code == 0, out
     assert "(riscv64, board qemu-virt-image)" in out
@@ -241,7 +242,7 @@ def test_uboot_go_convention_on_qemu_virt(tmp_path: Path) -> None:
 
     cmd = qemu.qemu_command(board, shim_bin, initrd=result.initrd,
                             extra=("-device", f"loader,file={result.binary},addr={kernel_at:#x}"))
-    run = qemu.run_qemu(cmd, "sifive_test", 300, None)
+    run = qemu.run_qemu(cmd, "sifive_test", 300, None, b"halt\n")
     out = run.text
     assert run.exit_code == 0, out
     assert "(riscv64, board qemu-virt-go), boot hart 0" in out

@@ -1,0 +1,91 @@
+"""Client of the process manager (init): start a program, poll its state, kill it, list processes, memory."""
+
+from kcc.lang import *
+
+from lib import abi, string
+from user.lib import proto, syscall
+
+
+@struct
+class ProcInfo:
+    """One process as PM_PS reports it."""
+
+    pid: usize
+    parent: usize
+    state: usize            # proto.PS_*
+    restarts: usize
+    exit_code: usize
+    name: Array[u8, 17]     # the first 16 bytes of its program name, NUL-terminated
+
+
+def _call(label: usize, w0: usize, res: Ptr[syscall.SysResult]) -> usize:
+    """Call the process manager; the reply's label (an error code) is the result."""
+    err = syscall.ep_call(proto.SLOT_PM, label, w0, 0, 0, 0, res)
+    if err != abi.OK:
+        return err
+    return res.v1
+
+
+def spawn(line: Ptr[u8], pid: Ptr[usize]) -> usize:
+    """Start the command ``line`` ("prog arg1 arg2", the program a name in /bin) as our child; set ``pid[0]``.
+
+    Returns the error: proto.E_NOENT when there is no such program.
+    """
+    res: syscall.SysResult
+    err = syscall.ep_send_payload(proto.SLOT_PM, proto.PM_STAGE, line, string.strlen(line), 0, addr(res))
+    if err != abi.OK:
+        return err
+    err = _call(proto.PM_SPAWN, 0, addr(res))
+    pid[0] = res.v2
+    return err
+
+
+def status(pid: usize, state: Ptr[usize], code: Ptr[usize]) -> usize:
+    """The state (proto.PS_*) and exit code of process ``pid``, without waiting; the error (E_NOENT: unknown)."""
+    res: syscall.SysResult
+    err = _call(proto.PM_STATUS, pid, addr(res))
+    state[0] = res.v2
+    code[0] = res.v3
+    return err
+
+
+def kill(pid: usize) -> usize:
+    """Kill process ``pid``; the error (E_NOENT when it is not running)."""
+    res: syscall.SysResult
+    return _call(proto.PM_KILL, pid, addr(res))
+
+
+def ps(index: usize, out: Ptr[ProcInfo]) -> usize:
+    """Entry ``index`` of the process table into ``out`` (pid 0: an unused entry); E_NOENT past the end."""
+    res: syscall.SysResult
+    err = _call(proto.PM_PS, index, addr(res))
+    if err != abi.OK:
+        return err
+    out.pid = res.v2 & 0xFFFF
+    out.parent = (res.v2 >> 16) & 0xFFFF
+    out.state = (res.v2 >> 32) & 0xFF
+    out.restarts = res.v2 >> 40
+    out.exit_code = res.v3
+    src = cast(Ptr[u8], addr(res.v4))       # v4, v5: consecutive words holding the name
+    for i in range(usize(0), 16):
+        out.name[i] = src[i]
+    out.name[16] = 0
+    return abi.OK
+
+
+def mem(res: Ptr[syscall.SysResult]) -> usize:
+    """PM_MEM: v2 = free pages of init's quota, v3 = pages it uses, v4 = free threads, v5 = free frames."""
+    return _call(proto.PM_MEM, 0, res)
+
+
+def state_name(state: usize) -> Ptr[u8]:
+    """A short name for a proto.PS_* state."""
+    if state == proto.PS_RUNNING:
+        return "running"
+    if state == proto.PS_EXITED:
+        return "exited"
+    if state == proto.PS_FAULTED:
+        return "faulted"
+    if state == proto.PS_KILLED:
+        return "killed"
+    return "-"

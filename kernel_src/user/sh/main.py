@@ -1,0 +1,460 @@
+"""sh: the interactive shell on the console driver: line editing, built-in commands, programs from /bin.
+
+Reads a line after the prompt ``$ `` with user/lib/line.py's editing
+(backspace, Ctrl-U, Ctrl-C abandons the line, Ctrl-D on an empty line exits
+this shell: a nested one returns to its parent, the top-level one is
+restarted by init). A line is words separated by blanks; ``$?`` is the last
+exit status. Built-ins are listed by ``help``; any other word is a program
+in /bin, started through the process manager with the line's words as its
+argv (``run PROG ARGS`` says the same explicitly). The shell waits for it,
+polling its state, and kills it when Ctrl-C is typed meanwhile. Files are
+the file system service's (user/fs, through user/lib/fsc.py); the shell
+keeps a current directory and resolves relative paths against it
+(user/lib/path.py). ``CMD > FILE`` sends a built-in's output to FILE.
+"""
+
+from kcc.lang import *
+
+from lib import abi, initcaps, string
+from lib import kprintf as fmt
+from user.lib import fsc, line, path, pm, proto, syscall, tty
+from user.lib import rt as _rt  # noqa: F401  _start and __kcc_panic
+
+MAX_WORDS: Final = 16
+WAIT_TICKS: Final = 1           # between two looks at a foreground program
+NO_FD: Final = 0xFFFF_FFFF      # _redirect_fd when output goes to the console
+OUT_MAX: Final = 256            # one formatted output line
+
+_words: Array[usize, MAX_WORDS]     # addresses of the words in _store
+_nwords: usize = 0
+_store: Array[u8, line.LINE_MAX + MAX_WORDS * 4]
+_status: usize = 0                  # the last exit status, $?
+_cmd: Array[u8, line.LINE_MAX + 1]  # a program's command line as sent to the process manager
+_cwd: Array[u8, path.PATH_MAX + 1]  # the current directory, absolute ("" until main sets "/")
+_target: usize = 0                  # the word after ">" (0: no redirection)
+_redirect_fd: usize = NO_FD         # where built-ins write while a "> FILE" is in force
+_path: Array[u8, path.PATH_MAX + 1]  # a resolved path argument
+_io: Array[u8, 256]
+
+
+def _write(text: Ptr[u8], n: usize) -> None:
+    """Built-in output: to the redirection's file while one is in force, else to the console."""
+    if _redirect_fd != NO_FD:
+        fsc.write(_redirect_fd, text, n)
+    else:
+        tty.write(text, n)
+
+
+def _puts(text: Ptr[u8]) -> None:
+    """Built-in output of a NUL-terminated string."""
+    _write(text, string.strlen(text))
+
+
+def _printf(fmt_text: Ptr[u8], a: usize = 0, b: usize = 0, c: usize = 0, d: usize = 0, e: usize = 0,
+            f: usize = 0) -> None:
+    """Built-in formatted output (lib/kprintf.py's conversions), cut at OUT_MAX - 1 bytes."""
+    buf: Array[u8, OUT_MAX]
+    n = fmt.ksnprintf(addr(buf[0]), OUT_MAX, fmt_text, a, b, c, d, e, f)
+    if n >= OUT_MAX:
+        n = OUT_MAX - 1
+    _write(addr(buf[0]), n)
+
+
+def _resolve(arg: Ptr[u8]) -> Ptr[u8]:
+    """``arg`` made absolute against the current directory, in _path."""
+    path.resolve(addr(_cwd[0]), arg, addr(_path[0]))
+    return addr(_path[0])
+
+
+def _fail(what: Ptr[u8], arg: Ptr[u8], err: usize) -> usize:
+    """Report a file error on the console; return status 1."""
+    tty.printf("%s: %s: %s\n", usize(what), usize(arg), usize(fsc.error_text(err)))
+    return 1
+
+
+def _word(i: usize) -> Ptr[u8]:
+    """Word ``i`` of the current line."""
+    return cast(Ptr[u8], _words[i])
+
+
+def _is(i: usize, name: Ptr[u8]) -> bool:
+    """True when word ``i`` exists and is ``name``."""
+    return i < _nwords and string.streq(_word(i), name)
+
+
+def _number(text: Ptr[u8], value: Ptr[usize]) -> bool:
+    """Parse the decimal ``text`` into ``value[0]``; False when it is not a number."""
+    v: usize = 0
+    i: usize = 0
+    while text[i] != 0:
+        if text[i] < 0x30 or text[i] > 0x39:
+            return False
+        v = v * 10 + usize(text[i] - 0x30)
+        i += 1
+    value[0] = v
+    return i != 0
+
+
+def _split(text: Ptr[u8]) -> None:
+    """Split ``text`` at blanks into _words; ``$?`` becomes the last status; ``> FILE`` sets _target."""
+    global _nwords, _target
+    _nwords = 0
+    _target = 0
+    out: usize = 0
+    i: usize = 0
+    while text[i] != 0 and _nwords < MAX_WORDS:
+        while text[i] == 0x20 or text[i] == 0x09:
+            i += 1
+        if text[i] == 0:
+            break
+        if text[i] == 0x3E:                 # ">": the next word (or the rest of this one) is the target
+            i += 1
+            while text[i] == 0x20 or text[i] == 0x09:
+                i += 1
+            _target = _nwords + 1           # word numbers from 1 so that 0 means none
+        start = addr(_store[out])
+        _words[_nwords] = usize(start)
+        if text[i] == 0x24 and text[i + 1] == 0x3F and (text[i + 2] == 0 or text[i + 2] == 0x20):
+            n: usize = 0
+            digits: Array[u8, 24]
+            v = _status
+            while True:
+                digits[n] = u8(0x30 + v % 10)
+                n += 1
+                v = v // 10
+                if v == 0:
+                    break
+            while n > 0:
+                n -= 1
+                _store[out] = digits[n]
+                out += 1
+            i += 2
+        else:
+            while text[i] != 0 and text[i] != 0x20 and text[i] != 0x09:
+                _store[out] = text[i]
+                out += 1
+                i += 1
+        _store[out] = 0
+        out += 1
+        _nwords += 1
+
+
+def _read_line() -> u32:
+    """Read one edited line (echoing as it goes); return line.ACT_ENTER, ACT_INTR or ACT_EOF."""
+    line.reset()
+    while True:
+        c = tty.getc()
+        act = line.feed(c)
+        if act == line.ACT_ECHO:
+            tty.putc(c)
+        elif act == line.ACT_ERASE:
+            for i in range(usize(0), line.erased()):
+                tty.puts("\b \b")
+        elif act == line.ACT_ENTER:
+            tty.puts("\n")
+            return act
+        elif act == line.ACT_INTR:
+            tty.puts("^C\n")
+            return act
+        elif act == line.ACT_EOF:
+            tty.puts("\n")
+            return act
+
+
+def _help() -> None:
+    """The built-in commands."""
+    _puts("built-in commands:\n"
+             "  help              this list\n"
+             "  echo WORDS        print the words\n"
+             "  ls [PATH]         list a directory (/ and /bin, /etc from the initrd)\n"
+             "  cat FILE...       print files\n"
+             "  cd [DIR], pwd     change, print the current directory\n"
+             "  mkdir DIR, rm PATH  make a directory, remove a file or an empty directory\n"
+             "  run PROG ARGS     run a program of /bin (a bare PROG does the same)\n"
+             "  ps                the processes\n"
+             "  kill PID          stop a process\n"
+             "  mem               free memory and kernel object pools\n"
+             "  exit [N]          leave this shell (Ctrl-D on an empty line too)\n"
+             "  halt              power the machine off\n"
+             "CMD > FILE writes a built-in's output to FILE; $? is the last exit status;\n"
+             "Ctrl-C stops the program running in the foreground.\n")
+
+
+def _echo() -> None:
+    """echo: the words after it, separated by one space."""
+    for i in range(usize(1), _nwords):
+        if i > 1:
+            _puts(" ")
+        _puts(_word(i))
+    _puts("\n")
+
+
+def _ps() -> usize:
+    """ps: one line per process the process manager knows (running or ended)."""
+    info: pm.ProcInfo
+    _puts("  PID  PARENT  STATE     CODE  RESTARTS  NAME\n")
+    i: usize = 0
+    while pm.ps(i, addr(info)) == abi.OK:
+        if info.pid != 0:
+            _printf("%5u  %6u  %-8s  %4u  %8u  %s\n", info.pid, info.parent, usize(pm.state_name(info.state)),
+                       info.exit_code, info.restarts, usize(addr(info.name[0])))
+        i += 1
+    return 0
+
+
+def _kill() -> usize:
+    """kill PID: ask the process manager to destroy the process."""
+    pid: usize = 0
+    if _nwords != 2 or not _number(_word(1), addr(pid)):
+        tty.puts("usage: kill PID\n")
+        return 2
+    err = pm.kill(pid)
+    if err != abi.OK:
+        tty.printf("kill: %u: %s\n", pid, usize("no such process" if err == proto.E_NOENT else "refused"))
+        return 1
+    return 0
+
+
+def _mem() -> usize:
+    """mem: free pages, and the kernel's object pools."""
+    res: syscall.SysResult
+    if pm.mem(addr(res)) != abi.OK:
+        tty.puts("mem: the process manager did not answer\n")
+        return 1
+    _printf("memory: %u KiB free, %u KiB used by init and its processes\n", res.v2 * 4, res.v3 * 4)
+    names: Array[usize, 6]
+    names[0] = usize("processes")
+    names[1] = usize("threads")
+    names[2] = usize("endpoints")
+    names[3] = usize("notifications")
+    names[4] = usize("frames")
+    names[5] = usize("irqs")
+    pool: syscall.SysResult
+    for k in range(usize(0), 6):
+        if syscall.console_pool(initcaps.SLOT_CONSOLE, k + abi.KIND_PROCESS, addr(pool)) == abi.OK:
+            _printf("  %-14s %3u of %3u free\n", names[k], pool.v0, pool.v1)
+    if fsc.usage(addr(res)) == abi.OK:
+        _printf("  %-14s %3u of %3u free\n", usize("file nodes"), res.v3 - res.v2, res.v3)
+        _printf("  %-14s %3u of %3u free (4 KiB each)\n", usize("file blocks"), res.v5 - res.v4, res.v5)
+    return 0
+
+
+def _ls() -> usize:
+    """ls [PATH]: the entries of a directory, one a line ("name/" for a directory), or a file's name."""
+    arg: Ptr[u8] = "."
+    if _nwords > 1:
+        arg = _word(1)
+    p = _resolve(arg)
+    kind: usize = 0
+    size: usize = 0
+    err = fsc.stat(p, addr(kind), addr(size))
+    if err != abi.OK:
+        return _fail("ls", p, err)
+    if kind == proto.FS_FILE:
+        _printf("%s\n", usize(p))
+        return 0
+    name: Array[u8, proto.FS_NAME_MAX + 1]
+    i: usize = 0
+    while fsc.readdir(p, i, addr(kind), addr(size), addr(name[0])) == abi.OK:
+        if kind == proto.FS_DIR:
+            _printf("%s/\n", usize(addr(name[0])))
+        else:
+            _printf("%s\n", usize(addr(name[0])))
+        i += 1
+    return 0
+
+
+def _cat() -> usize:
+    """cat FILE...: print each file."""
+    status: usize = 0
+    for w in range(usize(1), _nwords):
+        p = _resolve(_word(w))
+        fd: usize = 0
+        err = fsc.open(p, 0, addr(fd))
+        if err != abi.OK:
+            status = _fail("cat", _word(w), err)
+            continue
+        n: usize = 0
+        while fsc.read(fd, addr(_io[0]), 256, addr(n)) == abi.OK and n != 0:
+            _write(addr(_io[0]), n)
+        fsc.close(fd)
+    return status
+
+
+def _cd() -> usize:
+    """cd [DIR]: change the current directory (to / without an argument)."""
+    arg: Ptr[u8] = "/"
+    if _nwords > 1:
+        arg = _word(1)
+    p = _resolve(arg)
+    kind: usize = 0
+    size: usize = 0
+    err = fsc.stat(p, addr(kind), addr(size))
+    if err == abi.OK and kind != proto.FS_DIR:
+        err = proto.E_NOTDIR
+    if err != abi.OK:
+        return _fail("cd", arg, err)
+    string.memcpy(addr(_cwd[0]), p, string.strlen(p) + 1)
+    return 0
+
+
+def _each_path(what: Ptr[u8], make: bool) -> usize:
+    """mkdir DIR... (``make``) or rm PATH...: apply to each argument; status 1 if one failed."""
+    status: usize = 0
+    if _nwords < 2:
+        tty.printf("usage: %s PATH...\n", usize(what))
+        return 2
+    for w in range(usize(1), _nwords):
+        p = _resolve(_word(w))
+        err = fsc.mkdir(p) if make else fsc.unlink(p)
+        if err != abi.OK:
+            status = _fail(what, _word(w), err)
+    return status
+
+
+def _wait(pid: usize) -> usize:
+    """Wait for process ``pid`` to end, killing it on Ctrl-C; return its exit status."""
+    state: usize = 0
+    code: usize = 0
+    base = tty.interrupts()
+    while True:
+        if pm.status(pid, addr(state), addr(code)) != abi.OK:
+            return 1
+        if state != proto.PS_RUNNING:
+            if state == proto.PS_FAULTED:
+                tty.printf("sh: process %u faulted\n", pid)
+            return code
+        if tty.interrupts() != base:
+            pm.kill(pid)
+            tty.flush()
+            tty.puts("^C\n")
+            base = tty.interrupts()
+        syscall.sleep(WAIT_TICKS)
+
+
+def _run(first: usize) -> usize:
+    """Start words ``first``.. as a program and wait for it; return its exit status (127: not found)."""
+    n: usize = 0
+    for i in range(first, _nwords):
+        w = _word(i)
+        k = string.strlen(w)
+        if n + k + 2 > line.LINE_MAX:
+            break
+        if i > first:
+            _cmd[n] = 0x20
+            n += 1
+        string.memcpy(addr(_cmd[n]), w, k)
+        n += k
+    _cmd[n] = 0
+    pid: usize = 0
+    err = pm.spawn(addr(_cmd[0]), addr(pid))
+    if err == proto.E_NOENT:
+        tty.printf("sh: %s: command not found\n", usize(_word(first)))
+        return 127
+    if err != abi.OK:
+        tty.printf("sh: %s: cannot start: error %u\n", usize(_word(first)), err)
+        return 126
+    return _wait(pid)
+
+
+def _builtin() -> bool:
+    """Run the current line when it is a built-in with output; False when it is not one."""
+    global _status
+    if _is(0, "help"):
+        _help()
+        _status = 0
+    elif _is(0, "echo"):
+        _echo()
+        _status = 0
+    elif _is(0, "ps"):
+        _status = _ps()
+    elif _is(0, "mem"):
+        _status = _mem()
+    elif _is(0, "ls"):
+        _status = _ls()
+    elif _is(0, "cat"):
+        _status = _cat()
+    elif _is(0, "pwd"):
+        _printf("%s\n", usize(addr(_cwd[0])))
+        _status = 0
+    else:
+        return False
+    return True
+
+
+def _redirected() -> bool:
+    """Run a built-in with its output in the file after ">"; False when the line is not a built-in."""
+    global _redirect_fd, _status, _nwords
+    target = _word(_target - 1)
+    _nwords -= 1                            # the target is not an argument
+    p = _resolve(target)
+    fd: usize = 0
+    err = fsc.open(p, proto.OPEN_WRITE | proto.OPEN_CREATE | proto.OPEN_TRUNC, addr(fd))
+    if err != abi.OK:
+        _status = _fail("sh", target, err)
+        return True
+    _redirect_fd = fd
+    done = _builtin()
+    _redirect_fd = NO_FD
+    fsc.close(fd)
+    if not done:
+        tty.puts("sh: > works with built-in commands only\n")
+        _status = 2
+    return True
+
+
+def _execute() -> bool:
+    """Run the words of the current line; False when the shell must exit."""
+    global _status
+    if _nwords == 0:
+        return True
+    if _target != 0:
+        if _target != _nwords:
+            tty.puts("sh: > needs one file name, last on the line\n")
+            _status = 2
+            return True
+        return _redirected()
+    if _builtin():
+        return True
+    if _is(0, "exit"):
+        code: usize = 0
+        if _nwords > 1 and not _number(_word(1), addr(code)):
+            code = 2
+        _status = code
+        return False
+    elif _is(0, "halt"):
+        tty.puts("halting\n")
+        syscall.console_halt(initcaps.SLOT_CONSOLE, 0)
+    elif _is(0, "kill"):
+        _status = _kill()
+    elif _is(0, "cd"):
+        _status = _cd()
+    elif _is(0, "mkdir"):
+        _status = _each_path("mkdir", True)
+    elif _is(0, "rm"):
+        _status = _each_path("rm", False)
+    elif _is(0, "run"):
+        if _nwords < 2:
+            tty.puts("usage: run PROG ARGS\n")
+            _status = 2
+        else:
+            _status = _run(1)
+    else:
+        _status = _run(0)
+    return True
+
+
+@export("main")
+def main(arg0: usize, arg1: usize) -> usize:
+    """Prompt, read, execute until Ctrl-D or exit; return the exit status."""
+    _cwd[0] = 0x2F
+    tty.puts("kcc shell; type help for the commands\n")
+    while True:
+        tty.puts("$ ")
+        act = _read_line()
+        if act == line.ACT_EOF:
+            return 0
+        if act == line.ACT_ENTER:
+            _split(line.text())
+            if not _execute():
+                return _status

@@ -1,0 +1,187 @@
+"""The shell on riscv64 qemu-virt, driven through QEMU's serial console the way a person types at it.
+
+One boot for the whole module (a module-scoped fixture): init starts the
+console driver and the shell from its manifest, and each test types
+commands at the ``$ `` prompt and checks what comes back, in file order, as
+one session: built-ins, line editing, programs with arguments and their
+exit status, files listed, read, written with ``>`` and removed, a faulting
+program contained, Ctrl-C stopping a spinning one,
+the console driver killed and restarted while the shell keeps working, a
+nested shell, and ``halt`` powering off with status 0. pexpect's timeouts
+are only a safety net: every step waits for the output it needs.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from kcc import qemu
+from kcc.boards import load_board
+from kcc.build import build
+
+pytestmark = pytest.mark.skipif(shutil.which("qemu-system-riscv64") is None,
+                                reason="qemu-system-riscv64 is not installed (make qemu-deps)")
+
+KERNEL_SRC = Path(__file__).resolve().parent.parent / "kernel_src"
+PROMPT = "\\$ "
+STEP = 60           # seconds: a safety net for one step; each normally takes milliseconds
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pexpect.spawn]:
+    """The booted system's console, at its first prompt; halted (and checked to exit 0) afterwards."""
+    out = tmp_path_factory.mktemp("shell")
+    result = build("riscv64", "qemu-virt", release=False, out_dir=out / "build", src_root=KERNEL_SRC)
+    assert result.initrd is not None
+    cmd = qemu.qemu_command(load_board("qemu-virt"), result.elf, initrd=result.initrd)
+    child = pexpect.spawn(cmd[0], cmd[1:], encoding="utf-8", codec_errors="replace", timeout=STEP,
+                          dimensions=(50, 200))
+    child.logfile_read = (out / "console.log").open("w", encoding="utf-8")
+    child.expect("kcc shell")
+    child.expect(PROMPT)
+    yield child
+    if child.isalive():
+        child.terminate(force=True)
+    child.logfile_read.close()
+
+
+def run(console: pexpect.spawn, line: str) -> str:
+    """Type ``line`` and Enter; return everything printed before the next prompt (without the echoed line)."""
+    console.send(line + "\r")
+    console.expect_exact(line)
+    console.expect(PROMPT)
+    return console.before.replace("\r", "").strip("\n")
+
+
+def test_echo_and_help(console: pexpect.spawn) -> None:
+    assert run(console, "echo hello   there") == "hello there"
+    text = run(console, "help")
+    for command in ("help", "echo", "ls", "cat", "cd", "pwd", "mkdir", "rm", "run PROG ARGS", "ps", "kill PID", "mem",
+                    "exit", "halt"):
+        assert command in text
+
+
+def test_program_with_arguments_and_exit_status(console: pexpect.spawn) -> None:
+    assert run(console, "hello one two three") == "hello, world\nargv[1] = one\nargv[2] = two\nargv[3] = three"
+    assert run(console, "echo $?") == "3"
+    assert run(console, "run hello x") == "hello, world\nargv[1] = x"
+    assert run(console, "echo $?") == "1"
+    assert run(console, "nosuchprogram") == "sh: nosuchprogram: command not found"
+    assert run(console, "echo $?") == "127"
+
+
+def test_line_editing(console: pexpect.spawn) -> None:
+    console.send("echo abX\x7fc\r")             # backspace erases the X
+    console.expect_exact("echo abX\b \bc")
+    console.expect(PROMPT)
+    assert console.before.replace("\r", "").strip("\n") == "abc"
+    console.send("rubbish\x15echo clean\r")    # Ctrl-U erases the whole line
+    console.expect_exact("\b \b" * 7 + "echo clean")
+    console.expect(PROMPT)
+    assert console.before.replace("\r", "").strip("\n") == "clean"
+    console.send("half a line\x03")           # Ctrl-C abandons the line
+    console.expect_exact("^C")
+    console.expect(PROMPT)
+    assert run(console, "echo after") == "after"
+
+
+def test_files_listed_read_written_and_removed(console: pexpect.spawn) -> None:
+    assert run(console, "ls") == "bin/\netc/"
+    listing = run(console, "ls /bin").split("\n")
+    for program in ("init", "uart", "fs", "sh", "hello", "spin", "fault"):
+        assert program in listing
+    manifest = run(console, "cat /etc/init.rc")
+    assert re.search(r"^uart +\d+ +\d+ +restart uart$", manifest, re.MULTILINE), manifest
+    assert run(console, "mkdir /tmp") == ""
+    assert run(console, "cd /tmp") == ""
+    assert run(console, "pwd") == "/tmp"
+    assert run(console, "echo first line > notes") == ""
+    assert run(console, "cat notes") == "first line"
+    assert run(console, "echo second > /tmp/notes") == ""         # > truncates
+    assert run(console, "cat ../tmp/./notes") == "second"
+    assert run(console, "ps > ps.txt") == ""
+    assert "uart" in run(console, "cat ps.txt")
+    assert run(console, "ls") == "notes\nps.txt"
+    assert run(console, "cat missing") == "cat: missing: no such file or directory"
+    assert run(console, "echo $?") == "1"
+    assert run(console, "cd /") == ""
+    assert run(console, "rm /tmp") == "rm: /tmp: directory not empty"
+    assert run(console, "rm /tmp/notes /tmp/ps.txt /tmp") == ""
+    assert run(console, "ls") == "bin/\netc/"
+
+
+def test_fault_is_contained(console: pexpect.spawn) -> None:
+    text = run(console, "fault")
+    assert "fault: writing to address 0x8" in text
+    assert re.search(r"init: fault \(pid \d+\) faulted: kind 1", text), text
+    assert run(console, "echo $?") == "139"
+
+
+def test_ctrl_c_stops_a_spinning_program(console: pexpect.spawn) -> None:
+    console.send("spin\r")
+    console.expect_exact("spinning; Ctrl-C stops me")
+    console.send("\x03")
+    console.expect_exact("^C")
+    console.expect(PROMPT)
+    assert run(console, "echo $?") == "137"
+
+
+def _ps(console: pexpect.spawn) -> dict[str, list[tuple[int, str, int]]]:
+    """``ps`` as {name: [(pid, state, restarts), ...]}."""
+    rows: dict[str, list[tuple[int, str, int]]] = {}
+    for m in re.finditer(r"^\s*(\d+)\s+(\d+)\s+(\w+)\s+(\d+)\s+(\d+)\s+(\S+)\s*$", run(console, "ps"), re.MULTILINE):
+        rows.setdefault(m.group(6), []).append((int(m.group(1)), m.group(3), int(m.group(5))))
+    return rows
+
+
+def test_console_driver_killed_and_restarted(console: pexpect.spawn) -> None:
+    before = _ps(console)
+    assert [state for _, state, _ in before["init"]] == ["running"]
+    (uart_pid, state, restarts), = [row for row in before["uart"] if row[1] == "running"]
+    assert state == "running"
+    console.send(f"kill {uart_pid}\r")
+    console.expect(rf"init: uart \(pid {uart_pid}\) killed; restarted as pid (\d+)")
+    new_pid = int(console.match.group(1))
+    console.expect(PROMPT)
+    assert run(console, "echo still here") == "still here"
+    after = _ps(console)
+    assert [(pid, state) for pid, state, _ in after["uart"]] == [(new_pid, "running")]
+    assert after["uart"][0][2] == restarts + 1
+    assert [state for _, state, _ in after["sh"]] == ["running"]
+
+
+def test_nested_shell_and_ctrl_d(console: pexpect.spawn) -> None:
+    console.send("sh\r")
+    console.expect("kcc shell")
+    console.expect(PROMPT)
+    assert run(console, "echo nested") == "nested"
+    console.send("exit 5\r")
+    console.expect(PROMPT)
+    assert run(console, "echo $?") == "5"
+    console.send("sh\r")
+    console.expect("kcc shell")
+    console.expect(PROMPT)
+    console.send("\x04")                       # Ctrl-D on an empty line leaves the nested shell
+    console.expect(PROMPT)
+    assert run(console, "echo $?") == "0"
+
+
+def test_mem(console: pexpect.spawn) -> None:
+    text = run(console, "mem")
+    assert re.search(r"^memory: \d+ KiB free, \d+ KiB used", text, re.MULTILINE), text
+    assert re.search(r"^  threads +\d+ of +64 free$", text, re.MULTILINE), text
+    assert re.search(r"^  file blocks +\d+ of +256 free", text, re.MULTILINE), text
+
+
+def test_halt_powers_off_with_status_0(console: pexpect.spawn) -> None:
+    console.send("halt\r")
+    console.expect_exact("halting")
+    console.expect(pexpect.EOF)
+    console.close()
+    assert console.exitstatus == 0
