@@ -10,6 +10,7 @@ BOARD  ?=
 # RELEASE=1: release build (checks out, -O2). Otherwise a checked build.
 RELEASE ?=
 TIMEOUT ?= 120
+SHELL_TIMEOUT ?= 86400
 KCCFLAGS = --arch $(ARCH) $(if $(BOARD),--board $(BOARD)) $(if $(RELEASE),--release)
 
 # The QEMU emulator for each architecture and the Debian package that ships it.
@@ -54,8 +55,10 @@ qemu-deps:
 build: venv
 	$(KCC) build $(KCCFLAGS)
 
+# On qemu-virt init starts the shell and a person types at its `$ ` prompt (`halt` powers off), so
+# the safety net is a day rather than TIMEOUT; `printf 'echo hi\nhalt\n' | make qemu` works too.
 qemu: venv qemu-deps
-	$(KCC) run $(KCCFLAGS) --timeout $(TIMEOUT)
+	$(KCC) run $(KCCFLAGS) --timeout $(SHELL_TIMEOUT)
 
 qemu-gdb: venv qemu-deps
 	$(KCC) run $(KCCFLAGS) --gdb
