@@ -259,10 +259,11 @@ def _fail(message: Ptr[u8]) -> None:
 
 
 @noreturn
-def start(boot_info: usize, ram: Ptr[MemRegion], nram: u32) -> None:
+def start(hartid: usize, boot_info: usize, ram: Ptr[MemRegion], nram: u32) -> None:
     """Turn on address translation, build init from the initrd and run it; never returns.
 
-    The program is ``init`` or the initrd member named by ``init=NAME`` on
+    ``hartid`` is the boot hart (its interrupt routing); the program is
+    ``init`` or the initrd member named by ``init=NAME`` on
     the command line. Init gets every free page as its quota, the
     capabilities of lib/initcaps.py, priority NUM_PRIORITIES - 1, and a thread
     starting at the image's entry with sp at board.USER_STACK_TOP.
@@ -324,6 +325,6 @@ def start(boot_info: usize, ram: Ptr[MemRegion], nram: u32) -> None:
     spent = cpu.read_instret() - cpu.boot_instret()
     fmt.kprintf("boot: starting '%s' after %u instructions (%u pages of quota)\n", usize(addr(name[0])),
                 usize(spent), pagealloc.free_pages())
-    irq.init()
+    irq.init(hartid)
     timer.init(board.HZ)
     context.enter_user()

@@ -109,7 +109,7 @@ def kmain(hartid: usize, boot_info: usize) -> None:
     # core.kernel. With them, the self-tests run on request (kcc run --append selftest).
     if board.USER_PROCESSES == 1:  # noqa: SIM102
         if not _has_word(boot.command_line(boot_info), "selftest"):
-            kernel.start(boot_info, addr(_ram[0]), _nram)
+            kernel.start(hartid, boot_info, addr(_ram[0]), _nram)
     failed = selftest.run_all(addr(_ram[0]), _nram, addr(_holes[0]), _nholes)
     spent = cpu.read_instret() - cpu.boot_instret()
     idle = selftest.idle_instructions()

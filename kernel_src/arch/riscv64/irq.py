@@ -4,9 +4,10 @@ Register layout from the RISC-V PLIC specification (version 1.0.0, "Memory
 Map"): a 32-bit priority per source at base + 4 * source, enable bits per
 context at base + 0x2000 + 0x80 * context, and per context a priority
 threshold at base + 0x20_0000 + 0x1000 * context with the claim/complete
-register 4 bytes after it. The context of hart 0's S-mode is a board fact
-(board.PLIC_S_CONTEXT: 1 on QEMU virt, whose contexts alternate M and S per
-hart, hw/riscv/virt.c).
+register 4 bytes after it. Which context is the boot hart's S-mode is a
+board fact: board.PLIC_S_CONTEXT_BASE + board.PLIC_S_CONTEXT_STRIDE * hart
+(QEMU virt alternates M and S contexts per hart, hw/riscv/virt.c; the
+JH7110's S7 hart 0 has only an M context).
 
 A claimed source is not delivered again until it is completed; the kernel
 completes a source when its user-mode handler acknowledges it (OP_IRQ_ACK),
@@ -31,20 +32,25 @@ def _reg(offset: usize) -> Ptr[u32]:
     return cast(Ptr[u32], usize(board.PLIC_BASE) + offset)
 
 
+_s_context: usize = 0          # the boot hart's S-mode context number, set by init
+
+
 def _context() -> usize:
     """Return the byte offset of this hart's S-mode context block."""
-    return _CONTEXT + _CONTEXT_STRIDE * usize(board.PLIC_S_CONTEXT)
+    return _CONTEXT + _CONTEXT_STRIDE * _s_context
 
 
-def init() -> None:
-    """Accept every priority above 0 in this hart's S-mode context and enable external interrupts in sie."""
+def init(hart: usize) -> None:
+    """Route interrupts to ``hart``'s S-mode context: accept every priority above 0, enable them in sie."""
+    global _s_context
+    _s_context = usize(board.PLIC_S_CONTEXT_BASE) + usize(board.PLIC_S_CONTEXT_STRIDE) * hart
     volatile_store(_reg(_context()), u32(0))
     csr.set_sie(_SIE_SEIE)
 
 
 def _enable_word(line: u32) -> Ptr[u32]:
     """Return the enable word holding ``line``'s bit in this hart's S-mode context."""
-    return _reg(_ENABLE + _ENABLE_STRIDE * usize(board.PLIC_S_CONTEXT) + usize(line // 32) * 4)
+    return _reg(_ENABLE + _ENABLE_STRIDE * _s_context + usize(line // 32) * 4)
 
 
 def enable(line: u32) -> None:
