@@ -39,10 +39,14 @@ SLOT_EP: Final = initcaps.INIT_FIRST_FREE + 8
 SERVER_EP: Final = 0                                        # the endpoint's slot in the server's table
 SERVER_QUOTA: Final = 32
 SLOT_PORTAL: Final = initcaps.INIT_FIRST_FREE + 9
+SLOT_ASYNC_EP: Final = initcaps.INIT_FIRST_FREE + 10
+PAYLOAD_BYTES: Final = 4096
 PORTAL_STACKS_VA: Final = 0x30_2000_0000                   # in the server: its portal's stacks
 PORTAL_STACK_BYTES: Final = 4 * PAGE
 
 _samples: Array[u64, ITERATIONS]
+_payload_out: Array[u8, PAYLOAD_BYTES]      # what the peer offers
+_payload_in: Array[u8, PAYLOAD_BYTES]       # where main accepts it
 _overhead: u64 = 0
 # Written by the peer thread, read by main: the instret when the peer ran after its wait returned.
 _peer_woke_at: u64 = 0
@@ -296,6 +300,53 @@ def _stop_server() -> None:
         syscall.cap_delete(slot)
 
 
+def _async_send_recv() -> None:
+    """async_send_recv: one short message posted to an endpoint's ring and received (no thread switch)."""
+    _check(syscall.proc_create(initcaps.SLOT_SELF_PROCESS, abi.KIND_ENDPOINT, SLOT_ASYNC_EP, 0), "endpoint")
+    res: syscall.SysResult
+    for i in range(u32(WARMUP + ITERATIONS)):
+        t0 = rdinstret()
+        posted = syscall.ep_post(SLOT_ASYNC_EP, 5, usize(i), 0, 0, 0, False)
+        got = syscall.ep_recv(SLOT_ASYNC_EP, abi.NO_WAIT, addr(res))
+        t1 = rdinstret()
+        _check(posted, "post")
+        _check(got, "receive")
+        if i >= WARMUP:
+            _samples[i - WARMUP] = t1 - t0 - _overhead
+    _report("async_send_recv", _median())
+
+
+@noreturn
+def _payload_peer(ep_slot: usize, arg1: usize) -> None:
+    """The peer of ipc_large_4k: offers its 4 KiB buffer for ever."""
+    res: syscall.SysResult
+    while True:
+        syscall.ep_send_payload(ep_slot, 1, addr(_payload_out[0]), PAYLOAD_BYTES, 0, addr(res))
+
+
+def _ipc_large_4k() -> None:
+    """ipc_large_4k: receive the announcement of a 4 KiB payload and accept it (the kernel copies it)."""
+    me: syscall.SysResult
+    _check(syscall.self_info(addr(me)), "self")
+    _start_peer(addr(_payload_peer), SLOT_ASYNC_EP, me.v2)
+    res: syscall.SysResult
+    for i in range(u32(WARMUP + ITERATIONS)):
+        t0 = rdinstret()
+        got = syscall.ep_recv(SLOT_ASYNC_EP, 0, addr(res))
+        taken = syscall.accept(addr(_payload_in[0]), PAYLOAD_BYTES, addr(res))
+        t1 = rdinstret()
+        _check(got, "payload announcement")
+        _check(taken, "accept")
+        if res.v0 != PAYLOAD_BYTES:
+            _check(abi.ERR_BAD_STATE, "payload length")
+        if i >= WARMUP:
+            _samples[i - WARMUP] = t1 - t0 - _overhead
+    _stop_peer()
+    _check(syscall.cap_destroy(SLOT_ASYNC_EP), "endpoint destroy")
+    _check(syscall.cap_delete(SLOT_ASYNC_EP), "endpoint delete")
+    _report("ipc_large_4k", _median())
+
+
 @export("main")
 def main(arg0: usize, arg1: usize) -> usize:
     """Run every benchmark, print its figure, and power off with status 0."""
@@ -311,6 +362,8 @@ def main(arg0: usize, arg1: usize) -> usize:
     _frame_map_unmap()
     _process_create_destroy()
     _thread_yield()
+    _async_send_recv()
+    _ipc_large_4k()
     _notify_signal_wait()
     console.puts("bench: done\n")
     syscall.console_halt(initcaps.SLOT_CONSOLE, 0)
