@@ -40,6 +40,9 @@ ENTRY = "main"
 INITRD = "initrd.cpio"
 # Plain files under <src>/user/etc/ go into the initrd too, as "etc/<path>" (init's manifest etc/init.rc).
 FILES = "etc"
+# Each program's static ELF goes in as "bin/<name>" too: init's loader starts programs from these
+# (kernel_src/user/init/loader.py); the kernel starts init from its flat image.
+BIN = "bin"
 STAMP = "build.json"
 # The board constants a user build needs: where programs are linked, and how far they may reach.
 REQUIRED_CONSTANTS = ("USER_BASE", "USER_END", "PAGE_SIZE")
@@ -181,8 +184,9 @@ def build_initrd(board: Board, target: Target, src_root: Path, out_dir: Path, *,
                  progress: Progress, force: bool = False) -> Path | None:
     """Build every user program (build_program) and pack their images into ``out_dir/initrd.cpio``.
 
-    Each image is stored under its program's name, and each file under
-    ``src_root/user/etc/`` under its path from ``user/`` (``etc/init.rc``). ``progress("user", name)``
+    Each image is stored under its program's name, its ELF under
+    ``bin/<name>``, and each file under ``src_root/user/etc/`` under its
+    path from ``user/`` (``etc/init.rc``). ``progress("user", name)``
     is called for each program that is rebuilt. Returns the initrd's path, or
     None when ``src_root`` holds no user program (a kernel-only source tree,
     such as the small kernels of the tests): then no initrd is written.
@@ -199,10 +203,13 @@ def build_initrd(board: Board, target: Target, src_root: Path, out_dir: Path, *,
         raise UserBuildError(f"board '{board.name}' runs user programs (USER_PROCESSES = 1) but lacks the "
                              f"integer constant{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
     images: dict[str, bytes] = {}
+    elves: dict[str, bytes] = {}
     for name in names:
         program = build_program(name, board, target, src_root, out_dir, release=release, opt=opt,
                                 progress=progress, force=force)
         images[name] = program.image.read_bytes()
+        elves[f"{BIN}/{name}"] = program.elf.read_bytes()
+    images.update(elves)
     files = src_root / USER_DIR / FILES
     if files.is_dir():
         for path in sorted(p for p in files.rglob("*") if p.is_file()):

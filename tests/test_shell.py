@@ -4,8 +4,10 @@ One boot for the whole module (a module-scoped fixture): init starts the
 console driver and the shell from its manifest, and each test types
 commands at the ``$ `` prompt and checks what comes back, in file order, as
 one session: built-ins, line editing, programs with arguments and their
-exit status, files listed, read, written with ``>`` and removed, a faulting
-program contained, Ctrl-C stopping a spinning one,
+exit status, files listed, read, written with ``>`` and removed, ``wc`` and
+``life``, a faulting
+program contained, Ctrl-C stopping a spinning one, ``kill`` another started
+with ``&``,
 the console driver killed and restarted while the shell keeps working, a
 nested shell, and ``halt`` powering off with status 0. pexpect's timeouts
 are only a safety net: every step waits for the output it needs.
@@ -92,10 +94,10 @@ def test_line_editing(console: pexpect.spawn) -> None:
 
 
 def test_files_listed_read_written_and_removed(console: pexpect.spawn) -> None:
-    assert run(console, "ls") == "bin/\netc/"
-    listing = run(console, "ls /bin").split("\n")
-    for program in ("init", "uart", "fs", "sh", "hello", "spin", "fault"):
-        assert program in listing
+    assert sorted(run(console, "ls").split("\n")) == ["bin/", "boot/", "etc/"]
+    programs = {"init", "uart", "fs", "sh", "hello", "spin", "fault"}
+    assert programs <= set(run(console, "ls /bin").split("\n"))         # the ELF executables
+    assert programs <= set(run(console, "ls /boot").split("\n"))        # the flat images
     manifest = run(console, "cat /etc/init.rc")
     assert re.search(r"^uart +\d+ +\d+ +restart uart$", manifest, re.MULTILINE), manifest
     assert run(console, "mkdir /tmp") == ""
@@ -113,7 +115,19 @@ def test_files_listed_read_written_and_removed(console: pexpect.spawn) -> None:
     assert run(console, "cd /") == ""
     assert run(console, "rm /tmp") == "rm: /tmp: directory not empty"
     assert run(console, "rm /tmp/notes /tmp/ps.txt /tmp") == ""
-    assert run(console, "ls") == "bin/\netc/"
+    assert sorted(run(console, "ls").split("\n")) == ["bin/", "boot/", "etc/"]
+
+
+def test_programs_wc_and_life(console: pexpect.spawn) -> None:
+    assert run(console, "echo one two three > /w.txt") == ""
+    assert run(console, "wc /w.txt /etc/init.rc").split("\n")[0].split() == ["1", "3", "14", "/w.txt"]
+    assert run(console, "wc /nothing") == "wc: /nothing: no such file or directory"
+    assert run(console, "echo $?") == "1"
+    assert run(console, "rm /w.txt") == ""
+    text = run(console, "life 3")
+    assert "generation 0, 13 alive" in text and "generation 3, " in text, text
+    assert "\x1b[H" in text                       # drawn in place
+    assert run(console, "echo $?") == "0"
 
 
 def test_fault_is_contained(console: pexpect.spawn) -> None:
@@ -130,6 +144,18 @@ def test_ctrl_c_stops_a_spinning_program(console: pexpect.spawn) -> None:
     console.expect_exact("^C")
     console.expect(PROMPT)
     assert run(console, "echo $?") == "137"
+
+
+def test_kill_stops_a_background_program(console: pexpect.spawn) -> None:
+    started = run(console, "spin quiet &")    # quiet: nothing it prints can land amid later output
+    m = re.search(r"^\[(\d+)\]$", started, re.MULTILINE)
+    assert m, started
+    pid = int(m.group(1))
+    assert (pid, "running", 0) in _ps(console)["spin"]
+    assert run(console, f"kill {pid}") == ""
+    assert (pid, "killed", 0) in _ps(console)["spin"]
+    assert run(console, f"kill {pid}") == f"kill: {pid}: no such process"
+    assert run(console, "echo $?") == "1"
 
 
 def _ps(console: pexpect.spawn) -> dict[str, list[tuple[int, str, int]]]:

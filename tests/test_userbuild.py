@@ -80,6 +80,8 @@ def test_initrd_holds_every_image_under_its_name(built: tuple[Path, Path]) -> No
     assert files == sorted(f"{userbuild.FILES}/{p.name}" for p in (src / "user" / userbuild.FILES).iterdir())
     for name in files:
         del members[name]
+    for name in userbuild.program_names(src):
+        assert members.pop(f"{userbuild.BIN}/{name}") == (out / "user" / name / f"{name}.elf").read_bytes()
     assert sorted(members) == userbuild.program_names(src)
     for name, data in members.items():
         assert data == (out / "user" / name / f"{name}.img").read_bytes()

@@ -2,8 +2,9 @@
 
 At start it maps the initrd (proto.SLOT_RES0, granted by init from the
 manifest) and makes a node for every member: ``etc/init.rc`` becomes
-/etc/init.rc, and each program image (a member without a directory) becomes
-/bin/NAME. Those files keep pointing into the initrd until they are
+/etc/init.rc, each program's ELF ``bin/NAME`` becomes /bin/NAME, and each
+flat image (a member without a directory: what the kernel can start as
+init) becomes /boot/NAME. Those files keep pointing into the initrd until they are
 written, when their bytes are copied into blocks of the file system's own
 memory (one frame of NBLOCKS pages): a file has up to FILE_BLOCKS blocks of
 BLOCK bytes. The protocol is proto.FS_*: a path travels first as a payload
@@ -428,10 +429,10 @@ def _hex(p: Ptr[u8]) -> usize:
 
 
 def _add_member(name: Ptr[u8], data: usize, size: usize) -> None:
-    """Make /bin/NAME for a program image, /DIR/.../NAME (directories included) for any other member."""
+    """Make /boot/NAME for a flat image, /DIR/.../NAME (directories included) for any other member."""
     dir: u32 = 0
     if string.strlen(name) > 0 and not _has_slash(name):
-        dir = _mkdir_in(0, "bin", 3)
+        dir = _mkdir_in(0, "boot", 4)
     i: usize = 0
     while True:
         start = i

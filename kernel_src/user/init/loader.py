@@ -1,12 +1,16 @@
-"""The loader: build a process from a flat program image in the initrd and start it with argv on its stack.
+"""The loader: build a process from a static ELF executable (or a flat image) in the initrd, argv on its stack.
 
-The kernel knows no executable format; this module reads the image header
-of lib/uimage.py (the build packs every program of kernel_src/user/ so),
-creates an empty process with a memory quota, gives it one frame per
-segment holding the segment's bytes, mapped with the segment's permissions
-(text R+X, rodata R, data+bss R+W: W^X), a stack with the argument strings
-and the argv array at its top, and a thread that starts at the image's
-entry with a0 = argc and a1 = argv, as rt.py's ``_start`` expects.
+The kernel knows no executable format. For program NAME this module reads
+the initrd member ``bin/NAME``, the program's static ELF (kcc build packs
+every program of kernel_src/user/ so): it checks the ELF header (64-bit,
+little-endian, RISC-V, an executable), creates an empty process with a
+memory quota, and for each PT_LOAD segment gives it a frame holding the
+segment's file bytes (the rest zero: bss), mapped at the segment's address
+with the segment's permissions (R, R+W or R+X; W+X is refused). A member
+without an ELF falls back to the flat image NAME of lib/uimage.py, the
+format the kernel starts init from. Then the process gets a stack with the
+argument strings and the argv array at its top, and a thread that starts at
+the entry with a0 = argc and a1 = argv, as rt.py's ``_start`` expects.
 
 Frames are created owned by (charged to) the new process, filled through a
 scratch mapping in init, then mapped into the process; init keeps no
@@ -25,6 +29,52 @@ SCRATCH_VA: Final = 0x30_0000_0000      # where init maps a frame while it fills
 ARGS_MAX: Final = 256                   # bytes of argument strings (with their NULs)
 ARGV_MAX: Final = 16                    # arguments, program name included
 TABLE_PAGES: Final = 12                 # page tables a process may need for its image, stack and own mappings
+
+# ELF (System V ABI, ELF-64 object file format; RISC-V ELF psABI for the machine number).
+ELF_CLASS64: Final = 2
+ELF_DATA_LE: Final = 1
+ET_EXEC: Final = 2
+EM_RISCV: Final = 243
+PT_LOAD: Final = 1
+PF_X: Final = 1
+PF_W: Final = 2
+PF_R: Final = 4
+MAX_PHDRS: Final = 16
+
+
+@struct(packed=True)
+class ElfHeader:
+    """The ELF-64 file header (packed: the initrd keeps members only 4-byte aligned)."""
+
+    ident: Array[u8, 16]
+    e_type: u16
+    e_machine: u16
+    e_version: u32
+    e_entry: u64
+    e_phoff: u64
+    e_shoff: u64
+    e_flags: u32
+    e_ehsize: u16
+    e_phentsize: u16
+    e_phnum: u16
+    e_shentsize: u16
+    e_shnum: u16
+    e_shstrndx: u16
+
+
+@struct(packed=True)
+class ElfPhdr:
+    """An ELF-64 program header."""
+
+    p_type: u32
+    p_flags: u32
+    p_offset: u64
+    p_vaddr: u64
+    p_paddr: u64
+    p_filesz: u64
+    p_memsz: u64
+    p_align: u64
+
 
 _initrd_size: usize = 0
 
@@ -50,9 +100,11 @@ def _pages(size: usize) -> usize:
     return (size + PAGE - 1) // PAGE
 
 
-def _segment(p: usize, fslot: usize, src: Ptr[u8], copy: usize, pages: usize, va: usize, rights: usize) -> usize:
+def _segment(p: usize, fslot: usize, src: Ptr[u8], copy: usize, pages: usize, va: usize, rights: usize,
+             skip: usize = 0) -> usize:
     """Give process ``p`` a frame of ``pages`` pages at ``va`` with ``rights`` holding ``copy`` bytes from ``src``.
 
+    The bytes start ``skip`` bytes into the frame; the rest stays zero.
     ``fslot`` is an empty slot of init's, empty again on return. The error.
     """
     err = syscall.proc_create(p, abi.KIND_FRAME, fslot, pages)
@@ -62,7 +114,7 @@ def _segment(p: usize, fslot: usize, src: Ptr[u8], copy: usize, pages: usize, va
     if copy != 0:
         err = syscall.proc_map(initcaps.SLOT_SELF_PROCESS, fslot, SCRATCH_VA, abi.RIGHT_READ | abi.RIGHT_WRITE)
         if err == abi.OK:
-            string.memcpy(cast(Ptr[u8], SCRATCH_VA), src, copy)
+            string.memcpy(cast(Ptr[u8], SCRATCH_VA + skip), src, copy)
             syscall.proc_unmap(initcaps.SLOT_SELF_PROCESS, SCRATCH_VA, pages, addr(res))
     if err == abi.OK:
         err = syscall.proc_map(p, fslot, va, rights)
@@ -101,45 +153,76 @@ def _stack(p: usize, fslot: usize, args: Ptr[u8], args_len: usize, argc: usize, 
     return err
 
 
-def image_pages(name: Ptr[u8]) -> usize:
-    """Pages the image ``name`` occupies when loaded (0 when it is missing or not an image)."""
-    f: cpio.CpioFile
-    if not find(name, addr(f)) or f.size < uimage.HEADER_SIZE:
-        return 0
-    h = cast(Ptr[uimage.UserImage], f.data)
-    return usize(h.text_size + h.rodata_size) // PAGE + _pages(usize(h.data_size + h.bss_size))
+def _elf_ok(f: Ptr[cpio.CpioFile]) -> bool:
+    """True when member ``f`` is a static 64-bit little-endian RISC-V executable whose headers lie inside it."""
+    if f.size < sizeof(ElfHeader):
+        return False
+    h = cast(Ptr[ElfHeader], f.data)
+    if h.ident[0] != 0x7F or h.ident[1] != 0x45 or h.ident[2] != 0x4C or h.ident[3] != 0x46:
+        return False
+    if h.ident[4] != ELF_CLASS64 or h.ident[5] != ELF_DATA_LE or h.e_type != ET_EXEC or h.e_machine != EM_RISCV:
+        return False
+    if usize(h.e_phentsize) != sizeof(ElfPhdr) or h.e_phnum == 0 or h.e_phnum > MAX_PHDRS:
+        return False
+    return usize(h.e_phoff) <= f.size and usize(h.e_phnum) * sizeof(ElfPhdr) <= f.size - usize(h.e_phoff)
 
 
-def load(name: Ptr[u8], args: Ptr[u8], args_len: usize, argc: usize, extra_pages: usize, p: usize, t: usize,
-         fslot: usize, prio: usize, fault_ep: usize) -> usize:
-    """Create process ``p`` (an empty slot of init's) from the initrd image ``name`` and its thread ``t``.
+def _phdr(f: Ptr[cpio.CpioFile], i: usize) -> Ptr[ElfPhdr]:
+    """Program header ``i`` of the checked ELF ``f``."""
+    h = cast(Ptr[ElfHeader], f.data)
+    return cast(Ptr[ElfPhdr], f.data + usize(h.e_phoff) + i * sizeof(ElfPhdr))
 
-    The process gets image + stack + TABLE_PAGES + ``extra_pages`` pages of
-    quota; the thread runs at ``prio`` with ``fault_ep`` as its fault
-    endpoint, main(argc, argv) with the ``argc`` strings of ``args``
-    (``args_len`` bytes, at most ARGS_MAX). The thread is left INACTIVE: the
-    caller gives the capabilities and starts it. Returns the error
-    (proto.E_NOENT: no such member, proto.E_NOEXEC: not a valid image);
-    on an error nothing is left behind (``p`` and ``t`` are empty).
-    """
-    f: cpio.CpioFile
-    if not find(name, addr(f)):
-        return proto.E_NOENT
-    if f.size < uimage.HEADER_SIZE or args_len > ARGS_MAX or argc >= ARGV_MAX:
-        return proto.E_NOEXEC
+
+def _elf_pages(f: Ptr[cpio.CpioFile]) -> usize:
+    """Pages the PT_LOAD segments of ``f`` need; 0 when one is malformed (outside the file or the user window)."""
+    h = cast(Ptr[ElfHeader], f.data)
+    total: usize = 0
+    for i in range(usize(0), usize(h.e_phnum)):
+        ph = _phdr(f, i)
+        if ph.p_type != PT_LOAD:
+            continue
+        va = usize(ph.p_vaddr)
+        memsz = usize(ph.p_memsz)
+        filesz = usize(ph.p_filesz)
+        limit: usize = board.USER_STACK_TOP - board.USER_STACK_PAGES * PAGE
+        if filesz > memsz or usize(ph.p_offset) > f.size or filesz > f.size - usize(ph.p_offset) or \
+                va < board.USER_BASE or va >= limit or memsz > limit - va or \
+                ph.p_flags & PF_W != 0 and ph.p_flags & PF_X != 0:
+            return 0
+        total += _pages(va + memsz) - va // PAGE
+    return total
+
+
+def _load_elf(f: Ptr[cpio.CpioFile], p: usize, fslot: usize, entry: Ptr[usize]) -> usize:
+    """Map every PT_LOAD segment of ``f`` into process ``p`` with its permissions; sets ``entry[0]``; the error."""
+    h = cast(Ptr[ElfHeader], f.data)
+    entry[0] = usize(h.e_entry)
+    for i in range(usize(0), usize(h.e_phnum)):
+        ph = _phdr(f, i)
+        if ph.p_type != PT_LOAD or ph.p_memsz == 0:
+            continue
+        va = usize(ph.p_vaddr)
+        start = va & ~usize(PAGE - 1)
+        rights: usize = abi.RIGHT_READ
+        if ph.p_flags & PF_W != 0:
+            rights |= abi.RIGHT_WRITE
+        if ph.p_flags & PF_X != 0:
+            rights |= abi.RIGHT_EXEC
+        err = _segment(p, fslot, cast(Ptr[u8], f.data + usize(ph.p_offset)), usize(ph.p_filesz),
+                       _pages(va + usize(ph.p_memsz)) - start // PAGE, start, rights, va - start)
+        if err != abi.OK:
+            return err
+    return abi.OK
+
+
+def _load_flat(f: Ptr[cpio.CpioFile], p: usize, fslot: usize, entry: Ptr[usize]) -> usize:
+    """Map the segments of the checked flat image ``f`` into process ``p``; sets ``entry[0]``; the error."""
     h = cast(Ptr[uimage.UserImage], f.data)
     text = usize(h.text_size)
     rodata = usize(h.rodata_size)
     data = usize(h.data_size)
     bss = usize(h.bss_size)
-    if h.magic != uimage.MAGIC or h.version != uimage.VERSION or usize(h.base) != board.USER_BASE or \
-            text % PAGE != 0 or rodata % PAGE != 0 or text == 0 or \
-            uimage.HEADER_SIZE + text + rodata + data > f.size:
-        return proto.E_NOEXEC
-    quota = text // PAGE + rodata // PAGE + _pages(data + bss) + board.USER_STACK_PAGES + TABLE_PAGES + extra_pages
-    err = syscall.proc_create(initcaps.SLOT_SELF_PROCESS, abi.KIND_PROCESS, p, quota)
-    if err != abi.OK:
-        return err
+    entry[0] = usize(h.entry)
     src = cast(Ptr[u8], f.data + uimage.HEADER_SIZE)
     va: usize = board.USER_BASE
     err = _segment(p, fslot, src, text, text // PAGE, va, abi.RIGHT_READ | abi.RIGHT_EXEC)
@@ -148,13 +231,68 @@ def load(name: Ptr[u8], args: Ptr[u8], args_len: usize, argc: usize, extra_pages
     if err == abi.OK and data + bss != 0:
         err = _segment(p, fslot, src + text + rodata, data, _pages(data + bss), va + text + rodata,
                        abi.RIGHT_READ | abi.RIGHT_WRITE)
+    return err
+
+
+def _flat_pages(f: Ptr[cpio.CpioFile]) -> usize:
+    """Pages the flat image ``f`` needs; 0 when it is not a valid image."""
+    if f.size < uimage.HEADER_SIZE:
+        return 0
+    h = cast(Ptr[uimage.UserImage], f.data)
+    text = usize(h.text_size)
+    rodata = usize(h.rodata_size)
+    data = usize(h.data_size)
+    if h.magic != uimage.MAGIC or h.version != uimage.VERSION or usize(h.base) != board.USER_BASE or \
+            text % PAGE != 0 or rodata % PAGE != 0 or text == 0 or \
+            uimage.HEADER_SIZE + text + rodata + data > f.size:
+        return 0
+    return text // PAGE + rodata // PAGE + _pages(data + usize(h.bss_size))
+
+
+def load(name: Ptr[u8], args: Ptr[u8], args_len: usize, argc: usize, extra_pages: usize, p: usize, t: usize,
+         fslot: usize, prio: usize, fault_ep: usize) -> usize:
+    """Create process ``p`` (an empty slot of init's) from program ``name`` of the initrd, and its thread ``t``.
+
+    The program is the ELF ``bin/<name>``, else the flat image ``<name>``.
+    The process gets its segments' pages + stack + TABLE_PAGES +
+    ``extra_pages`` pages of quota; the thread runs at ``prio`` with
+    ``fault_ep`` as its fault endpoint, main(argc, argv) with the ``argc``
+    strings of ``args`` (``args_len`` bytes, at most ARGS_MAX). The thread
+    is left INACTIVE: the caller gives the capabilities and starts it.
+    Returns the error (proto.E_NOENT: no such program, proto.E_NOEXEC: not
+    a valid executable); on an error nothing is left behind (``p`` and
+    ``t`` are empty).
+    """
+    if args_len > ARGS_MAX or argc >= ARGV_MAX or string.strlen(name) > proto.NAME_MAX:
+        return proto.E_NOEXEC
+    path: Array[u8, proto.NAME_MAX + 5]
+    string.memcpy(addr(path[0]), "bin/", 4)
+    string.memcpy(addr(path[4]), name, string.strlen(name) + 1)
+    f: cpio.CpioFile
+    elf = find(addr(path[0]), addr(f))
+    if not elf and not find(name, addr(f)):
+        return proto.E_NOENT
+    if elf and not _elf_ok(addr(f)):
+        return proto.E_NOEXEC
+    pages = _elf_pages(addr(f)) if elf else _flat_pages(addr(f))
+    if pages == 0:
+        return proto.E_NOEXEC
+    quota = pages + board.USER_STACK_PAGES + TABLE_PAGES + extra_pages
+    err = syscall.proc_create(initcaps.SLOT_SELF_PROCESS, abi.KIND_PROCESS, p, quota)
+    if err != abi.OK:
+        return err
+    entry: usize = 0
+    if elf:
+        err = _load_elf(addr(f), p, fslot, addr(entry))
+    else:
+        err = _load_flat(addr(f), p, fslot, addr(entry))
     argv: usize = 0
     if err == abi.OK:
         err = _stack(p, fslot, args, args_len, argc, addr(argv))
     if err == abi.OK:
         err = syscall.proc_create(p, abi.KIND_THREAD, t, 0)
     if err == abi.OK:
-        err = syscall.thread_set_regs(t, usize(h.entry), argv, argc, argv)
+        err = syscall.thread_set_regs(t, entry, argv, argc, argv)
     if err == abi.OK:
         err = syscall.thread_set_sched(t, prio, 0, 0)
     if err == abi.OK:

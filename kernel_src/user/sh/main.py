@@ -7,7 +7,8 @@ restarted by init). A line is words separated by blanks; ``$?`` is the last
 exit status. Built-ins are listed by ``help``; any other word is a program
 in /bin, started through the process manager with the line's words as its
 argv (``run PROG ARGS`` says the same explicitly). The shell waits for it,
-polling its state, and kills it when Ctrl-C is typed meanwhile. Files are
+polling its state, and kills it when Ctrl-C is typed meanwhile; with a
+final ``&`` it prints the new id and does not wait. Files are
 the file system service's (user/fs, through user/lib/fsc.py); the shell
 keeps a current directory and resolves relative paths against it
 (user/lib/path.py). ``CMD > FILE`` sends a built-in's output to FILE.
@@ -32,6 +33,7 @@ _status: usize = 0                  # the last exit status, $?
 _cmd: Array[u8, line.LINE_MAX + 1]  # a program's command line as sent to the process manager
 _cwd: Array[u8, path.PATH_MAX + 1]  # the current directory, absolute ("" until main sets "/")
 _target: usize = 0                  # the word after ">" (0: no redirection)
+_background: bool = False           # the line ended with "&": start the program and do not wait
 _redirect_fd: usize = NO_FD         # where built-ins write while a "> FILE" is in force
 _path: Array[u8, path.PATH_MAX + 1]  # a resolved path argument
 _io: Array[u8, 256]
@@ -97,9 +99,10 @@ def _number(text: Ptr[u8], value: Ptr[usize]) -> bool:
 
 def _split(text: Ptr[u8]) -> None:
     """Split ``text`` at blanks into _words; ``$?`` becomes the last status; ``> FILE`` sets _target."""
-    global _nwords, _target
+    global _nwords, _target, _background
     _nwords = 0
     _target = 0
+    _background = False
     out: usize = 0
     i: usize = 0
     while text[i] != 0 and _nwords < MAX_WORDS:
@@ -137,6 +140,9 @@ def _split(text: Ptr[u8]) -> None:
         _store[out] = 0
         out += 1
         _nwords += 1
+    if _nwords > 0 and string.streq(_word(_nwords - 1), "&"):
+        _background = True
+        _nwords -= 1
 
 
 def _read_line() -> u32:
@@ -170,7 +176,7 @@ def _help() -> None:
              "  cat FILE...       print files\n"
              "  cd [DIR], pwd     change, print the current directory\n"
              "  mkdir DIR, rm PATH  make a directory, remove a file or an empty directory\n"
-             "  run PROG ARGS     run a program of /bin (a bare PROG does the same)\n"
+             "  run PROG ARGS     run a program of /bin (a bare PROG does the same; PROG ARGS & in the background)\n"
              "  ps                the processes\n"
              "  kill PID          stop a process\n"
              "  mem               free memory and kernel object pools\n"
@@ -354,6 +360,9 @@ def _run(first: usize) -> usize:
     if err != abi.OK:
         tty.printf("sh: %s: cannot start: error %u\n", usize(_word(first)), err)
         return 126
+    if _background:
+        tty.printf("[%u]\n", pid)
+        return 0
     return _wait(pid)
 
 

@@ -10,7 +10,11 @@ _laps: usize = 0
 
 @export("main")
 def main(argc: usize, argv: usize) -> usize:
-    """Say so, then count forever (the count is a volatile store so the loop is not optimised away)."""
-    tty.puts("spinning; Ctrl-C stops me\n")
+    """Say so (unless given an argument: ``spin quiet &`` in the background), then count forever.
+
+    The count is a volatile store, so the loop is not optimised away.
+    """
+    if argc == 1:
+        tty.puts("spinning; Ctrl-C stops me\n")
     while True:
         volatile_store(addr(_laps), volatile_load(addr(_laps)) + 1)
