@@ -5,7 +5,7 @@ console driver and the shell from its manifest, and each test types
 commands at the ``$ `` prompt and checks what comes back, in file order, as
 one session: built-ins, line editing, programs with arguments and their
 exit status, files listed, read, written with ``>`` and removed, ``wc`` and
-``life``, a faulting
+``life``, a program copied into the file system and run from there, a faulting
 program contained, Ctrl-C stopping a spinning one, ``kill`` another started
 with ``&``,
 the console driver killed and restarted while the shell keeps working, a
@@ -128,6 +128,19 @@ def test_programs_wc_and_life(console: pexpect.spawn) -> None:
     assert "generation 0, 13 alive" in text and "generation 3, " in text, text
     assert "\x1b[H" in text                       # drawn in place
     assert run(console, "echo $?") == "0"
+
+
+def test_a_program_copied_into_the_file_system_runs_from_there(console: pexpect.spawn) -> None:
+    assert run(console, "mkdir /apps") == ""
+    assert run(console, "cp /bin/hello /apps/greet") == ""
+    assert run(console, "cd /apps") == ""
+    assert run(console, "./greet from the fs") == "hello, world\nargv[1] = from\nargv[2] = the\nargv[3] = fs"
+    assert run(console, "echo $?") == "3"
+    assert run(console, "cp /etc/init.rc text") == ""
+    assert run(console, "./text") == "sh: ./text: not an executable"
+    assert run(console, "echo $?") == "126"
+    assert run(console, "cd /") == ""
+    assert run(console, "rm /apps/greet /apps/text /apps") == ""
 
 
 def test_fault_is_contained(console: pexpect.spawn) -> None:

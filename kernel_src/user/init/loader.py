@@ -2,8 +2,10 @@
 
 The kernel knows no executable format. For program NAME this module reads
 the initrd member ``bin/NAME``, the program's static ELF (kcc build packs
-every program of kernel_src/user/ so): it checks the ELF header (64-bit,
-little-endian, RISC-V, an executable), creates an empty process with a
+every program of kernel_src/user/ so); a name that is an absolute path is
+read from the file system service instead (FILE_PAGES at most), so a
+program copied or written there runs too. The loader checks the ELF header
+(64-bit, little-endian, RISC-V, an executable), creates an empty process with a
 memory quota, and for each PT_LOAD segment gives it a frame holding the
 segment's file bytes (the rest zero: bss), mapped at the segment's address
 with the segment's permissions (R, R+W or R+X; W+X is refused). A member
@@ -29,6 +31,8 @@ SCRATCH_VA: Final = 0x30_0000_0000      # where init maps a frame while it fills
 ARGS_MAX: Final = 256                   # bytes of argument strings (with their NULs)
 ARGV_MAX: Final = 16                    # arguments, program name included
 TABLE_PAGES: Final = 12                 # page tables a process may need for its image, stack and own mappings
+FILE_VA: Final = 0x34_0000_0000         # where init keeps an executable read from the file system
+FILE_PAGES: Final = 256                 # the largest such executable: 1 MiB
 
 # ELF (System V ABI, ELF-64 object file format; RISC-V ELF psABI for the machine number).
 ELF_CLASS64: Final = 2
@@ -153,6 +157,55 @@ def _stack(p: usize, fslot: usize, args: Ptr[u8], args_len: usize, argc: usize, 
     return err
 
 
+_file_mapped: bool = False
+
+
+def _read_file(fs: usize, buf_slot: usize, path: Ptr[u8], out: Ptr[cpio.CpioFile]) -> usize:
+    """Read the file ``path`` through the file system endpoint ``fs`` into init's buffer at FILE_VA.
+
+    The buffer is a frame of FILE_PAGES pages created in ``buf_slot`` on
+    first use. Sets ``out`` to the bytes read; the error (proto.E_NOSPC for
+    a file larger than the buffer).
+    """
+    global _file_mapped
+    res: syscall.SysResult
+    if not _file_mapped:
+        err = syscall.proc_create(initcaps.SLOT_SELF_PROCESS, abi.KIND_FRAME, buf_slot, FILE_PAGES)
+        if err == abi.OK:
+            err = syscall.proc_map(initcaps.SLOT_SELF_PROCESS, buf_slot, FILE_VA, abi.RIGHT_READ | abi.RIGHT_WRITE)
+        if err != abi.OK:
+            syscall.cap_destroy(buf_slot)
+            syscall.cap_delete(buf_slot)
+            return err
+        _file_mapped = True
+    err = syscall.ep_send_payload(fs, proto.FS_PATH, path, string.strlen(path), 0, addr(res))
+    if err == abi.OK:
+        err = syscall.ep_call(fs, proto.FS_OPEN, 0, 0, 0, 0, addr(res))
+    if err == abi.OK:
+        err = res.v1
+    if err != abi.OK:
+        return err
+    fd = res.v2
+    size: usize = 0
+    while size < FILE_PAGES * PAGE:
+        err = syscall.ep_call(fs, proto.FS_READ, fd, 32, 0, 0, addr(res))
+        if err != abi.OK or res.v1 & 0xFFFF != abi.OK:
+            break
+        n = res.v1 >> proto.COUNT_SHIFT
+        if n > FILE_PAGES * PAGE - size:
+            n = FILE_PAGES * PAGE - size
+        string.memcpy(cast(Ptr[u8], FILE_VA + size), cast(Ptr[u8], addr(res.v2)), n)     # v2..v5: the bytes
+        size += n
+        if n < 32:
+            break
+    syscall.ep_call(fs, proto.FS_CLOSE, fd, 0, 0, 0, addr(res))
+    if size == FILE_PAGES * PAGE:
+        return proto.E_NOSPC
+    out.data = FILE_VA
+    out.size = size
+    return abi.OK
+
+
 def _elf_ok(f: Ptr[cpio.CpioFile]) -> bool:
     """True when member ``f`` is a static 64-bit little-endian RISC-V executable whose headers lie inside it."""
     if f.size < sizeof(ElfHeader):
@@ -250,10 +303,13 @@ def _flat_pages(f: Ptr[cpio.CpioFile]) -> usize:
 
 
 def load(name: Ptr[u8], args: Ptr[u8], args_len: usize, argc: usize, extra_pages: usize, p: usize, t: usize,
-         fslot: usize, prio: usize, fault_ep: usize) -> usize:
-    """Create process ``p`` (an empty slot of init's) from program ``name`` of the initrd, and its thread ``t``.
+         fslot: usize, prio: usize, fault_ep: usize, fs: usize, buf_slot: usize) -> usize:
+    """Create process ``p`` (an empty slot of init's) from program ``name``, and its thread ``t``.
 
-    The program is the ELF ``bin/<name>``, else the flat image ``<name>``.
+    The program is the ELF ``bin/<name>`` of the initrd, else the flat
+    image ``<name>``; a ``name`` starting with "/" is an ELF file read
+    through the file system endpoint in slot ``fs`` (0: none) into the
+    buffer frame of ``buf_slot``.
     The process gets its segments' pages + stack + TABLE_PAGES +
     ``extra_pages`` pages of quota; the thread runs at ``prio`` with
     ``fault_ep`` as its fault endpoint, main(argc, argv) with the ``argc``
@@ -263,15 +319,25 @@ def load(name: Ptr[u8], args: Ptr[u8], args_len: usize, argc: usize, extra_pages
     a valid executable); on an error nothing is left behind (``p`` and
     ``t`` are empty).
     """
-    if args_len > ARGS_MAX or argc >= ARGV_MAX or string.strlen(name) > proto.NAME_MAX:
+    if args_len > ARGS_MAX or argc >= ARGV_MAX:
         return proto.E_NOEXEC
-    path: Array[u8, proto.NAME_MAX + 5]
-    string.memcpy(addr(path[0]), "bin/", 4)
-    string.memcpy(addr(path[4]), name, string.strlen(name) + 1)
     f: cpio.CpioFile
-    elf = find(addr(path[0]), addr(f))
-    if not elf and not find(name, addr(f)):
-        return proto.E_NOENT
+    elf = True
+    if name[0] == 0x2F:
+        if fs == 0:
+            return proto.E_NOENT
+        err = _read_file(fs, buf_slot, name, addr(f))
+        if err != abi.OK:
+            return err
+    else:
+        if string.strlen(name) > proto.NAME_MAX:
+            return proto.E_NOENT
+        path: Array[u8, proto.NAME_MAX + 5]
+        string.memcpy(addr(path[0]), "bin/", 4)
+        string.memcpy(addr(path[4]), name, string.strlen(name) + 1)
+        elf = find(addr(path[0]), addr(f))
+        if not elf and not find(name, addr(f)):
+            return proto.E_NOENT
     if elf and not _elf_ok(addr(f)):
         return proto.E_NOEXEC
     pages = _elf_pages(addr(f)) if elf else _flat_pages(addr(f))

@@ -37,7 +37,9 @@ SLOT_RECV: Final = initcaps.INIT_FIRST_FREE + 1     # a capability that arrives 
 SLOT_TMP: Final = initcaps.INIT_FIRST_FREE + 2      # a minted copy on its way to a client
 SLOT_UART_IRQ: Final = initcaps.INIT_FIRST_FREE + 3  # the UART's interrupt line, claimed once
 SLOT_FRAME: Final = initcaps.INIT_FIRST_FREE + 4    # the loader's frame being filled
-FIRST_DYNAMIC: Final = initcaps.INIT_FIRST_FREE + 5  # process, thread and service capabilities from here on
+SLOT_FS: Final = initcaps.INIT_FIRST_FREE + 5       # the file system, when a program is loaded from a file
+SLOT_FILE: Final = initcaps.INIT_FIRST_FREE + 6     # the loader's buffer for an executable read from a file
+FIRST_DYNAMIC: Final = initcaps.INIT_FIRST_FREE + 7  # process, thread and service capabilities from here on
 
 MAX_PROCS: Final = 24
 MAX_NAMES: Final = 8
@@ -147,9 +149,12 @@ def _start(e: Ptr[Proc]) -> usize:
         return proto.E_NOSPC
     name = addr(e.args[0])
     if string.starts_with(name, "/bin/"):
-        name = name + 5
+        name = name + 5                     # the initrd has every program of /bin: no need to ask fs
+    fs: usize = 0
+    if name[0] == 0x2F and _connect_fs():
+        fs = SLOT_FS
     err = loader.load(name, addr(e.args[0]), e.args_len, e.argc, e.extra, e.pslot, e.tslot, SLOT_FRAME, e.prio,
-                      SLOT_EP)
+                      SLOT_EP, fs, SLOT_FILE)
     if err != abi.OK:
         return err
     _next_pid += 1
@@ -225,6 +230,15 @@ def spawn(line: Ptr[u8], length: usize, parent: usize, prio: usize, extra: usize
         return err
     pid[0] = e.pid
     return abi.OK
+
+
+def _connect_fs() -> bool:
+    """Put a capability to the registered file system (badged with init's id, 1) in SLOT_FS; False without one."""
+    syscall.cap_delete(SLOT_FS)
+    for i in range(usize(0), MAX_NAMES):
+        if _names[i].slot != 0 and string.streq(addr(_names[i].name[0]), "fs"):
+            return syscall.cap_mint(_names[i].slot, SLOT_FS, abi.RIGHT_WRITE, 1) == abi.OK
+    return False
 
 
 def _drop_names(pid: usize) -> None:

@@ -176,6 +176,7 @@ def _help() -> None:
              "  cat FILE...       print files\n"
              "  cd [DIR], pwd     change, print the current directory\n"
              "  mkdir DIR, rm PATH  make a directory, remove a file or an empty directory\n"
+             "  cp SRC DST        copy a file (a program copied anywhere runs by its path)\n"
              "  run PROG ARGS     run a program of /bin (a bare PROG does the same; PROG ARGS & in the background)\n"
              "  ps                the processes\n"
              "  kill PID          stop a process\n"
@@ -287,6 +288,43 @@ def _cat() -> usize:
     return status
 
 
+def _has_slash(text: Ptr[u8]) -> bool:
+    """True when ``text`` holds a "/" (a path rather than a program name of /bin)."""
+    i: usize = 0
+    while text[i] != 0:
+        if text[i] == 0x2F:
+            return True
+        i += 1
+    return False
+
+
+def _cp() -> usize:
+    """cp SRC DST: copy a file (DST is created or emptied first)."""
+    if _nwords != 3:
+        tty.puts("usage: cp SRC DST\n")
+        return 2
+    src: usize = 0
+    dst: usize = 0
+    err = fsc.open(_resolve(_word(1)), 0, addr(src))
+    if err != abi.OK:
+        return _fail("cp", _word(1), err)
+    err = fsc.open(_resolve(_word(2)), proto.OPEN_WRITE | proto.OPEN_CREATE | proto.OPEN_TRUNC, addr(dst))
+    if err != abi.OK:
+        fsc.close(src)
+        return _fail("cp", _word(2), err)
+    n: usize = 0
+    while err == abi.OK:
+        err = fsc.read(src, addr(_io[0]), 256, addr(n))
+        if err != abi.OK or n == 0:
+            break
+        err = fsc.write(dst, addr(_io[0]), n)
+    fsc.close(src)
+    fsc.close(dst)
+    if err != abi.OK:
+        return _fail("cp", _word(2), err)
+    return 0
+
+
 def _cd() -> usize:
     """cd [DIR]: change the current directory (to / without an argument)."""
     arg: Ptr[u8] = "/"
@@ -343,6 +381,8 @@ def _run(first: usize) -> usize:
     n: usize = 0
     for i in range(first, _nwords):
         w = _word(i)
+        if i == first and _has_slash(w):
+            w = _resolve(w)                 # a program file of the file system, by its absolute path
         k = string.strlen(w)
         if n + k + 2 > line.LINE_MAX:
             break
@@ -357,6 +397,9 @@ def _run(first: usize) -> usize:
     if err == proto.E_NOENT:
         tty.printf("sh: %s: command not found\n", usize(_word(first)))
         return 127
+    if err == proto.E_NOEXEC:
+        tty.printf("sh: %s: not an executable\n", usize(_word(first)))
+        return 126
     if err != abi.OK:
         tty.printf("sh: %s: cannot start: error %u\n", usize(_word(first)), err)
         return 126
@@ -438,6 +481,8 @@ def _execute() -> bool:
         _status = _kill()
     elif _is(0, "cd"):
         _status = _cd()
+    elif _is(0, "cp"):
+        _status = _cp()
     elif _is(0, "mkdir"):
         _status = _each_path("mkdir", True)
     elif _is(0, "rm"):
