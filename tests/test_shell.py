@@ -5,7 +5,7 @@ console driver and the shell from its manifest, and each test types
 commands at the ``$ `` prompt and checks what comes back, in file order, as
 one session: built-ins, line editing, programs with arguments and their
 exit status, files listed, read, written with ``>`` and removed, ``wc`` and
-``life``, a program copied into the file system and run from there, a faulting
+``life``, the game played with keys, a program copied into the file system and run from there, a faulting
 program contained, Ctrl-C stopping a spinning one, ``kill`` another started
 with ``&``,
 the console driver killed and restarted while the shell keeps working, a
@@ -141,6 +141,21 @@ def test_a_program_copied_into_the_file_system_runs_from_there(console: pexpect.
     assert run(console, "echo $?") == "126"
     assert run(console, "cd /") == ""
     assert run(console, "rm /apps/greet /apps/text /apps") == ""
+
+
+def test_the_game_is_played_with_keys(console: pexpect.spawn) -> None:
+    console.send("g2048 7\r")                 # seed 7: the tiles come in the same places every time
+    console.expect_exact("score 0 ")
+    console.send("a")                         # left: the two 2s go to the left edge, a new 2 appears
+    console.expect(r"2048\s+2    \.    2    \.\s+\.    \.    \.    \.\s+\.    \.    \.    \.\s+2    \.    \.    \.")
+    console.expect_exact("score 0 ")
+    console.send("a")                         # left again: 2 + 2 merge into 4
+    console.expect(r"2048\s+4    2    \.    \.")
+    console.expect_exact("score 4 ")
+    console.send("q")
+    console.expect_exact("bye")
+    console.expect(PROMPT)
+    assert run(console, "echo $?") == "0"
 
 
 def test_fault_is_contained(console: pexpect.spawn) -> None:
