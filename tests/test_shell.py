@@ -4,7 +4,8 @@ One boot for the whole module (a module-scoped fixture): init starts the
 console driver and the shell from its manifest, and each test types
 commands at the ``$ `` prompt and checks what comes back, in file order, as
 one session: built-ins, line editing, programs with arguments and their
-exit status, files listed, read, written with ``>`` and removed, ``wc`` and
+exit status, files listed, read, written with ``>`` and removed, pipes and a program's
+output into a file, ``wc`` and
 ``life``, the game played with keys, a program copied into the file system and run from there, a faulting
 program contained, Ctrl-C stopping a spinning one, ``kill`` another started
 with ``&``,
@@ -141,6 +142,19 @@ def test_a_program_copied_into_the_file_system_runs_from_there(console: pexpect.
     assert run(console, "echo $?") == "126"
     assert run(console, "cd /") == ""
     assert run(console, "rm /apps/greet /apps/text /apps") == ""
+
+
+def test_pipes_and_program_output_into_a_file(console: pexpect.spawn) -> None:
+    assert run(console, "echo one two three | wc").split() == ["1", "3", "14"]           # a built-in into a program
+    assert run(console, "hello a b | wc").split() == ["3", "8", "37"]                    # a program into a program
+    assert run(console, "hello x y > /out.txt") == ""
+    assert run(console, "cat /out.txt") == "hello, world\nargv[1] = x\nargv[2] = y"
+    assert run(console, "hello q | wc > /out.txt") == ""
+    assert run(console, "cat /out.txt").split() == ["2", "5", "25"]
+    assert run(console, "rm /out.txt") == ""
+    assert run(console, "hello | nosuch") == "sh: nosuch: command not found"
+    assert run(console, "echo $?") == "127"
+    assert run(console, "| wc") == "sh: | needs one program on each side"
 
 
 def test_the_game_is_played_with_keys(console: pexpect.spawn) -> None:

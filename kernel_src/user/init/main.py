@@ -66,6 +66,7 @@ class Proc:
     res: usize              # RES_* granted at start
     restart: bool
     restarts: usize
+    console: usize          # init's slot of a console endpoint the spawner gave, for the process's SLOT_TTY (0: none)
     argc: usize
     args_len: usize
     args: Array[u8, loader.ARGS_MAX]
@@ -178,6 +179,11 @@ def _start(e: Ptr[Proc]) -> usize:
             err = _give(e.pslot, SLOT_UART_IRQ, proto.SLOT_RES1)
     if err == abi.OK and e.res == RES_INITRD:
         err = _give(e.pslot, initcaps.SLOT_INITRD, proto.SLOT_RES0)
+    if err == abi.OK and e.console != 0:
+        # The spawner's own console for this program (a pipe, a file): only the first start gets it.
+        err = _give(e.pslot, e.console, proto.SLOT_TTY)
+        syscall.cap_delete(e.console)
+        e.console = 0
     if err == abi.OK:
         err = syscall.thread_start(e.tslot)
     if err != abi.OK:
@@ -202,9 +208,11 @@ def _entry() -> usize:
 
 
 def spawn(line: Ptr[u8], length: usize, parent: usize, prio: usize, extra: usize, res: usize, restart: bool,
-          pid: Ptr[usize]) -> usize:
+          console: usize, pid: Ptr[usize]) -> usize:
     """Start the command ``line`` (``length`` bytes: program and arguments) as a child of ``parent``.
 
+    ``console`` (0: none) is a slot of init's holding an endpoint that
+    becomes the program's proto.SLOT_TTY, moved out of init's table.
     Sets ``pid[0]``; returns the error (proto.E_NOENT: no such program,
     E_NOSPC: the table is full, kernel errors such as ERR_NO_MEMORY).
     """
@@ -224,8 +232,16 @@ def spawn(line: Ptr[u8], length: usize, parent: usize, prio: usize, extra: usize
     e.res = res
     e.restart = restart
     e.restarts = 0
+    e.console = 0
+    if console != 0:
+        e.console = _free_slot(0)
+        if e.console == 0 or syscall.cap_move(console, e.console) != abi.OK:
+            e.pid = 0
+            return proto.E_NOSPC
     err = _start(e)
     if err != abi.OK:
+        if e.console != 0:
+            syscall.cap_delete(e.console)
         e.pid = 0
         return err
     pid[0] = e.pid
@@ -377,7 +393,9 @@ def _serve(badge: usize, label: usize, res: Ptr[syscall.SysResult], out: Ptr[pro
     if op == proto.PM_SPAWN:
         if _staged_by != badge:
             return abi.ERR_INVALID_ARG
-        return spawn(addr(_staged[0]), _staged_len, badge, PRIO_PROGRAM, EXTRA_PROGRAM, 0, False, addr(out.w[0]))
+        console: usize = SLOT_RECV if label & abi.MSG_CAP != 0 else 0
+        return spawn(addr(_staged[0]), _staged_len, badge, PRIO_PROGRAM, EXTRA_PROGRAM, 0, False, console,
+                     addr(out.w[0]))
     if op == proto.PM_STATUS:
         i = _by_pid(res.v2)
         if i == MAX_PROCS:
@@ -458,7 +476,7 @@ def _manifest_line(p: Ptr[u8], start: usize, end: usize) -> None:
     if _has_word(p, rest, end, "initrd"):
         res = RES_INITRD
     pid: usize = 0
-    err = spawn(p + at, name_end - at, 1, prio, extra, res, _has_word(p, rest, end, "restart"), addr(pid))
+    err = spawn(p + at, name_end - at, 1, prio, extra, res, _has_word(p, rest, end, "restart"), 0, addr(pid))
     if err != abi.OK:
         console.printf("init: cannot start line %u..%u of %s: error %u\n", start, end, usize(MANIFEST), err)
 

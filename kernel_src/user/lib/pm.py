@@ -26,16 +26,21 @@ def _call(label: usize, w0: usize, res: Ptr[syscall.SysResult]) -> usize:
     return res.v1
 
 
-def spawn(line: Ptr[u8], pid: Ptr[usize]) -> usize:
+def spawn(line: Ptr[u8], pid: Ptr[usize], console: usize = abi.NO_CAP) -> usize:
     """Start the command ``line`` ("prog arg1 arg2", the program a name in /bin) as our child; set ``pid[0]``.
 
-    Returns the error: proto.E_NOENT when there is no such program.
+    ``console`` (abi.NO_CAP: none) is a slot of ours holding an endpoint
+    that speaks the tty protocol: the child gets a copy as its console
+    instead of the driver (a pipe or a file the caller serves). Returns the
+    error: proto.E_NOENT when there is no such program.
     """
     res: syscall.SysResult
     err = syscall.ep_send_payload(proto.SLOT_PM, proto.PM_STAGE, line, string.strlen(line), 0, addr(res))
     if err != abi.OK:
         return err
-    err = _call(proto.PM_SPAWN, 0, addr(res))
+    err = syscall.invoke(proto.SLOT_PM, abi.OP_EP_CALL, proto.PM_SPAWN, 0, 0, 0, 0, console, addr(res))
+    if err == abi.OK:
+        err = res.v1
     pid[0] = res.v2
     return err
 

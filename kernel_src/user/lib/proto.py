@@ -32,7 +32,8 @@ FIRST_FREE: Final = 9           # the first slot a program may use as it likes
 PM_REGISTER: Final = 1          # (name in w0..w3) + a capability -> (); later lookups get a copy of it
 PM_LOOKUP: Final = 2            # (name in w0..w3); label bits 16.. = the caller's empty slot -> ()
 PM_STAGE: Final = 3             # payload: a command line "prog arg1 arg2"; kept for the next PM_SPAWN
-PM_SPAWN: Final = 4             # () -> (pid): start the staged command line as a child of the caller
+PM_SPAWN: Final = 4             # () -> (pid): start the staged command line as a child of the caller; a
+                                # capability sent along becomes the child's SLOT_TTY (its console: a pipe, a file)
 PM_STATUS: Final = 5            # (pid) -> (state, exit code); never blocks
 PM_KILL: Final = 6              # (pid) -> ()
 PM_PS: Final = 7                # (index) -> (pid | parent << 16 | state << 32 | restarts << 40, exit code,

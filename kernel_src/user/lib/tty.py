@@ -1,6 +1,8 @@
 """Client of the console driver (user/uart, registered as "tty"): write, read, Ctrl-C count, printf.
 
-The capability lives in proto.SLOT_TTY and is looked up on first use. When
+The capability lives in proto.SLOT_TTY and is looked up on first use,
+unless the process was started with one there (a pipe or a file its parent
+serves with the same protocol: pm.spawn). When
 the driver dies (killed, faulted) the capability goes stale; every call then
 looks the name up again, waiting up to RECONNECT_TICKS for the restarted
 driver to register, and retries, so a program survives a driver restart.
@@ -32,8 +34,13 @@ def _lost(err: usize) -> bool:
 
 
 def _ready() -> bool:
-    """Connect on first use; False when there is no driver."""
+    """Connect on first use (keeping a console the process was started with); False when there is none."""
+    global _connected
     if _connected:
+        return True
+    res: syscall.SysResult
+    if syscall.cap_identify(proto.SLOT_TTY, addr(res)) == abi.OK:
+        _connected = True       # a pipe or file the parent serves, given at start (pm.spawn)
         return True
     return _reconnect()
 
@@ -49,6 +56,9 @@ def write(text: Ptr[u8], length: usize) -> usize:
         if chunk > abi.MAX_PAYLOAD:
             chunk = abi.MAX_PAYLOAD
         err = syscall.ep_send_payload(proto.SLOT_TTY, proto.TTY_WRITE, text + done, chunk, 0, addr(res))
+        if err == abi.ERR_REFUSED:
+            syscall.sleep(1)    # a full pipe: its reader has not taken the last bytes yet
+            continue
         if _lost(err):
             if not _reconnect():
                 return err
@@ -98,12 +108,16 @@ def _call(label: usize, w0: usize, w1: usize, res: Ptr[syscall.SysResult]) -> us
 def read(buf: Ptr[u8], capacity: usize, nowait: bool) -> usize:
     """Read up to ``capacity`` (at most 32) typed bytes into ``buf``; return how many (0: none, or an error).
 
-    Waits for at least one byte unless ``nowait``. Ctrl-C arrives as byte 3.
+    Waits for at least one byte unless ``nowait``; 0 also means end of
+    input from a pipe whose writer is done. Ctrl-C arrives as byte 3.
     """
     res: syscall.SysResult
     if capacity > 32:
         capacity = 32
     err = _call(proto.TTY_READ, capacity, proto.READ_NOWAIT if nowait else 0, addr(res))
+    while err == abi.ERR_WOULD_BLOCK and not nowait:
+        syscall.sleep(1)        # an empty pipe whose writer goes on: ask again
+        err = _call(proto.TTY_READ, capacity, 0, addr(res))
     if err & 0xFFFF != abi.OK:
         return 0
     n = err >> proto.COUNT_SHIFT

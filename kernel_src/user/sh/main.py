@@ -38,10 +38,29 @@ _redirect_fd: usize = NO_FD         # where built-ins write while a "> FILE" is 
 _path: Array[u8, path.PATH_MAX + 1]  # a resolved path argument
 _io: Array[u8, 256]
 
+# Jobs with a pipe or a program's "> FILE": the programs' consoles are the shell's own endpoint, badged by
+# their role; the shell serves the tty protocol on it while it waits (_serve_job).
+SLOT_JOBS: Final = proto.FIRST_FREE
+SLOT_MINT: Final = proto.FIRST_FREE + 1
+B_PIPE_IN: Final = 1            # the left program of "A | B": its output fills the pipe
+B_PIPE_OUT: Final = 2           # the right one: reads the pipe, writes to the console or the file
+B_FILE: Final = 3               # "PROG > FILE": its output goes to the file
+PIPE_MAX: Final = 4096
+JOB_IO: Final = 4096
+_pipe: Array[u8, PIPE_MAX]
+_pipe_head: usize = 0           # bytes ever put in the pipe
+_pipe_tail: usize = 0           # bytes ever taken
+_writer_done: bool = True       # the pipe's writer ended: an empty pipe is the end of the reader's input
+_to_pipe: bool = False          # a built-in on the left of "|" writes into the pipe
+_job_fd: usize = NO_FD          # the file of "> FILE" for a job's console output
+_job_io: Array[u8, JOB_IO]
+
 
 def _write(text: Ptr[u8], n: usize) -> None:
-    """Built-in output: to the redirection's file while one is in force, else to the console."""
-    if _redirect_fd != NO_FD:
+    """Built-in output: into the pipe, to the redirection's file while one is in force, else to the console."""
+    if _to_pipe:
+        _pipe_put(text, n)
+    elif _redirect_fd != NO_FD:
         fsc.write(_redirect_fd, text, n)
     else:
         tty.write(text, n)
@@ -183,7 +202,8 @@ def _help() -> None:
              "  mem               free memory and kernel object pools\n"
              "  exit [N]          leave this shell (Ctrl-D on an empty line too)\n"
              "  halt              power the machine off\n"
-             "CMD > FILE writes a built-in's output to FILE; $? is the last exit status;\n"
+             "CMD > FILE writes the output of CMD to FILE; A | B pipes A's output into B;\n"
+             "$? is the last exit status;\n"
              "Ctrl-C stops the program running in the foreground.\n")
 
 
@@ -376,10 +396,14 @@ def _wait(pid: usize) -> usize:
         syscall.sleep(WAIT_TICKS)
 
 
-def _run(first: usize) -> usize:
-    """Start words ``first``.. as a program and wait for it; return its exit status (127: not found)."""
+def _start(first: usize, last: usize, console: usize, pid: Ptr[usize]) -> usize:
+    """Start words ``first`` .. ``last`` - 1 as a program (with ``console`` as its console, abi.NO_CAP: the driver).
+
+    Sets ``pid[0]``; returns abi.OK, or the exit status to report after
+    printing why it could not start (127: not found, 126: not executable).
+    """
     n: usize = 0
-    for i in range(first, _nwords):
+    for i in range(first, last):
         w = _word(i)
         if i == first and _has_slash(w):
             w = _resolve(w)                 # a program file of the file system, by its absolute path
@@ -392,8 +416,7 @@ def _run(first: usize) -> usize:
         string.memcpy(addr(_cmd[n]), w, k)
         n += k
     _cmd[n] = 0
-    pid: usize = 0
-    err = pm.spawn(addr(_cmd[0]), addr(pid))
+    err = pm.spawn(addr(_cmd[0]), pid, console)
     if err == proto.E_NOENT:
         tty.printf("sh: %s: command not found\n", usize(_word(first)))
         return 127
@@ -403,10 +426,172 @@ def _run(first: usize) -> usize:
     if err != abi.OK:
         tty.printf("sh: %s: cannot start: error %u\n", usize(_word(first)), err)
         return 126
+    return abi.OK
+
+
+def _run(first: usize) -> usize:
+    """Start words ``first``.. as a program and wait for it (unless "&"); return its exit status."""
+    pid: usize = 0
+    err = _start(first, _nwords, abi.NO_CAP, addr(pid))
+    if err != abi.OK:
+        return err
     if _background:
         tty.printf("[%u]\n", pid)
         return 0
     return _wait(pid)
+
+
+def _pipe_put(text: Ptr[u8], n: usize) -> usize:
+    """Append up to ``n`` bytes to the pipe; return how many fitted."""
+    global _pipe_head
+    room = PIPE_MAX - (_pipe_head - _pipe_tail)
+    if n > room:
+        n = room
+    for i in range(usize(0), n):
+        _pipe[(_pipe_head + i) % PIPE_MAX] = text[i]
+    _pipe_head += n
+    return n
+
+
+def _job_message(res: Ptr[syscall.SysResult]) -> None:
+    """Serve one tty-protocol message from a program of the job (its badge says which end it is)."""
+    global _pipe_tail
+    badge = res.v0
+    label = res.v1 & abi.LABEL_MASK
+    acc: syscall.SysResult
+    if res.v1 & abi.MSG_PAYLOAD != 0:
+        if label != proto.TTY_WRITE:
+            syscall.refuse()
+            return
+        if badge == B_PIPE_IN:
+            room = PIPE_MAX - (_pipe_head - _pipe_tail)
+            if room == 0:
+                syscall.refuse()            # the writer sleeps a tick and offers again
+                return
+            if room > JOB_IO:
+                room = JOB_IO
+            if syscall.accept(addr(_job_io[0]), room, addr(acc)) == abi.OK:
+                _pipe_put(addr(_job_io[0]), acc.v0)
+            return
+        if syscall.accept(addr(_job_io[0]), JOB_IO, addr(acc)) == abi.OK:
+            if _job_fd != NO_FD:
+                fsc.write(_job_fd, addr(_job_io[0]), acc.v0)
+            else:
+                tty.write(addr(_job_io[0]), acc.v0)
+        return
+    words: proto.Words
+    if label == proto.TTY_READ and badge == B_PIPE_OUT:
+        if _pipe_head == _pipe_tail:
+            syscall.reply(abi.OK if _writer_done else abi.ERR_WOULD_BLOCK, 0, 0, 0, 0)
+            return
+        out = cast(Ptr[u8], addr(words.w[0]))
+        n: usize = 0
+        while n < res.v2 and n < 32 and _pipe_tail != _pipe_head:
+            out[n] = _pipe[_pipe_tail % PIPE_MAX]
+            _pipe_tail += 1
+            n += 1
+        syscall.reply(n << proto.COUNT_SHIFT, words.w[0], words.w[1], words.w[2], words.w[3])
+    elif label == proto.TTY_READ:
+        syscall.reply(abi.OK, 0, 0, 0, 0)   # the writing end of a pipe, or a program writing a file: no input
+    elif label == proto.TTY_INTR:
+        syscall.reply(abi.OK, tty.interrupts(), 0, 0, 0)
+    elif label == proto.TTY_FLUSH:
+        syscall.reply(abi.OK, 0, 0, 0, 0)
+    else:
+        syscall.reply(abi.ERR_UNKNOWN_OP, 0, 0, 0, 0)
+
+
+def _running(pid: usize, code: Ptr[usize]) -> bool:
+    """True while process ``pid`` (0: none) runs; once it ended, its exit status goes to ``code``."""
+    state: usize = 0
+    if pid == 0:
+        return False
+    if pm.status(pid, addr(state), code) != abi.OK:
+        code[0] = 1
+        return False
+    return state == proto.PS_RUNNING
+
+
+def _serve_job(writer: usize, reader: usize) -> usize:
+    """Serve the consoles of a job's programs until both ended (Ctrl-C kills them); the last one's status."""
+    global _writer_done
+    res: syscall.SysResult
+    code: usize = 0
+    writer_code: usize = 0
+    base = tty.interrupts()
+    while True:
+        if not _writer_done and not _running(writer, addr(writer_code)):
+            _writer_done = True
+        if not _running(reader, addr(code)) and _writer_done:
+            return code
+        if tty.interrupts() != base:
+            pm.kill(writer)
+            pm.kill(reader)
+            tty.flush()
+            tty.puts("^C\n")
+            base = tty.interrupts()
+        if syscall.ep_recv(SLOT_JOBS, WAIT_TICKS, addr(res)) == abi.OK:
+            _job_message(addr(res))
+
+
+def _console_for(badge: usize) -> usize:
+    """A copy of the shell's job endpoint badged ``badge`` in SLOT_MINT (for pm.spawn); abi.NO_CAP on an error."""
+    syscall.cap_delete(SLOT_MINT)
+    if syscall.cap_mint(SLOT_JOBS, SLOT_MINT, abi.RIGHT_WRITE | abi.RIGHT_GRANT, badge) != abi.OK:
+        return abi.NO_CAP
+    return SLOT_MINT
+
+
+def _job(bar: usize) -> usize:
+    """Run ``A | B``, ``A | B > FILE`` or ``PROG > FILE`` (A may be a built-in); return the exit status."""
+    global _job_fd, _pipe_head, _pipe_tail, _writer_done, _nwords, _to_pipe
+    last = _nwords
+    if _target != 0:
+        p = _resolve(_word(_target - 1))
+        err = fsc.open(p, proto.OPEN_WRITE | proto.OPEN_CREATE | proto.OPEN_TRUNC, addr(_job_fd))
+        if err != abi.OK:
+            _job_fd = NO_FD
+            return _fail("sh", _word(_target - 1), err)
+        last = _nwords - 1
+    _pipe_head = 0
+    _pipe_tail = 0
+    _writer_done = True
+    writer: usize = 0
+    reader: usize = 0
+    status: usize = abi.OK
+    if bar != 0:
+        _nwords = bar
+        _to_pipe = True
+        builtin = _builtin()                # a built-in on the left writes straight into the pipe
+        _to_pipe = False
+        _nwords = last
+        if not builtin:
+            _writer_done = False
+            status = _start(0, bar, _console_for(B_PIPE_IN), addr(writer))
+        if status == abi.OK:
+            status = _start(bar + 1, last, _console_for(B_PIPE_OUT), addr(reader))
+            if status != abi.OK:
+                pm.kill(writer)
+    else:
+        status = _start(0, last, _console_for(B_FILE), addr(reader))
+    if status == abi.OK:
+        status = _serve_job(writer, reader)
+    syscall.cap_delete(SLOT_MINT)
+    if _job_fd != NO_FD:
+        fsc.close(_job_fd)
+        _job_fd = NO_FD
+    return status
+
+
+def _bar() -> usize:
+    """The index of the word "|" (0: none); MAX_WORDS when there are two, or one at either end."""
+    bar: usize = 0
+    for i in range(usize(0), _nwords):
+        if _is(i, "|"):
+            if bar != 0 or i == 0 or i + 1 == _nwords:
+                return MAX_WORDS
+            bar = i
+    return bar
 
 
 def _builtin() -> bool:
@@ -450,8 +635,8 @@ def _redirected() -> bool:
     _redirect_fd = NO_FD
     fsc.close(fd)
     if not done:
-        tty.puts("sh: > works with built-in commands only\n")
-        _status = 2
+        _nwords += 1                        # a program: it writes to the file through the shell
+        _status = _job(0)
     return True
 
 
@@ -460,11 +645,23 @@ def _execute() -> bool:
     global _status
     if _nwords == 0:
         return True
+    bar = _bar()
+    if _target != 0 and _target != _nwords:
+        tty.puts("sh: > needs one file name, last on the line\n")
+        _status = 2
+        return True
+    if bar == MAX_WORDS:
+        tty.puts("sh: | needs one program on each side\n")
+        _status = 2
+        return True
+    if (bar != 0 or _target != 0) and _background:
+        tty.puts("sh: & does not go with | or >\n")
+        _status = 2
+        return True
+    if bar != 0:
+        _status = _job(bar)
+        return True
     if _target != 0:
-        if _target != _nwords:
-            tty.puts("sh: > needs one file name, last on the line\n")
-            _status = 2
-            return True
         return _redirected()
     if _builtin():
         return True
@@ -502,6 +699,9 @@ def _execute() -> bool:
 def main(arg0: usize, arg1: usize) -> usize:
     """Prompt, read, execute until Ctrl-D or exit; return the exit status."""
     _cwd[0] = 0x2F
+    err = syscall.proc_create(proto.SLOT_PROCESS, abi.KIND_ENDPOINT, SLOT_JOBS, 0)
+    if err != abi.OK:
+        tty.printf("sh: no endpoint for pipes: error %u\n", err)
     tty.puts("kcc shell; type help for the commands\n")
     while True:
         tty.puts("$ ")
