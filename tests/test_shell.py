@@ -1,17 +1,18 @@
 """The shell on riscv64 qemu-virt, driven through QEMU's serial console the way a person types at it.
 
 One boot for the whole module (a module-scoped fixture): init starts the
-console driver and the shell from its manifest, and each test types
-commands at the ``$ `` prompt and checks what comes back, in file order, as
-one session: built-ins, line editing, programs with arguments and their
-exit status, files listed, read, written with ``>`` and removed, pipes and a program's
-output into a file, ``wc`` and
-``life``, the game played with keys, a program copied into the file system and run from there, a faulting
-program contained, Ctrl-C stopping a spinning one, ``kill`` another started
-with ``&``,
-the console driver killed and restarted while the shell keeps working, a
-nested shell, and ``halt`` powering off with status 0. pexpect's timeouts
-are only a safety net: every step waits for the output it needs.
+console driver, the file system and the shell from its manifest, and each
+test types commands at the ``$ `` prompt and checks what comes back, in
+file order, as one session: built-ins, line editing, programs with
+arguments and their exit status, files listed, read, written with ``>`` and
+removed, pipes and a program's output into a file, ``wc`` and ``life``, the
+game played with keys, a program copied into the file system and run from
+there, a faulting program contained, Ctrl-C stopping a spinning program,
+``kill`` stopping one started with ``&``, the console driver killed and
+restarted while the shell keeps working, a nested shell, the top-level
+shell restarted after Ctrl-D, and ``halt`` powering off with status 0.
+pexpect's timeouts are only a safety net: every step waits for the output
+it needs.
 """
 
 from __future__ import annotations
@@ -157,6 +158,13 @@ def test_pipes_and_program_output_into_a_file(console: pexpect.spawn) -> None:
     assert run(console, "| wc") == "sh: | needs one program on each side"
 
 
+def test_sysinfo(console: pexpect.spawn) -> None:
+    text = run(console, "sysinfo")
+    assert re.search(r"^board: qemu-virt, 100 Hz timer, 64 capability slots per process$", text, re.MULTILINE), text
+    assert re.search(r"^processes: [4-9] running, \d+ ended$", text, re.MULTILINE), text   # init, uart, fs, sh, sysinfo
+    assert re.search(r"^kernel pools \(free/capacity\): \d+/32 \d+/64 ", text, re.MULTILINE), text
+
+
 def test_the_game_is_played_with_keys(console: pexpect.spawn) -> None:
     console.send("g2048 7\r")                 # seed 7: the tiles come in the same places every time
     console.expect_exact("score 0 ")
@@ -238,6 +246,15 @@ def test_nested_shell_and_ctrl_d(console: pexpect.spawn) -> None:
     console.send("\x04")                       # Ctrl-D on an empty line leaves the nested shell
     console.expect(PROMPT)
     assert run(console, "echo $?") == "0"
+
+
+def test_ctrl_d_at_the_top_level_shell_restarts_it(console: pexpect.spawn) -> None:
+    console.send("\x04")
+    console.expect(r"init: sh \(pid \d+\) exited; restarted as pid \d+")
+    console.expect("kcc shell")
+    console.expect(PROMPT)
+    assert run(console, "echo $?") == "0"                      # a fresh shell
+    assert run(console, "pwd") == "/"
 
 
 def test_mem(console: pexpect.spawn) -> None:
