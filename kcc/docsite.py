@@ -48,6 +48,7 @@ GUIDES = (
     "docs/visionfive2.md",
     "docs/kernel.md",
     "docs/abi.md",
+    "docs/userspace.md",
     "docs/performance.md",
     "kernel_src/arch/README.md",
     "qemu/README.md",
