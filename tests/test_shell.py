@@ -8,8 +8,8 @@ arguments and their exit status, files listed, read, written with ``>`` and
 removed, pipes and a program's output into a file, ``wc`` and ``life``, the
 game played with keys, a program copied into the file system and run from
 there, a faulting program contained, Ctrl-C stopping a spinning program,
-``kill`` stopping one started with ``&``, the console driver killed and
-restarted while the shell keeps working, a nested shell, the top-level
+``kill`` stopping one started with ``&``, the console driver and the file
+system killed and restarted while the shell keeps working, a nested shell, the top-level
 shell restarted after Ctrl-D, and ``halt`` powering off with status 0.
 pexpect's timeouts are only a safety net: every step waits for the output
 it needs.
@@ -230,6 +230,16 @@ def test_console_driver_killed_and_restarted(console: pexpect.spawn) -> None:
     assert [(pid, state) for pid, state, _ in after["uart"]] == [(new_pid, "running")]
     assert after["uart"][0][2] == restarts + 1
     assert [state for _, state, _ in after["sh"]] == ["running"]
+
+
+def test_file_system_killed_and_restarted(console: pexpect.spawn) -> None:
+    assert run(console, "echo lost > /scratch") == ""
+    (fs_pid, _, _), = [row for row in _ps(console)["fs"] if row[1] == "running"]
+    console.send(f"kill {fs_pid}\r")
+    console.expect(rf"init: fs \(pid {fs_pid}\) killed; restarted as pid \d+")
+    console.expect(PROMPT)
+    assert "hello" in run(console, "ls /bin").split("\n")     # the shell found the new file system
+    assert run(console, "cat /scratch") == "cat: /scratch: no such file or directory"   # RAM: written files go
 
 
 def test_nested_shell_and_ctrl_d(console: pexpect.spawn) -> None:
