@@ -20,6 +20,7 @@ the meaning language.md sections 2 and 3 fix, so pure kcc code runs unchanged
 from __future__ import annotations
 
 import builtins
+import collections.abc
 import inspect
 import operator
 import sys
@@ -34,6 +35,7 @@ __all__ = [
     "NULL",
     "TARGET",
     "Array",
+    "Callable",
     "Final",
     "NullPointerError",
     "Panic",
@@ -521,6 +523,9 @@ class Ptr(typing.Generic[_T]):
     def __getattr__(self, name: str) -> Any:
         raise NullPointerError(f"NULL pointer dereference (.{name})")
 
+    def __call__(self, *args: Any) -> Any:
+        raise NullPointerError("call through a NULL function value")
+
     def __add__(self, other: int) -> Ptr[_T]:
         raise _impure("pointer arithmetic")
 
@@ -690,9 +695,17 @@ def _array_type(element: Any, count: int) -> type[Array]:
     return type(name, (Array,), {"ELEMENT": element, "COUNT": count, "__slots__": ()})
 
 
-def _struct_init(self: Any) -> None:
-    for name, ftype in type(self).__kcc_struct__.fields:
+def _struct_init(self: Any, *args: Any, **fields: Any) -> None:
+    """Zero every field, then set the given ones as a constant ``S(a, b=...)`` does (converted)."""
+    info: _StructInfo = type(self).__kcc_struct__
+    for name, ftype in info.fields:
         object.__setattr__(self, name, zero(ftype))
+    if len(args) > len(info.fields):
+        raise TypeError(f"struct {type(self).__name__} has {len(info.fields)} fields")
+    for (name, _), value in zip(info.fields, args, strict=False):
+        fields.setdefault(name, value)
+    for name, value in fields.items():
+        _struct_setattr(self, name, value)
 
 
 def _struct_setattr(self: Any, name: str, value: Any) -> None:
@@ -778,7 +791,14 @@ def zero(t: Any) -> Any:
         return NULL
     if isinstance(t, _RegType):
         return Reg(t)
+    if _is_callable_type(t):
+        return NULL
     raise TypeError(f"{t!r} is not a kcc type")
+
+
+def _is_callable_type(t: Any) -> bool:
+    """True for ``Callable[[A, B], R]``, the type of a function value."""
+    return typing.get_origin(t) is collections.abc.Callable
 
 
 def copy_value(value: Any) -> Any:
@@ -822,6 +842,13 @@ def coerce(t: Any, value: Any) -> Any:
         if not isinstance(value, bool):
             raise TypeError(f"expected bool, got {_type_name(type(value))} ({value!r})")
         return value
+    if isinstance(t, type) and issubclass(t, Array) and isinstance(value, tuple):
+        if len(value) != t.COUNT:
+            raise TypeError(f"{_type_name(t)} needs {t.COUNT} elements, not {len(value)}")
+        table = t()
+        for i, v in enumerate(value):
+            table[i] = v
+        return table
     if isinstance(t, type) and (issubclass(t, Array) or is_struct(t)):
         if type(value) is not t:
             raise TypeError(f"expected {_type_name(t)}, got {_type_name(type(value))}")
@@ -832,6 +859,10 @@ def coerce(t: Any, value: Any) -> Any:
         raise TypeError(f"expected {t!r}, got {_type_name(type(value))}")
     if typing.get_origin(t) is Final:
         return coerce(typing.get_args(t)[0], value)
+    if _is_callable_type(t):
+        if isinstance(value, Ptr) or (callable(value) and not isinstance(value, type)):
+            return value
+        raise TypeError(f"expected a function, got {_type_name(type(value))}")
     raise TypeError(f"{t!r} is not a kcc type")
 
 
@@ -852,7 +883,7 @@ def _layout(t: Any) -> tuple[int, int]:
         return t.BITS // 8, t.BITS // 8
     if t is bool:
         return 1, 1
-    if isinstance(t, _PtrType):
+    if isinstance(t, _PtrType) or _is_callable_type(t):
         return POINTER_BITS // 8, POINTER_BITS // 8
     if isinstance(t, _RegType):
         return _layout(t.value)

@@ -8,13 +8,14 @@ import llvmlite
 from llvmlite import ir
 
 from kcc.builtins import BUILTINS, Builtin
-from kcc.notes import KCALL, KCONST, KPRUNE, KREF
-from kcc.resolve import ConstSym, FuncSym, GlobalSym, LangSym, Program
+from kcc.notes import KCALL, KCONST, KFUNC, KPRUNE, KREF
+from kcc.resolve import ZERO, ConstSym, FuncSym, GlobalSym, LangSym, Program
 from kcc.runtime import PANIC_SYMBOL, PanicKind
 from kcc.typecheck import CheckedFunction, LocalVar
 from kcc.types import (
     ArrayType,
     BoolType,
+    FuncType,
     IntType,
     NullType,
     PtrType,
@@ -70,6 +71,23 @@ class VolatileStore(ir.instructions.StoreInstr):
                    f"{align}{meta}\n")
 
 
+class _Callee:
+    """A function pointer as llvmlite's call instruction wants its callee: a value that knows its signature.
+
+    With opaque pointers the loaded pointer carries no function type; LLVM's ``call`` names the
+    result type and the pointer, both of which this gives.
+    """
+
+    def __init__(self, pointer: ir.Value, function_type: ir.FunctionType) -> None:
+        self.pointer = pointer
+        self.function_type = function_type
+        self.type = pointer.type
+
+    def get_reference(self) -> str:
+        """The pointer's reference in the IR text."""
+        return self.pointer.get_reference()
+
+
 class Lowerer:
     """Builds the ir.Module for a checked Program.
 
@@ -112,7 +130,7 @@ class Lowerer:
             return ir.IntType(ty.bits)
         if isinstance(ty, BoolType):
             return I1
-        if isinstance(ty, PtrType | NullType | StrType):
+        if isinstance(ty, PtrType | NullType | StrType | FuncType):
             return PTR
         return self.mem_ty(ty)
 
@@ -132,7 +150,7 @@ class Lowerer:
                 st.set_body(*[self.mem_ty(f) for _, f in ty.fields])
                 st.packed = ty.packed
             return self.struct_types[key]
-        if isinstance(ty, IntType | PtrType):
+        if isinstance(ty, IntType | PtrType | FuncType):
             return self.val_ty(ty)
         raise AssertionError(f"no memory type for {ty}")
 
@@ -152,15 +170,30 @@ class Lowerer:
     def declare_global(self, g: GlobalSym) -> None:
         """Define a module-level variable: zero (.bss) or its constant, internal linkage, ABI alignment."""
         gv = ir.GlobalVariable(self.module, self.mem_ty(g.type), g.symbol)
-        if g.init is None:
-            gv.initializer = ir.Constant(self.mem_ty(g.type), None)
-        elif isinstance(g.type, BoolType):
-            gv.initializer = ir.Constant(I8, int(g.init))
-        else:
-            gv.initializer = ir.Constant(self.mem_ty(g.type), g.init & ((1 << g.type.bits) - 1))
+        gv.initializer = self.initializer(g.type, g.init)
+        gv.global_constant = g.readonly  # a Final table: .rodata
         gv.linkage = "internal"
         gv.align = self.prog.layout(g.type)[1]
         self.gvalues[id(g)] = gv
+
+    def initializer(self, ty: Type, value: object) -> ir.Constant:
+        """The memory image of a global's constant value (GlobalSym.init) as an LLVM constant."""
+        if value is None or value is ZERO:
+            return ir.Constant(self.mem_ty(ty), None)
+        if isinstance(ty, BoolType):
+            return ir.Constant(I8, int(value))
+        if isinstance(ty, IntType):
+            return ir.Constant(self.mem_ty(ty), value & ((1 << ty.bits) - 1))
+        if isinstance(value, str):
+            return self.string(value)
+        if isinstance(value, FuncSym):
+            return self.declare_function(value)
+        if isinstance(ty, ArrayType):
+            return ir.Constant(self.mem_ty(ty), [self.initializer(ty.element, v) for v in value])
+        if isinstance(ty, StructType):
+            return ir.Constant(self.mem_ty(ty), [self.initializer(f, v) for (_, f), v in
+                                                 zip(ty.fields, value, strict=True)])
+        return ir.Constant(PTR, None)  # NULL
 
     def declare_function(self, fn: FuncSym) -> ir.Function:
         """The ir.Function of ``fn`` with its decorators as LLVM attributes (once per function).
@@ -332,7 +365,7 @@ class FunctionLowerer:
             return self.low.string(value)
         if isinstance(ty, BoolType):
             return ir.Constant(I1, int(bool(value)))
-        if isinstance(ty, PtrType | NullType):
+        if isinstance(ty, PtrType | NullType | FuncType):
             if value == 0:
                 return ir.Constant(PTR, None)
             return ir.Constant(self.low.val_ty(self.low.usize), value).inttoptr(PTR)
@@ -644,11 +677,11 @@ class FunctionLowerer:
             return self.builder.trunc(v, ir.IntType(bits))
         return self.builder.sext(v, ir.IntType(bits)) if ty.signed else self.builder.zext(v, ir.IntType(bits))
 
-    def null_check(self, ptr: ir.Value, node: ast.AST) -> None:
+    def null_check(self, ptr: ir.Value, node: ast.AST, msg: str = "NULL pointer dereference") -> None:
         """In checked builds, panic (kind NULL) when ``ptr`` is NULL before it is dereferenced."""
         if self.low.checked:
             bad = self.builder.icmp_unsigned("==", ptr, ir.Constant(PTR, None))
-            self.check(bad, PanicKind.NULL, node, "NULL pointer dereference")
+            self.check(bad, PanicKind.NULL, node, msg)
 
     # ----- values ---------------------------------------------------------
     def truth(self, node: ast.expr) -> ir.Value:
@@ -668,6 +701,9 @@ class FunctionLowerer:
             return self.const(node.kty, k)
         if isinstance(node, ast.Name | ast.Attribute) and isinstance(KREF.get(node), LangSym):
             return ir.Constant(PTR, None)  # NULL
+        fn = KFUNC.get(node) if isinstance(node, ast.Name | ast.Attribute) else None
+        if fn is not None:
+            return self.low.declare_function(fn)  # a function used as a value: its address
         if isinstance(node, ast.Name | ast.Subscript | ast.Attribute):
             return self.load(self.address(node), node.kty)
         return getattr(self, f"_value_{type(node).__name__}")(node)
@@ -885,7 +921,21 @@ class FunctionLowerer:
             return result
         if isinstance(kind, Builtin):
             return kind.lower(self, node)
+        if isinstance(kind, FuncType):
+            return self.call_through(node, kind)
         raise AssertionError(f"unknown call kind {kind}")
+
+    def call_through(self, node: ast.Call, fty: FuncType) -> ir.Value:
+        """A call through a function value; a checked build panics (kind NULL) when it is NULL.
+
+        As in Python the callee and the arguments are evaluated before the call fails.
+        """
+        callee = self.value(node.func)
+        args = [self.value(a) for a in node.args]
+        self.null_check(callee, node, "call through a NULL function value")
+        ret = ir.VoidType() if isinstance(fty.result, VoidType) else self.low.val_ty(fty.result)
+        ftype = ir.FunctionType(ret, [self.low.val_ty(p) for p in fty.params])
+        return self.builder.call(_Callee(callee, ftype), args)
 
     def convert(self, arg: ast.expr, to: IntType) -> ir.Value:
         """``T(x)``: reduce modulo 2**bits, extending by the source's signedness (section 2)."""

@@ -53,7 +53,8 @@ KCONST: Note[Any] = Note("kconst", "expressions that fold at compile time; a Whi
 KREF: Note[Any] = Note("kref", "Names (and module Attributes) that denote a variable; NULL",
                        "the typecheck.LocalVar or resolve.GlobalSym it names (resolve.LangSym for NULL)")
 KCALL: Note[Any] = Note("kcall", "every checked Call",
-                        "what is called: a resolve.FuncSym or a builtins.Builtin")
+                        "what is called: a resolve.FuncSym, a builtins.Builtin, or the Callable type "
+                        "(kcc.types.FuncType) of a function value called through")
 KARGS: Note[Any] = Note("kargs", "Calls of a module-level function",
                         "one entry per parameter after keyword and default matching: the argument's ast "
                         "node, or the parameter's default as a resolve.ConstSym")
@@ -62,5 +63,6 @@ KPRUNE: Note[Any] = Note("kprune", "an If whose condition folds to a constant",
 KSTEP: Note[Any] = Note("kstep", "every For", "the range step as a Python int when it is a constant, else None "
                         "(the step is the third argument, checked at run time)")
 KFIELD: Note[Any] = Note("kfield", "Attributes that reach a struct field", "the field's index in the struct")
-KFUNC: Note[Any] = Note("kfunc", "addr(f) calls of a function f", "the resolve.FuncSym")
+KFUNC: Note[Any] = Note("kfunc", "Names and Attributes that use a function as a value; addr(f) calls",
+                        "the resolve.FuncSym")
 KCLOBBERS: Note[Any] = Note("kclobbers", "asm(...) calls", "the clobber list: register names, \"memory\", \"cc\"")

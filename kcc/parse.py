@@ -81,6 +81,15 @@ class _Subset(ast.NodeVisitor):
             return
         super().generic_visit(node)
 
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        """``Callable[[A, B], R]`` writes its parameter types as a list: the one list the language has."""
+        elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else []
+        if decorator_name(node.value) == "Callable" and elts and isinstance(elts[0], ast.List):
+            for child in [node.value, *elts[0].elts, *elts[1:]]:
+                self.visit(child)
+            return
+        self.generic_visit(node)
+
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, float):
             self._err(node, "floats are not in the language", "use a fixed-point integer")

@@ -13,6 +13,7 @@ from kcc.types import (
     BOOL,
     VOID,
     ArrayType,
+    FuncType,
     IntType,
     PtrType,
     RegType,
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 # Every name kcc.lang offers (language.md sections 2, 4, 5, 6), as the compiler knows them.
 LANG_NAMES = frozenset({
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "usize", "isize",
-    "Ptr", "Array", "Reg", "struct", "Final", "NULL", "TARGET",
+    "Ptr", "Array", "Reg", "Callable", "struct", "Final", "NULL", "TARGET",
     "addr", "cast", "sizeof", "volatile_load", "volatile_store", "mmio", "asm",
     "section", "export", "extern", "naked", "inline", "noinline", "noreturn", "interrupt",
     "extern_symbol", "panic", "min", "max", "abs",
@@ -78,14 +79,30 @@ class ConstSym(Symbol):
 
 @dataclass(eq=False)
 class GlobalSym(Symbol):
-    """A module-level variable: its type, constant initial value (None: zero) and symbol name."""
+    """A module-level variable, or a ``Final`` table (``readonly``), with its type and symbol name.
+
+    ``init`` is its constant initial value (None: zero): an int or bool for a scalar, a FuncSym (or 0
+    for NULL) for a Callable, and for a table nested lists of those, strings for ``Ptr[u8]``
+    elements and ZERO for a struct field left out.
+    """
 
     name: str
     type: Type
-    init: int | bool | None
+    init: object
     node: ast.AST
     module: Module
     symbol: str
+    readonly: bool = False
+
+
+class _Zero:
+    """A struct field a constant leaves out: zero, as every field starts."""
+
+    def __repr__(self) -> str:
+        return "ZERO"
+
+
+ZERO = _Zero()
 
 
 @dataclass
@@ -344,11 +361,25 @@ class Program:
             if stmt.value is None:
                 err(mod.source, stmt, "a Final constant needs a value")
                 return
+            if isinstance(ann, ast.Subscript) and self._is_table_type(mod, ann.slice):
+                table = GlobalSym(name, VOID, None, stmt, mod, f"{mod.name}.{name}", readonly=True)
+                if self._define(mod, name, table, stmt):
+                    mod.globals.append(table)
+                return
             self._define(mod, name, ConstSym(name, None, None, stmt, mod), stmt)
             return
         gsym = GlobalSym(name, VOID, None, stmt, mod, f"{mod.name}.{name}")
         if self._define(mod, name, gsym, stmt):
             mod.globals.append(gsym)
+
+    def _is_table_type(self, mod: Module, ann: ast.expr) -> bool:
+        """True when ``Final[ann]`` is a constant table in memory (an Array, a struct or a Callable),
+        not a folded scalar constant."""
+        if isinstance(ann, ast.Subscript) and isinstance(ann.value, ast.Name):
+            return self._lang_name(mod, ann.value.id) in ("Array", "Callable")
+        if isinstance(ann, ast.Name):
+            return ann.id != "bool" and self._lang_name(mod, ann.id) is None
+        return isinstance(ann, ast.Attribute)
 
     def _lang_name(self, mod: Module, name: str) -> str | None:
         sym = mod.symbols.get(name)
@@ -569,10 +600,16 @@ class Program:
             return VOID
         if isinstance(node, ast.Subscript):
             base = self.resolve_name_expr(node.value, mod)
-            if not isinstance(base, LangSym) or base.name not in ("Ptr", "Array", "Reg"):
-                err(mod.source, node, "unknown generic type", "use Ptr[T], Array[T, N] or Reg[T]")
+            if not isinstance(base, LangSym) or base.name not in ("Ptr", "Array", "Reg", "Callable"):
+                err(mod.source, node, "unknown generic type", "use Ptr[T], Array[T, N], Reg[T] or Callable[[A], R]")
                 return VOID
             args = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+            if base.name == "Callable":
+                if len(args) != 2 or not isinstance(args[0], ast.List):
+                    err(mod.source, node, "Callable takes the parameter types and the result: Callable[[A, B], R]")
+                    return VOID
+                params = tuple(self.resolve_type(a, mod) for a in args[0].elts)
+                return FuncType(params, self.resolve_type(args[1], mod, allow_void=True))
             if base.name == "Array":
                 if len(args) != 2:
                     err(mod.source, node, "Array takes an element type and a count: Array[T, N]")
@@ -621,7 +658,7 @@ class Program:
             return self.layout(ty.value)
         if ty is BOOL:
             return 1, 1
-        if isinstance(ty, PtrType):
+        if isinstance(ty, PtrType | FuncType):
             return self.target.pointer_bytes, self.target.pointer_bytes
         if isinstance(ty, ArrayType):
             size, align = self.layout(ty.element)
@@ -650,10 +687,12 @@ class Program:
             for sym in list(mod.symbols.values()):
                 if isinstance(sym, ConstSym) and sym.module is mod:
                     self.const_value(sym)
-            for g in mod.globals:
-                self._resolve_global(g)
             for fn in mod.functions:
                 self._resolve_function(fn)
+        # After every signature: a table or a Callable global may name any module's function.
+        for mod in list(self.modules.values()):
+            for g in mod.globals:
+                self._resolve_global(g)
 
     def _resolve_struct(self, st: StructSym) -> None:
         mod = st.module
@@ -692,11 +731,16 @@ class Program:
         mod = g.module
         stmt = g.node
         assert isinstance(stmt, ast.AnnAssign)
-        g.type = self.resolve_type(stmt.annotation, mod)
+        ann = stmt.annotation.slice if g.readonly and isinstance(stmt.annotation, ast.Subscript) \
+            else stmt.annotation
+        g.type = self.resolve_type(ann, mod)
         if not self.check_size(g.type, mod, stmt.annotation):
             g.type = VOID
             return
         if stmt.value is None:
+            return
+        if g.readonly or isinstance(g.type, FuncType):
+            g.init = self.constant_value(g.type, stmt.value, mod)
             return
         if isinstance(g.type, PtrType) and _is_null(stmt.value, mod, self):
             return  # NULL: the zero pointer, like every global that is not given a value
@@ -725,6 +769,85 @@ class Program:
         else:
             self.reporter.error(mod.source, stmt.value, f"a global of type {g.type} starts zeroed",
                                 "leave out the initial value")
+
+    def constant_value(self, ty: Type, node: ast.expr, mod: Module) -> object:
+        """The value of a ``Final`` table or Callable global of type ``ty`` written as ``node``.
+
+        Arrays are tuples of their elements, structs ``S(field=value, ...)`` (fields left out are
+        zero), Callables a function's name or NULL, ``Ptr[u8]`` a string or NULL, integers and
+        bools constant expressions. Returns the value as GlobalSym.init holds it, or None after
+        reporting an error.
+        """
+        def err(message: str, *hints: str, at: ast.AST = node) -> None:
+            self.reporter.error(mod.source, at, message, *hints)
+
+        if isinstance(ty, ArrayType):
+            if not isinstance(node, ast.Tuple):
+                return err(f"a constant {ty} is written as a tuple of its elements", "(a, b, ...)")
+            if len(node.elts) != ty.count:
+                return err(f"{ty} needs {ty.count} elements, not {len(node.elts)}")
+            items = [self.constant_value(ty.element, e, mod) for e in node.elts]
+            return None if any(i is None for i in items) else items
+        if isinstance(ty, StructType):
+            return self._struct_constant(ty, node, mod)
+        if isinstance(ty, FuncType | PtrType) and _is_null(node, mod, self):
+            return 0
+        if isinstance(ty, FuncType):
+            fn = self.resolve_name_expr(node, mod)
+            if not isinstance(fn, FuncSym):
+                return err(f"expected a function of type {ty}", "name a module-level function, or NULL")
+            sig = FuncType(tuple(p.type for p in fn.params), fn.result)
+            if sig != ty:
+                return err(f"expected {ty}, found {sig}")
+            if fn.attrs.interrupt:
+                return err(f"'{fn.name}' is an @interrupt handler: only the hardware calls it")
+            return fn
+        errors = len(self.reporter.diagnostics)
+        value = self.const_eval(node, mod, report=True)
+        if value is None:
+            return None if len(self.reporter.diagnostics) > errors else err("expected a constant")
+        v = value.value
+        if isinstance(ty, PtrType) and ty.pointee == self.ints["u8"] and isinstance(v, str):
+            return v
+        if isinstance(ty, IntType) and isinstance(v, int) and not isinstance(v, bool):
+            if value.type is not None and value.type != ty:
+                return err(f"expected {ty}, found {value.type}")
+            if not ty.fits(v):
+                return err(f"{show_int(v)} does not fit {ty}", f"{ty} holds {ty.min}..{ty.max}")
+            return v
+        if ty is BOOL and isinstance(v, bool):
+            return v
+        return err(f"expected {ty}, found {value.type or ('a string' if isinstance(v, str) else 'int')}")
+
+    def _struct_constant(self, ty: StructType, node: ast.expr, mod: Module) -> object:
+        """``S(a, b=...)`` as a constant: fields bound as a call binds parameters, the rest ZERO."""
+        sym = self.resolve_name_expr(node.func, mod) if isinstance(node, ast.Call) else None
+        if not isinstance(sym, StructSym) or sym.type is not ty:
+            self.reporter.error(mod.source, node, f"a constant {ty} is written {ty}(field=value, ...)")
+            return None
+        assert isinstance(node, ast.Call)
+        values: list[object] = [ZERO] * len(ty.fields)
+        given = [False] * len(ty.fields)
+        if len(node.args) > len(ty.fields):
+            self.reporter.error(mod.source, node, f"struct {ty} has {len(ty.fields)} fields")
+            return None
+        bound: list[tuple[int, ast.expr, ast.AST]] = [(i, a, a) for i, a in enumerate(node.args)]
+        for kw in node.keywords:
+            idx = ty.field_index(kw.arg) if kw.arg is not None else -1
+            if idx < 0:
+                self.reporter.error(mod.source, kw, f"struct {ty} has no field '{kw.arg}'",
+                                    "fields: " + ", ".join(n for n, _ in ty.fields))
+                return None
+            bound.append((idx, kw.value, kw))
+        for idx, value, at in bound:
+            if given[idx]:
+                self.reporter.error(mod.source, at, f"field '{ty.fields[idx][0]}' is given twice")
+                return None
+            given[idx] = True
+            values[idx] = self.constant_value(ty.fields[idx][1], value, mod)
+            if values[idx] is None:
+                return None
+        return values
 
     def _resolve_function(self, fn: FuncSym) -> None:
         mod, node = fn.module, fn.node

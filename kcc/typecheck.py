@@ -215,7 +215,9 @@ class FunctionChecker:
     def _stmt_Global(self, node: ast.Global) -> None:
         for name in node.names:
             sym = self.prog.lookup(self.mod, name)
-            if not isinstance(sym, GlobalSym):
+            if isinstance(sym, GlobalSym) and sym.readonly:
+                self.error(node, f"'{name}' is a Final table: it cannot be assigned")
+            elif not isinstance(sym, GlobalSym):
                 self.error(node, f"'{name}' is not a module-level variable of this module")
 
     def _stmt_Expr(self, node: ast.Expr) -> None:
@@ -535,8 +537,22 @@ class FunctionChecker:
             ty = self.expr(node, lvalue=True)
             if isinstance(ty, RegType):
                 raise self.error(node, "an MMIO register is written with .write(v)")
+            table = self._table_of(node)
+            if table is not None:
+                raise self.error(node, f"'{table.name}' is a Final table: its elements cannot be assigned",
+                                 "copy it into a variable to change it")
             return ty
         raise self.error(node, "cannot assign to this expression")
+
+    def _table_of(self, node: ast.expr) -> GlobalSym | None:
+        """The Final table whose memory the place ``node`` lies in (not through a pointer), or None."""
+        while True:
+            ref = KREF.get(node)
+            if isinstance(ref, GlobalSym):
+                return ref if ref.readonly else None
+            if not isinstance(node, ast.Attribute | ast.Subscript) or isinstance(KTY.get(node.value), PtrType):
+                return None
+            node = node.value
 
     # ----- expressions ----------------------------------------------------
     def _mentions_local(self, node: ast.AST) -> bool:
@@ -565,7 +581,7 @@ class FunctionChecker:
         got = self.expr(node, want)
         if got == want:
             return
-        if isinstance(want, PtrType) and isinstance(got, NullType):
+        if isinstance(want, PtrType | FuncType) and isinstance(got, NullType):
             node.kty = want
             return
         if isinstance(want, PtrType) and isinstance(got, StrType) and want.pointee == self.prog.ints["u8"]:
@@ -660,9 +676,9 @@ class FunctionChecker:
             return sym.type
         if isinstance(sym, LangSym) and sym.name == "NULL":
             node.kref = sym
-            return expected if isinstance(expected, PtrType) else NULL_T
+            return expected if isinstance(expected, PtrType | FuncType) else NULL_T
         if isinstance(sym, FuncSym):
-            raise self.error(node, f"function '{name}' used as a value", f"call it, or take addr({name})")
+            return self.function_value(node, sym)
         if isinstance(sym, ModuleSym | PackageSym):
             raise self.error(node, f"module '{name}' used as a value")
         if isinstance(sym, StructSym | LangSym):
@@ -670,6 +686,14 @@ class FunctionChecker:
         if node.__class__ is ast.Name and node.id in ("True", "False", "None"):
             raise self.error(node, f"'{name}' cannot be used here")
         raise self.error(node, f"name '{name}' is not defined")
+
+    def function_value(self, node: ast.expr, fn: FuncSym) -> FuncType:
+        """A module-level function used as a value: its address, typed ``Callable[[params], result]``."""
+        if fn.attrs.interrupt:
+            raise self.error(node, f"'{fn.name}' is an @interrupt handler: it is not a value",
+                             f"addr({fn.name}) gives its address as a usize")
+        node.kfunc = fn
+        return FuncType(tuple(p.type for p in fn.params), fn.result)
 
     def _expr_Attribute(self, node: ast.Attribute, expected: Type | None, lvalue: bool = False) -> Type:
         base_sym = self.prog.resolve_name_expr(node.value, self.mod) \
@@ -817,10 +841,10 @@ class FunctionChecker:
             rt = self.expr(right, lt)
             if isinstance(lt, ConstIntType) and isinstance(rt, IntType):
                 lt = self.expr(left, rt)
-        if isinstance(lt, NullType) and isinstance(rt, PtrType):
+        if isinstance(lt, NullType) and isinstance(rt, PtrType | FuncType):
             left.kty = rt
             lt = rt
-        if isinstance(rt, NullType) and isinstance(lt, PtrType):
+        if isinstance(rt, NullType) and isinstance(lt, PtrType | FuncType):
             right.kty = lt
             rt = lt
         if isinstance(lt, ConstIntType) and isinstance(rt, ConstIntType):
@@ -837,7 +861,7 @@ class FunctionChecker:
             if lt != rt:
                 raise self.error(node, f"cannot compare {lt} with {rt}", f"cast one side: cast({lt}, ...)")
             return
-        if isinstance(lt, BoolType) and isinstance(rt, BoolType) and not ordered:
+        if isinstance(lt, BoolType | FuncType) and lt == rt and not ordered:
             return
         if isinstance(lt, IntType) and isinstance(rt, IntType):
             raise self.error(node, f"cannot mix {lt} and {rt} in a comparison",
@@ -850,9 +874,13 @@ class FunctionChecker:
         et = self.expr(node.orelse, bt if not isinstance(bt, ConstIntType | NullType) else expected)
         if isinstance(bt, ConstIntType | NullType) and not isinstance(et, ConstIntType | NullType):
             bt = self.expr(node.body, et)
-        if isinstance(bt, StrType) and isinstance(et, StrType):
-            node.body.kty = node.orelse.kty = PtrType(self.prog.ints["u8"])
-            return node.body.kty
+        text = PtrType(self.prog.ints["u8"])
+        if isinstance(bt, StrType) and (isinstance(et, StrType) or et == text):
+            node.body.kty = node.orelse.kty = text  # a string literal is a Ptr[u8] beside another
+            return text
+        if isinstance(et, StrType) and bt == text:
+            node.orelse.kty = text
+            return text
         if bt != et:
             raise self.error(node, f"the two branches differ: {bt} and {et}")
         return bt
@@ -881,6 +909,9 @@ class FunctionChecker:
         if isinstance(sym, StructSym):
             raise self.error(node, f"struct {sym.type} is not called",
                              "declare a variable of the struct type; its fields start zeroed")
+        fty = self.callee_type(func, sym)
+        if fty is not None:
+            return self.call_value(node, fty)
         if isinstance(func, ast.Attribute):
             base_ty = self.expr(func.value)
             if isinstance(base_ty, StrType | PtrType):
@@ -894,6 +925,31 @@ class FunctionChecker:
         if isinstance(node, ast.Name) and node.id in self.scope:
             return False
         return isinstance(self.prog.resolve_name_expr(node, self.mod), ModuleSym | PackageSym)
+
+    def callee_type(self, func: ast.expr, sym: Symbol | None) -> FuncType | None:
+        """The Callable type of a called variable, field or element, or None when it is not one."""
+        if isinstance(func, ast.Attribute) and sym is None and not self._is_module_path(func.value):
+            base = self.expr(func.value)
+            st = base.pointee if isinstance(base, PtrType) else base
+            if not isinstance(st, StructType) or st.field_index(func.attr) < 0:
+                return None
+        elif not (isinstance(sym, GlobalSym) or isinstance(func, ast.Subscript)
+                  or (isinstance(func, ast.Name) and func.id in self.scope)):
+            return None
+        ty = self.expr(func)
+        return ty if isinstance(ty, FuncType) else None
+
+    def call_value(self, node: ast.Call, fty: FuncType) -> Type:
+        """A call through a function value: positional arguments checked against the Callable's types."""
+        if node.keywords:
+            raise self.error(node.keywords[0], "a call through a function value takes positional arguments",
+                             "a Callable has no parameter names")
+        if len(node.args) != len(fty.params):
+            raise self.error(node, f"{fty} takes {len(fty.params)} arguments, {len(node.args)} given")
+        for a, t in zip(node.args, fty.params, strict=True):
+            self.coerce(a, t)
+        node.kcall = fty
+        return fty.result
 
     def builtin_call(self, node: ast.Call, builtin: Builtin, expected: Type | None) -> Type:
         """Check a call of a built-in through its entry in kcc.builtins.BUILTINS."""
@@ -947,6 +1003,8 @@ class FunctionChecker:
             raise self.error(p.node, f"default {d.value!r} is not a bool")
         elif isinstance(p.type, PtrType) and not (d.value == 0 or isinstance(d.value, str)):
             raise self.error(p.node, "a pointer parameter's default is NULL or a string")
+        elif isinstance(p.type, FuncType) and d.name != "NULL":
+            raise self.error(p.node, "a Callable parameter's default is NULL")
 
 
 def _loop_own_nodes(body: list[ast.stmt]):

@@ -14,7 +14,7 @@ class Type:
     @property
     def is_scalar(self) -> bool:
         """True for integers, bool and pointers: values that fit a register."""
-        return isinstance(self, (IntType, BoolType, PtrType))
+        return isinstance(self, (IntType, BoolType, PtrType, FuncType))
 
 
 @dataclass(frozen=True)
@@ -151,13 +151,13 @@ class StructType(Type):
 
 @dataclass(frozen=True)
 class FuncType(Type):
-    """A function's signature: parameter types in order and the result type."""
+    """``Callable[[A, B], R]``: a function value (its address) with these parameter types and result."""
 
     params: tuple[Type, ...]
     result: Type
 
     def __str__(self) -> str:
-        return f"({', '.join(map(str, self.params))}) -> {self.result}"
+        return f"Callable[[{', '.join(map(str, self.params))}], {self.result}]"
 
 
 def int_types(pointer_bits: int) -> dict[str, IntType]:

@@ -219,7 +219,7 @@ def _needs(arch: str) -> None:
 @pytest.mark.parametrize("arch", list(TARGETS))
 def test_cases_agree_under_qemu(tmp_path: Path, case_root: Path, arch: str) -> None:
     _needs(arch)
-    suite = Suite(case_root, {"c": "constructs", "o": "ops"}, TARGETS[arch][2])
+    suite = Suite(case_root, {"c": "constructs", "o": "ops", "i": "idioms"}, TARGETS[arch][2])
     assert len(suite.calls) > 1000
     result = _run(tmp_path, arch, _harness(tmp_path, suite, suite.main_source()))
     out = result.stdout

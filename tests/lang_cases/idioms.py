@@ -103,3 +103,96 @@ def magnitude_unsigned(x: u16) -> u16:
 
 def folded_limits() -> u64:
     return u64(min(STEPS, 4) + max(STEPS, 9) + abs(-3))
+
+
+# ----- functions as values -------------------------------------------------------------------------
+
+@struct
+class Ops:
+    apply: Callable[[i32, i32], i32]
+    name: Ptr[u8]
+
+
+def _add(a: i32, b: i32) -> i32:
+    return a + b
+
+
+def _sub(a: i32, b: i32) -> i32:
+    return a - b
+
+
+def _mul(a: i32, b: i32) -> i32:
+    return a * b
+
+
+OPERATIONS: Final[Array[Callable[[i32, i32], i32], 3]] = (_add, _sub, _mul)
+NAMED: Final[Array[Ops, 2]] = (Ops(apply=_add, name="add"), Ops(_sub, "sub"))
+handler: Callable[[i32, i32], i32] = _mul
+callback: Callable[[i32, i32], i32]
+
+
+def dispatch(op: u8, a: i32, b: i32) -> i32:
+    return OPERATIONS[op](a, b)          # an index past the table panics (IndexError)
+
+
+def through_struct(which: bool, a: i32, b: i32) -> i32:
+    ops = NAMED[1] if which else NAMED[0]
+    return ops.apply(a, b)
+
+
+def _twice(f: Callable[[i32, i32], i32], a: i32) -> i32:
+    return f(f(a, a), a)
+
+
+def as_argument(a: i16) -> i32:
+    return _twice(_add, i32(a)) + _twice(handler, i32(a) // 256)
+
+
+def null_callback(set_it: bool, a: i32) -> i32:
+    global callback
+    if set_it:
+        callback = _sub
+    if callback == NULL:
+        return -1
+    return callback(a, 1)
+
+
+def call_null(a: i32) -> i32:
+    f: Callable[[i32, i32], i32] = NULL
+    if a > 0:
+        f = _add
+    return f(a, a)                       # NULL when a <= 0: NullPointerError
+
+
+# ----- constant tables ---------------------------------------------------------------------------------
+
+PRIMES: Final[Array[u16, 6]] = (2, 3, 5, 7, 11, 13)
+GRID: Final[Array[Array[i8, 2], 2]] = ((1, -2), (-3, 4))
+FLAGS: Final[Array[bool, 3]] = (True, False, True)
+LABELS: Final[Array[Ptr[u8], 3]] = ("zero", "one", NULL)
+
+
+def nth_prime(i: u8) -> u16:
+    return PRIMES[i]                     # out of bounds: IndexError
+
+
+def grid_sum(k: i8) -> i32:
+    total: i32 = 0
+    for r in range(2):
+        for c in range(2):
+            total += i32(GRID[r][c]) * i32(k)
+    return total
+
+
+def flag(i: u8) -> bool:
+    return FLAGS[i % 3]
+
+
+def label_is_null(i: u8) -> bool:
+    return LABELS[i % 3] == NULL
+
+
+def table_copy(i: u8) -> u16:
+    local = PRIMES                       # a copy: assigning it leaves the table alone
+    local[i % 6] = 0
+    return local[i % 6] + PRIMES[i % 6] + u16(len(PRIMES))
