@@ -33,7 +33,7 @@ def lowered(module: str, target: str, checked: bool = True) -> str:
 
 def function(ir_text: str, name: str) -> str:
     """The body of function ``name`` in ``ir_text``."""
-    match = re.search(rf'define [^\n]*@"?{re.escape(name)}"?\(.*?\n}}', ir_text, re.S)
+    match = re.search(rf'define [^\n]*@"?{re.escape(name)}"?\(.*?\n}}', ir_text, re.DOTALL)
     assert match, name
     return match.group(0)
 
