@@ -417,6 +417,72 @@ def _register(method: str, nargs: int) -> Builtin:
     return Builtin(f"Reg.{method}", check, lower, f"kcc.lang.Reg.{method}")
 
 
+# ----- atomics -----------------------------------------------------------------------------------------
+
+ORDERS = {"RELAXED": "monotonic", "ACQUIRE": "acquire", "RELEASE": "release", "ACQ_REL": "acq_rel",
+          "SEQ_CST": "seq_cst"}
+"""The C11 memory orders kcc.lang names, as LLVM spells them."""
+
+# What a failed compare-and-swap orders: the success order without its release half (LLVM's rule).
+_CAS_FAILURE = {"monotonic": "monotonic", "acquire": "acquire", "release": "monotonic", "acq_rel": "acquire",
+                "seq_cst": "seq_cst"}
+
+
+def _atomic(name: str, values: int, orders: tuple[str, ...], integers_only: bool = False) -> Builtin:
+    """``name(p, v..., order=SEQ_CST)``: an atomic access to the integer (or pointer) ``p`` points to."""
+
+    def check(chk: FunctionChecker, node: ast.Call, expected: Type | None) -> Type:
+        args = list(node.args)
+        order_node: ast.expr | None = None
+        for kw in node.keywords:
+            if kw.arg != "order":
+                raise chk.error(kw, f"{name} has no option '{kw.arg}'", "options: order=SEQ_CST")
+            order_node = kw.value
+        if len(args) == values + 2 and order_node is None:
+            order_node = args.pop()
+        if len(args) != values + 1:
+            shape = ", ".join(["p", *("v" * values)] if values < 2 else ["p", "expected", "desired"])
+            raise chk.error(node, f"{name} takes {shape} and an optional memory order: {name}({shape})")
+        pt = chk.expr(args[0])
+        target = pt.pointee if isinstance(pt, PtrType) else None
+        if not (isinstance(target, IntType) or (isinstance(target, PtrType) and not integers_only)):
+            what = "an integer" if integers_only else "an integer or a pointer"
+            raise chk.error(args[0], f"{name} needs a pointer to {what}, not {pt}")
+        bits = target.bits if isinstance(target, IntType) else chk.prog.target.pointer_bits
+        if bits > chk.prog.target.pointer_bits:
+            raise chk.error(args[0], f"{chk.prog.target.name} has no {bits}-bit atomics",
+                            f"atomics take integers up to {chk.prog.target.pointer_bits} bits there")
+        for a in args[1:]:
+            chk.coerce(a, target)
+        order = "SEQ_CST"
+        if order_node is not None:
+            sym = chk.prog.resolve_name_expr(order_node, chk.mod)
+            order = getattr(sym, "name", "")
+            if order not in orders:
+                raise chk.error(order_node, f"{name}'s memory order is one of {', '.join(orders)}")
+        node.korder = ORDERS[order]
+        return VOID if name == "atomic_store" else target
+
+    def lower(fl: FunctionLowerer, node: ast.Call) -> ir.Value | None:
+        b = fl.builder
+        ptr = fl.value(node.args[0])
+        operands = [fl.value(a) for a in node.args[1:values + 1]]
+        fl.null_check(ptr, node)
+        target = node.args[0].kty.pointee
+        align = fl.low.prog.sizeof(target)  # natural alignment: what every target's atomics need
+        if name == "atomic_load":
+            return b.load_atomic(ptr, node.korder, align, typ=fl.low.val_ty(target))
+        if name == "atomic_store":
+            b.store_atomic(operands[0], ptr, node.korder, align)
+            return None
+        if name == "atomic_cas":
+            pair = b.cmpxchg(ptr, operands[0], operands[1], node.korder, _CAS_FAILURE[node.korder])
+            return b.extract_value(pair, 0)
+        return b.atomic_rmw("add" if name == "atomic_add" else "xchg", ptr, operands[0], node.korder)
+
+    return Builtin(name, check, lower, f"kcc.lang.{name}")
+
+
 REG_METHODS = {"read": 0, "write": 1, "set_bits": 1, "clear_bits": 1}
 """The methods of a ``Reg[T]`` field and how many arguments each takes."""
 
@@ -441,6 +507,14 @@ def _table() -> dict[str, Builtin]:
     ]
     entries += [_conversion(n) for n in ("u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "usize", "isize")]
     entries += [_register(m, n) for m, n in REG_METHODS.items()]
+    every = tuple(ORDERS)
+    entries += [
+        _atomic("atomic_load", 0, ("RELAXED", "ACQUIRE", "SEQ_CST")),
+        _atomic("atomic_store", 1, ("RELAXED", "RELEASE", "SEQ_CST")),
+        _atomic("atomic_add", 1, every, integers_only=True),
+        _atomic("atomic_swap", 1, every),
+        _atomic("atomic_cas", 2, every),
+    ]
     return {b.name: b for b in entries}
 
 

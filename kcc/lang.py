@@ -32,7 +32,12 @@ from typing import Any, Final, TypeVar
 from kcc.types import IntType
 
 __all__ = [
+    "ACQUIRE",
+    "ACQ_REL",
     "NULL",
+    "RELAXED",
+    "RELEASE",
+    "SEQ_CST",
     "TARGET",
     "Array",
     "Callable",
@@ -44,6 +49,11 @@ __all__ = [
     "abs",
     "addr",
     "asm",
+    "atomic_add",
+    "atomic_cas",
+    "atomic_load",
+    "atomic_store",
+    "atomic_swap",
     "cast",
     "export",
     "extern",
@@ -983,6 +993,43 @@ def mmio(t: Any, base: Any) -> Any:
 def asm(template: str, *inputs: Any, out: Any = None, clobbers: tuple[str, ...] = ("memory",)) -> Any:
     """Inline assembly (section 6; operands ``{0}``.., ``{out}``); not pure."""
     raise _impure("asm()")
+
+
+RELAXED: Final = "RELAXED"
+"""C11 memory_order_relaxed: the access is atomic, nothing more is ordered."""
+ACQUIRE: Final = "ACQUIRE"
+"""C11 memory_order_acquire: later accesses stay after this load."""
+RELEASE: Final = "RELEASE"
+"""C11 memory_order_release: earlier accesses stay before this store."""
+ACQ_REL: Final = "ACQ_REL"
+"""C11 memory_order_acq_rel: acquire and release, for read-modify-write accesses."""
+SEQ_CST: Final = "SEQ_CST"
+"""C11 memory_order_seq_cst, the default: one total order of every such access."""
+
+
+def atomic_load(p: Any, order: str = SEQ_CST) -> Any:
+    """An atomic load through ``p`` (language.md, "Atomics"); not pure."""
+    raise _impure("atomic_load()")
+
+
+def atomic_store(p: Any, v: Any, order: str = SEQ_CST) -> None:
+    """An atomic store of ``v`` through ``p``; not pure."""
+    raise _impure("atomic_store()")
+
+
+def atomic_add(p: Any, v: Any, order: str = SEQ_CST) -> Any:
+    """Atomically add ``v`` to the integer at ``p`` and return its old value; not pure."""
+    raise _impure("atomic_add()")
+
+
+def atomic_swap(p: Any, v: Any, order: str = SEQ_CST) -> Any:
+    """Atomically store ``v`` at ``p`` and return the old value; not pure."""
+    raise _impure("atomic_swap()")
+
+
+def atomic_cas(p: Any, expected: Any, desired: Any, order: str = SEQ_CST) -> Any:
+    """Atomically store ``desired`` at ``p`` if it holds ``expected``; return the value found; not pure."""
+    raise _impure("atomic_cas()")
 
 
 def extern_symbol(name: str) -> Any:

@@ -101,7 +101,7 @@ class Lowerer:
         self.prog = prog
         self.target = prog.target
         self.checked = checked
-        self.host = prog.target.name == "host"
+        self.host = not prog.target.freestanding
         # A context per module: identified struct types live in it, and one process compiles many modules.
         self.module = ir.Module(name=prog.entry.name if prog.entry else "kcc", context=ir.Context())
         self.module.triple = self.target.triple

@@ -65,4 +65,5 @@ KSTEP: Note[Any] = Note("kstep", "every For", "the range step as a Python int wh
 KFIELD: Note[Any] = Note("kfield", "Attributes that reach a struct field", "the field's index in the struct")
 KFUNC: Note[Any] = Note("kfunc", "Names and Attributes that use a function as a value; addr(f) calls",
                         "the resolve.FuncSym")
+KORDER: Note[Any] = Note("korder", "atomic_* calls", "the LLVM memory ordering of the access (\"seq_cst\", ...)")
 KCLOBBERS: Note[Any] = Note("kclobbers", "asm(...) calls", "the clobber list: register names, \"memory\", \"cc\"")

@@ -32,6 +32,8 @@ LANG_NAMES = frozenset({
     "addr", "cast", "sizeof", "volatile_load", "volatile_store", "mmio", "asm",
     "section", "export", "extern", "naked", "inline", "noinline", "noreturn", "interrupt",
     "extern_symbol", "panic", "min", "max", "abs",
+    "atomic_load", "atomic_store", "atomic_add", "atomic_swap", "atomic_cas",
+    "RELAXED", "ACQUIRE", "RELEASE", "ACQ_REL", "SEQ_CST",
 })
 # Constant expressions are folded exactly, but no wider than this (the widest type has 64 bits;
 # the bound keeps `1 << (1 << 40)` from exhausting memory).
@@ -652,7 +654,7 @@ class Program:
         """(size, alignment) in bytes of ``ty`` under the target's C ABI."""
         if isinstance(ty, IntType):
             size = ty.bits // 8
-            align = min(size, 4) if size == 8 and self.target.name == "i586" else size
+            align = min(size, self.target.int64_align)
             return size, align
         if isinstance(ty, RegType):
             return self.layout(ty.value)

@@ -51,6 +51,9 @@ class Target:
         link_emulation: the ld.lld ``-m`` emulation, "" for the host.
         code_model: LLVM code model ("default", "small", "medium", ...).
         reloc: LLVM relocation model ("static" or "pic").
+        freestanding: False only for the host, whose code runs under an operating system: its
+            functions stay global (kcc.load_host finds them) and LLVM may call its C library.
+        int64_align: the ABI alignment of 64-bit integers in bytes (4 under the i386 System V ABI).
     """
 
     name: str
@@ -66,6 +69,8 @@ class Target:
     link_emulation: str = ""
     code_model: str = "default"
     reloc: str = "static"
+    freestanding: bool = True
+    int64_align: int = 8
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def target_machine(self, opt: int = 2) -> llvm.TargetMachine:

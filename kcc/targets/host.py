@@ -18,6 +18,7 @@ def _host() -> Target:
         clang_args=("-fPIC",),
         llvmlite_asm_parser=True,
         reloc="pic",
+        freestanding=False,
     )
 
 

@@ -30,6 +30,7 @@ TARGET = Target(
     # convention (saves every register it uses, returns with iret). The parameterless form kcc
     # emits suits vectors without an error code (IRQs, #BP); the kernel's trap entry is assembly.
     interrupt_cc="x86_intrcc",
+    int64_align=4,  # i386 System V ABI: u64/i64 are 4-byte aligned
     elf_machine="EM_386",
     link_emulation="elf_i386",
     code_model="default",
