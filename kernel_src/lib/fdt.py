@@ -51,10 +51,8 @@ def be64(p: usize) -> u64:
 def _cells(p: usize, n: u32) -> u64:
     """Read a value of ``n`` 32-bit cells (0, 1 or 2; more keeps the low 64 bits)."""
     v: u64 = 0
-    i: u32 = 0
-    while i < n:
+    for i in range(n):
         v = (v << 32) | u64(be32(p + usize(i) * 4))
-        i += 1
     return v
 
 

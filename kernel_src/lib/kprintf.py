@@ -44,10 +44,8 @@ def _emit(s: Ptr[Sink], c: u8) -> None:
 
 def _pad(s: Ptr[Sink], c: u8, n: u32) -> None:
     """Emit ``c`` ``n`` times."""
-    i: u32 = 0
-    while i < n:
+    for _ in range(n):
         _emit(s, c)
-        i += 1
 
 
 def _digit(d: usize, upper: bool) -> u8:
@@ -98,10 +96,8 @@ def _string(s: Ptr[Sink], text: Ptr[u8], width: u32, left: bool) -> None:
         fill = width - n
     if not left:
         _pad(s, _SPACE, fill)
-    i: u32 = 0
-    while i < n:
+    for i in range(n):
         _emit(s, text[i])
-        i += 1
     if left:
         _pad(s, _SPACE, fill)
 

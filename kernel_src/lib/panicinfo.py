@@ -2,23 +2,15 @@
 
 from kcc.lang import *
 
+# Indexed by kcc.runtime.PanicKind; 0 is no kind.
+_KIND_NAMES: Final[Array[Ptr[u8], 9]] = (
+    "unknown panic kind", "division by zero", "integer overflow", "index out of range", "NULL dereference",
+    "assertion failed", "negative shift count", "explicit panic", "zero range step",
+)
+
 
 def kind_name(kind: i32) -> Ptr[u8]:
     """Return the name of a panic kind, as numbered by kcc.runtime.PanicKind."""
-    if kind == 1:
-        return "division by zero"
-    if kind == 2:
-        return "integer overflow"
-    if kind == 3:
-        return "index out of range"
-    if kind == 4:
-        return "NULL dereference"
-    if kind == 5:
-        return "assertion failed"
-    if kind == 6:
-        return "negative shift count"
-    if kind == 7:
-        return "explicit panic"
-    if kind == 8:
-        return "zero range step"
+    if 0 <= kind < len(_KIND_NAMES):
+        return _KIND_NAMES[kind]
     return "unknown panic kind"

@@ -76,33 +76,16 @@ def cause_code(cause: usize) -> usize:
     return cause
 
 
+# The architecture's names of exception numbers 0..15 (B3.9); 0, 8..10 and 13 are reserved.
+_CAUSE_NAMES: Final[Array[Ptr[u8], EXC_EXTERNAL0]] = (
+    "Reserved", "Reset", "NMI", "HardFault", "MemManage", "BusFault", "UsageFault", "SecureFault",
+    "Reserved", "Reserved", "Reserved", "SVCall", "DebugMonitor", "Reserved", "PendSV", "SysTick",
+)
+
+
 def cause_name(cause: usize) -> Ptr[u8]:
     """Return the architecture's name of exception number ``cause`` (B3.9)."""
-    if cause == 1:
-        return "Reset"
-    if cause == EXC_NMI:
-        return "NMI"
-    if cause == EXC_HARDFAULT:
-        return "HardFault"
-    if cause == EXC_MEMMANAGE:
-        return "MemManage"
-    if cause == EXC_BUSFAULT:
-        return "BusFault"
-    if cause == EXC_USAGEFAULT:
-        return "UsageFault"
-    if cause == EXC_SECUREFAULT:
-        return "SecureFault"
-    if cause == EXC_SVCALL:
-        return "SVCall"
-    if cause == EXC_DEBUGMONITOR:
-        return "DebugMonitor"
-    if cause == EXC_PENDSV:
-        return "PendSV"
-    if cause == EXC_SYSTICK:
-        return "SysTick"
-    if cause >= EXC_EXTERNAL0:
-        return "External interrupt"
-    return "Reserved"
+    return _CAUSE_NAMES[cause] if cause < len(_CAUSE_NAMES) else "External interrupt"
 
 
 def _instruction_length(pc: usize) -> usize:

@@ -110,80 +110,31 @@ def cause_code(cause: usize) -> usize:
     return cause
 
 
+# The SDM's names of exceptions 0..21 (vol. 3A, table 6-1); 15 is reserved.
+_EXCEPTION_NAMES: Final[Array[Ptr[u8], 22]] = (
+    "Divide Error", "Debug", "NMI Interrupt", "Breakpoint", "Overflow", "BOUND Range Exceeded",
+    "Invalid Opcode", "Device Not Available", "Double Fault", "Coprocessor Segment Overrun", "Invalid TSS",
+    "Segment Not Present", "Stack-Segment Fault", "General Protection", "Page Fault", "Reserved",
+    "x87 FPU Floating-Point Error", "Alignment Check", "Machine Check", "SIMD Floating-Point Exception",
+    "Virtualization Exception", "Control Protection Exception",
+)
+
+# The PC/AT use of each IRQ line; 5 and 9..11 are free for ISA cards.
+_IRQ_NAMES: Final[Array[Ptr[u8], 16]] = (
+    "PIT timer (IRQ 0)", "keyboard (IRQ 1)", "cascade (IRQ 2)", "COM2 (IRQ 3)", "COM1 (IRQ 4)", "ISA device",
+    "floppy (IRQ 6)", "LPT1 or spurious (IRQ 7)", "RTC (IRQ 8)", "ISA device", "ISA device", "ISA device",
+    "PS/2 mouse (IRQ 12)", "FPU (IRQ 13)", "primary ATA (IRQ 14)", "secondary ATA or spurious (IRQ 15)",
+)
+
+
 def _exception_name(vector: usize) -> Ptr[u8]:
     """Return the SDM's name for exception ``vector`` (0..31)."""
-    if vector == 0:
-        return "Divide Error"
-    if vector == 1:
-        return "Debug"
-    if vector == 2:
-        return "NMI Interrupt"
-    if vector == 3:
-        return "Breakpoint"
-    if vector == 4:
-        return "Overflow"
-    if vector == 5:
-        return "BOUND Range Exceeded"
-    if vector == 6:
-        return "Invalid Opcode"
-    if vector == 7:
-        return "Device Not Available"
-    if vector == 8:
-        return "Double Fault"
-    if vector == 9:
-        return "Coprocessor Segment Overrun"
-    if vector == 10:
-        return "Invalid TSS"
-    if vector == 11:
-        return "Segment Not Present"
-    if vector == 12:
-        return "Stack-Segment Fault"
-    if vector == 13:
-        return "General Protection"
-    if vector == 14:
-        return "Page Fault"
-    if vector == 16:
-        return "x87 FPU Floating-Point Error"
-    if vector == 17:
-        return "Alignment Check"
-    if vector == 18:
-        return "Machine Check"
-    if vector == 19:
-        return "SIMD Floating-Point Exception"
-    if vector == 20:
-        return "Virtualization Exception"
-    if vector == 21:
-        return "Control Protection Exception"
-    return "Reserved"
+    return _EXCEPTION_NAMES[vector] if vector < len(_EXCEPTION_NAMES) else "Reserved"
 
 
 def _irq_name(irq: usize) -> Ptr[u8]:
     """Return the PC/AT use of IRQ line ``irq`` (0..15)."""
-    if irq == 0:
-        return "PIT timer (IRQ 0)"
-    if irq == 1:
-        return "keyboard (IRQ 1)"
-    if irq == 2:
-        return "cascade (IRQ 2)"
-    if irq == 3:
-        return "COM2 (IRQ 3)"
-    if irq == 4:
-        return "COM1 (IRQ 4)"
-    if irq == 6:
-        return "floppy (IRQ 6)"
-    if irq == 7:
-        return "LPT1 or spurious (IRQ 7)"
-    if irq == 8:
-        return "RTC (IRQ 8)"
-    if irq == 12:
-        return "PS/2 mouse (IRQ 12)"
-    if irq == 13:
-        return "FPU (IRQ 13)"
-    if irq == 14:
-        return "primary ATA (IRQ 14)"
-    if irq == 15:
-        return "secondary ATA or spurious (IRQ 15)"
-    return "ISA device"
+    return _IRQ_NAMES[irq] if irq < len(_IRQ_NAMES) else "ISA device"
 
 
 def _pic_irq(vector: usize) -> usize:
