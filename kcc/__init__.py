@@ -2,7 +2,7 @@
 
 ``kcc.load_python(path)`` runs a pure kcc module under CPython with the
 language's meaning; ``kcc.load_host(path)`` compiles it for the host and calls
-it through ctypes (language.md sections 1 and 9). Both are imported on first
+it through ctypes (language.md, "The host target and CPython"). Both are imported on first
 use so that ``from kcc.lang import *`` in kcc sources stays light.
 """
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from kcc.paths import data_dir
 from kcc.targets import ARCHES
 
-# The board each architecture builds for when --board is not given (kernel.md, "Boards").
+# The board each architecture builds for when --board is not given (docs/boards.md, "The boards").
 DEFAULT_BOARDS = {"riscv64": "qemu-virt", "armv8m": "mps2-an505", "i586": "pc"}
 
 # How a board's run under QEMU reports the kernel's exit code (kcc.qemu translates each).

@@ -23,7 +23,7 @@ ENTRY_MODULE = "core.main"
 STAMP = "build.json"
 
 # Checked builds keep their panics cheap to step through at -O1; release builds are -O2
-# (kernel.md, "The toolchain around it": RELEASE=1 is optimised with the checks out).
+# (README.md, "Using kcc": --release drops the checks and builds at -O2).
 DEFAULT_OPT_CHECKED = 1
 DEFAULT_OPT_RELEASE = 2
 

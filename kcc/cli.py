@@ -30,7 +30,7 @@ USER_ERRORS = (BoardError, BuildError, ToolchainError, LinkScriptError, qemu.Qem
 class KccGroup(click.Group):
     """A click group that turns every exception into a one-line report and an exit status.
 
-    CompileError: rendered diagnostics, status 1 (language.md section 8). A user
+    CompileError: rendered diagnostics, status 1 (language.md, "Diagnostics"). A user
     error (USER_ERRORS): ``kcc: error: ...``, status 1. Anything else is a bug
     in kcc: ``kcc: internal error: <summary>``, status 2. ``--debug`` re-raises
     so Python prints the traceback.
@@ -162,8 +162,8 @@ def build_cmd(arch: str, board: str | None, release: bool, opt_level: int | None
     link script generated for --board, and prints the section sizes. Nothing is
     rebuilt when no input changed (sources, board, templates, options, kcc).
     With --arch host, compiles --entry (and what it imports) for this machine
-    into build/host/<module>/lib.so, callable through ctypes (language.md
-    section 9; kcc.load_host does the same from Python).
+    into build/host/<module>/lib.so, callable through ctypes (language.md, "The host target and CPython";
+    kcc.load_host does the same from Python).
     Exit status 1 on compile, board or link errors.
     """
     if arch == "host":

@@ -1,4 +1,4 @@
-"""Located diagnostics: the error type every compiler stage raises, and its rendering (language.md section 8)."""
+"""Located diagnostics: the error type every compiler stage raises, and its rendering (language.md, "Diagnostics")."""
 
 from __future__ import annotations
 

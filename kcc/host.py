@@ -1,4 +1,4 @@
-"""``kcc.load_host``: compile a kcc module for the host and call its functions from Python (language.md §9).
+"""``kcc.load_host``: compile a kcc module for the host and call its functions from Python (language.md, "The host target and CPython").
 
 The module is compiled by the front end (kcc.compiler), optimised
 (kcc.optimize) and emitted (kcc.emit) for the host target, then linked with a
@@ -274,7 +274,7 @@ class _NotCallable:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError(f"{self.sig.name} cannot be called from Python: only integer and bool parameters "
-                        f"and results cross (language.md section 9); its signature is "
+                        "and results cross (language.md, \"The host target and CPython\"); its signature is "
                         f"({', '.join(f'{n}: {t}' for n, t in self.sig.params)}) -> {self.sig.result}")
 
 

@@ -1,7 +1,7 @@
 """The names kcc sources import (``from kcc.lang import *``), as a real Python module with the language's meaning.
 
 The compiler reads these names statically; under CPython this module gives them
-the meaning language.md sections 2 and 3 fix, so pure kcc code runs unchanged
+the meaning language.md gives them ("Types", "Expressions"), so pure kcc code runs unchanged
 (through ``kcc.load_python``, which also makes annotations coerce values):
 
 * ``u8 .. u64``, ``i8 .. i64``, ``usize``, ``isize`` are ``int`` subclasses.
@@ -108,11 +108,12 @@ class NotPureError(RuntimeError):
 
 
 def _impure(what: str) -> NotPureError:
-    return NotPureError(f"{what}: not available under CPython: pure code only (language.md section 1)")
+    return NotPureError(f"{what}: not available under CPython: pure code only "
+                        "(language.md, \"The host target and CPython\")")
 
 
 # ---------------------------------------------------------------------------------------------
-# Fixed-width integers (language.md sections 2 and 3)
+# Fixed-width integers (language.md, "Types")
 
 
 class _Int(int):
@@ -432,7 +433,7 @@ _deferred_ops()
 
 def _int_type(name: str, bits: int, signed: bool) -> type[_Int]:
     kind = IntType(bits, signed, name)
-    doc = (f"{'Signed' if signed else 'Unsigned'} {bits}-bit integer (language.md section 2); "
+    doc = (f"{'Signed' if signed else 'Unsigned'} {bits}-bit integer (language.md, \"Types\"); "
            f"``{name}(x)`` reduces x modulo 2**{bits} into {kind.min}..{kind.max}.")
     return type(name, (_Int,), {"BITS": bits, "SIGNED": signed, "MIN": kind.min, "MAX": kind.max,
                                 "MASK": (1 << bits) - 1, "KIND": kind,
@@ -492,7 +493,7 @@ class _PtrType:
 
 
 class Ptr(typing.Generic[_T]):
-    """``Ptr[T]``: a typed address (language.md sections 2 and 5).
+    """``Ptr[T]``: a typed address (language.md, "Memory: pointers, MMIO, linker symbols").
 
     ``Ptr[T]`` names the type; the only pointer value pure code can hold under
     CPython is ``NULL``, an instance of this class: comparing it is pure,
@@ -877,7 +878,7 @@ def coerce(t: Any, value: Any) -> Any:
 
 
 def sizeof(t: Any) -> int:
-    """Size of type ``t`` in bytes with C layout on the 64-bit host (language.md section 5).
+    """Size of type ``t`` in bytes with C layout on the 64-bit host (language.md, "Types").
 
     A compile-time constant in compiled code; a plain int here.
 
@@ -966,32 +967,32 @@ def abs(x: Any) -> Any:
 
 
 def addr(x: Any) -> Any:
-    """The address of a global, local, field or element (section 5); not pure."""
+    """The address of a global, local, field or element (language.md, "Memory: pointers, MMIO, linker symbols"); not pure."""
     raise _impure("addr()")
 
 
 def cast(t: Any, v: Any) -> Any:
-    """``cast(Ptr[T], v)``: a pointer from an integer or another pointer (section 5); not pure."""
+    """``cast(Ptr[T], v)``: a pointer from an integer or another pointer; not pure."""
     raise _impure("cast()")
 
 
 def volatile_load(p: Any) -> Any:
-    """A volatile read through ``p`` (section 5); not pure."""
+    """A volatile read through ``p``; not pure."""
     raise _impure("volatile_load()")
 
 
 def volatile_store(p: Any, v: Any) -> None:
-    """A volatile write of ``v`` through ``p`` (section 5); not pure."""
+    """A volatile write of ``v`` through ``p``; not pure."""
     raise _impure("volatile_store()")
 
 
 def mmio(t: Any, base: Any) -> Any:
-    """The register block struct ``t`` placed at address ``base`` (section 5); not pure."""
+    """The register block struct ``t`` placed at address ``base``; not pure."""
     raise _impure("mmio()")
 
 
 def asm(template: str, *inputs: Any, out: Any = None, clobbers: tuple[str, ...] = ("memory",)) -> Any:
-    """Inline assembly (section 6; operands ``{0}``.., ``{out}``); not pure."""
+    """Inline assembly (language.md, "Inline assembly"; operands ``{0}``.., ``{out}``); not pure."""
     raise _impure("asm()")
 
 
@@ -1033,7 +1034,7 @@ def atomic_cas(p: Any, expected: Any, desired: Any, order: str = SEQ_CST) -> Any
 
 
 def extern_symbol(name: str) -> Any:
-    """The address of linker symbol ``name`` as a usize (section 6); not pure."""
+    """The address of linker symbol ``name`` as a usize (language.md, "Linker symbols"); not pure."""
     raise _impure(f"extern_symbol({name!r})")
 
 
@@ -1067,9 +1068,9 @@ def _marker(doc: str) -> Callable[[_F], _F]:
     return deco
 
 
-naked = _marker("``@naked``: no prologue or epilogue (section 6); no effect under CPython.")
-inline = _marker("``@inline``: always inline (section 6); no effect under CPython.")
-noinline = _marker("``@noinline``: never inline (section 6); no effect under CPython.")
-noreturn = _marker("``@noreturn``: the function never returns (section 6); no effect under CPython.")
-interrupt = _marker("``@interrupt``: the target's interrupt handler convention (section 6); "
+naked = _marker("``@naked``: no prologue or epilogue; no effect under CPython.")
+inline = _marker("``@inline``: always inline; no effect under CPython.")
+noinline = _marker("``@noinline``: never inline; no effect under CPython.")
+noreturn = _marker("``@noreturn``: the function never returns; no effect under CPython.")
+interrupt = _marker("``@interrupt``: the target's interrupt handler convention; "
                     "no effect under CPython.")

@@ -287,7 +287,7 @@ class Lowerer:
         return sp
 
     def string(self, text: str) -> ir.GlobalVariable:
-        """A private NUL-terminated constant for a string literal (language.md section 5)."""
+        """A private NUL-terminated constant for a string literal (language.md, "Memory: pointers, MMIO, linker symbols")."""
         if text not in self.strings:
             data = text.encode("utf-8") + b"\0"
             ty = ir.ArrayType(I8, len(data))
@@ -375,7 +375,7 @@ class FunctionLowerer:
     def load(self, ptr: ir.Value, ty: Type, volatile: bool = False) -> ir.Value:
         """Load a ``ty`` from memory as a register value (bool: byte to i1).
 
-        ``volatile``: a volatile load (language.md section 5: never merged, reordered or removed).
+        ``volatile``: a volatile load (language.md, "Volatile accesses and MMIO registers": never merged, reordered or removed).
         """
         kind = VolatileLoad if volatile else ir.instructions.LoadInstr
         v = kind(self.builder.block, ptr, typ=self.low.mem_ty(ty))
@@ -739,7 +739,7 @@ class FunctionLowerer:
 
     def arith(self, node: ast.AST, op: ast.operator, a: ir.Value, c: ir.Value, ty: Type, rty: Type,
               rnode: ast.expr) -> ir.Value:
-        """``a op c`` with language.md section 3's meaning, for operands of type ``ty`` (right: ``rty``)."""
+        """``a op c`` with the meaning of language.md, "Arithmetic means what Python means, reduced to the width", for operands of type ``ty`` (right: ``rty``)."""
         b = self.builder
         if isinstance(ty, PtrType):
             idx = self.widen(c, rty, 64)
@@ -773,7 +773,7 @@ class FunctionLowerer:
         """Python's ``//`` (``is_div``) or ``%`` on ``ty``: floor division, remainder with the divisor's sign.
 
         Division by zero panics in every build; ``MIN // -1`` panics in checked builds and wraps in
-        release builds (language.md section 3).
+        release builds (language.md, "Arithmetic means what Python means, reduced to the width").
         """
         b = self.builder
         zero = ir.Constant(a.type, 0)
@@ -802,7 +802,7 @@ class FunctionLowerer:
 
     def shift(self, node: ast.AST, left: bool, a: ir.Value, n: ir.Value, ty: IntType, nty: IntType,
               rnode: ast.expr) -> ir.Value:
-        """``a << n`` or ``a >> n`` as Python gives them after reduction to ``ty`` (section 3).
+        """``a << n`` or ``a >> n`` as Python gives them after reduction to ``ty`` (language.md, "Arithmetic means what Python means, reduced to the width").
 
         An amount of the width or more gives 0 (or -1 for ``>>`` of a negative signed value);
         a negative amount panics (kind NEGATIVE_SHIFT) in every build.
@@ -938,7 +938,7 @@ class FunctionLowerer:
         return self.builder.call(_Callee(callee, ftype), args)
 
     def convert(self, arg: ast.expr, to: IntType) -> ir.Value:
-        """``T(x)``: reduce modulo 2**bits, extending by the source's signedness (section 2)."""
+        """``T(x)``: reduce modulo 2**bits, extending by the source's signedness (language.md, "Conversions are explicit")."""
         v = self.value(arg)
         src = arg.kty
         if isinstance(src, BoolType):

@@ -1,4 +1,4 @@
-"""Stage 1: parse a source file with Python's own parser and reject what the language leaves out (section 7)."""
+"""Stage 1: parse a source file with Python's own parser and reject what the language leaves out (language.md, "Not in the language")."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from kcc.diagnostics import CompileError, Diagnostic, Reporter, SourceFile
 
-# Node kinds that language.md section 7 forbids outright, with the message and hint given for each.
+# Node kinds that language.md, "Not in the language" forbids outright, with the message and hint given for each.
 _FORBIDDEN: dict[type, tuple[str, str]] = {
     ast.List: ("lists are not in the language", "use Array[T, N]"),
     ast.ListComp: ("comprehensions are not in the language", "write a for loop over range()"),
@@ -39,7 +39,7 @@ _FORBIDDEN: dict[type, tuple[str, str]] = {
 
 
 def parse_source(source: SourceFile) -> ast.Module:
-    """Parse ``source`` and check it against language.md section 7.
+    """Parse ``source`` and check it against language.md, "Not in the language".
 
     Returns the module's ast with positions. Raises CompileError holding every
     forbidden construct found (or the one syntax error Python's parser reports).
@@ -64,7 +64,7 @@ def parse_source(source: SourceFile) -> ast.Module:
 
 
 class _Subset(ast.NodeVisitor):
-    """Walks a module and reports every construct section 7 forbids, located."""
+    """Walks a module and reports every construct language.md, "Not in the language" lists, located."""
 
     def __init__(self, source: SourceFile, reporter: Reporter) -> None:
         self.source = source

@@ -1,4 +1,4 @@
-"""``kcc.load_python``: run a pure kcc module under CPython with the compiled program's meaning (language.md §1, §9).
+"""``kcc.load_python``: run a pure kcc module under CPython with the compiled program's meaning (language.md, "The host target and CPython").
 
 Plain CPython would let ``x: u8 = 255; x + 1`` grow to 256. The loader parses
 the source, rewrites its AST so that every place the compiler gives a value a

@@ -25,7 +25,7 @@ from kcc.types import (
 if TYPE_CHECKING:
     from kcc.targets.base import Target
 
-# Every name kcc.lang offers (language.md sections 2, 4, 5, 6), as the compiler knows them.
+# Every name kcc.lang offers (docs/language.md), as the compiler knows them.
 LANG_NAMES = frozenset({
     "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "usize", "isize",
     "Ptr", "Array", "Reg", "Callable", "struct", "Final", "NULL", "TARGET",
@@ -119,7 +119,7 @@ class Param:
 
 @dataclass
 class FuncAttrs:
-    """What a function's decorators asked for (language.md section 6)."""
+    """What a function's decorators asked for (language.md, "Decorators")."""
 
     section: str | None = None
     export: str | None = None
@@ -509,7 +509,7 @@ class Program:
             if op in (ast.LShift, ast.RShift) and rv < 0:
                 raise _NotConst(node, "negative shift amount in a constant expression")
             if op in (ast.LShift, ast.RShift) and isinstance(ty, IntType) and rv >= ty.bits:
-                # A typed shift by the width or more: what Python gives after reduction (section 3).
+                # A typed shift by the width or more: what Python gives after reduction (language.md, "Arithmetic means what Python means, reduced to the width").
                 return (-1 if op is ast.RShift and lv < 0 else 0), ty
             if op is ast.LShift and rv + lv.bit_length() > MAX_CONST_BITS:
                 raise _TooLarge(node)
@@ -584,7 +584,7 @@ class Program:
 
     # ----- types ----------------------------------------------------------
     def resolve_type(self, node: ast.expr | None, mod: Module, allow_void: bool = False) -> Type:
-        """The kcc type a type expression denotes (language.md section 2); reports and returns VOID on error."""
+        """The kcc type a type expression denotes (language.md, "Types"); reports and returns VOID on error."""
         err = self.reporter.error
         if node is None:
             err(mod.source, node, "missing type")
@@ -598,7 +598,7 @@ class Program:
         if isinstance(node, ast.Name) and node.id in ("int", "str", "float", "list", "dict"):
             err(mod.source, node, f"'{node.id}' is not a kcc type",
                 "use a fixed-width integer such as u32 or i64" if node.id == "int" else
-                "see language.md section 2 for the types")
+                "see language.md, \"Types\"")
             return VOID
         if isinstance(node, ast.Subscript):
             base = self.resolve_name_expr(node.value, mod)
@@ -919,7 +919,7 @@ class Program:
     def check_arch_interface(self) -> None:
         """Every ``arch/<a>/m.py`` defines the same public functions with the same signatures as the target's.
 
-        language.md section 6: "Architecture code lives in arch/<arch>/ modules with the
+        language.md, "Architecture code: `arch.`": "Architecture code lives in arch/<arch>/ modules with the
         same names and signatures on every architecture; the compiler checks the interface."
         """
         own = self.root / "arch" / self.target.name

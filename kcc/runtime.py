@@ -4,7 +4,7 @@ Checked operations that fail call ``PANIC_SYMBOL`` with the signature
 ``void __kcc_panic(i32 kind, const char *msg, const char *file, i32 line, i32 col)``
 and never return. The kernel defines it (kernel_src/lib/panic.py, ``@export``);
 on the host, kcc.host's C shim defines it and turns the panic into the Python
-exception that kcc.load_python raises for the same case (language.md section 9).
+exception that kcc.load_python raises for the same case (language.md, "The host target and CPython").
 """
 
 from enum import IntEnum

@@ -93,7 +93,7 @@ def check_program(prog: Program) -> list[CheckedFunction]:
 
 
 class FunctionChecker:
-    """Checks one function's body against its signature (language.md sections 2-6)."""
+    """Checks one function's body against its signature (language.md, "Types" through "Functions")."""
 
     def __init__(self, prog: Program, fn: FuncSym):
         self.prog = prog

@@ -1,4 +1,4 @@
-"""The language's types (language.md section 2) as the type checker and the IR lowering see them."""
+"""The language's types (language.md, "Types") as the type checker and the IR lowering see them."""
 
 from __future__ import annotations
 

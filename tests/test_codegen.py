@@ -177,7 +177,7 @@ def objects(tmp_path_factory: pytest.TempPathFactory):
     return get
 
 
-# ----- volatile accesses survive the optimiser (language.md section 5) ------------------------------
+# ----- volatile accesses survive the optimiser (language.md, "Volatile accesses and MMIO registers") ------------------------------
 
 # function -> (volatile loads, volatile stores) after the optimiser, for straight-line code.
 STRAIGHT = {"store_twice": (0, 2), "load_twice": (2, 0), "unused_load": (1, 0), "set_clear": (2, 2)}
@@ -231,7 +231,7 @@ def test_checked_build_keeps_volatile_accesses_in_machine_code(objects) -> None:
         assert (fns[name].loads(), fns[name].stores()) == (loads, stores), (name, fns[name].mnemonics())
 
 
-# ----- decorators in the ELF (language.md section 6) -----------------------------------------------
+# ----- decorators in the ELF (language.md, "Decorators") -----------------------------------------------
 
 def test_section_places_the_function(objects) -> None:
     fns = objects("machine")
@@ -283,7 +283,7 @@ def test_asm_in_ir_is_a_sideeffect_call_with_register_operands() -> None:
     assert 'asm sideeffect "csrw sscratch, $0", "r"(i64 ' in function_ir(ir_text, "write_sscratch")
 
 
-# ----- checked and release builds (language.md section 3) -------------------------------------------
+# ----- checked and release builds (language.md, "Checked and release builds") -------------------------------------------
 
 PANIC_CALL = re.compile(r"call void @__kcc_panic\(i32 (\d+), ptr (?:nonnull )?@[\w.]+, ptr (?:nonnull )?@[\w.]+, "
                         r"i32 (\d+), i32 (\d+)\)")
@@ -331,7 +331,7 @@ def test_checked_build_calls_panic_in_machine_code(objects) -> None:
         release.mnemonics()
 
 
-# ----- TARGET pruning (language.md section 4) ---------------------------------------------------------
+# ----- TARGET pruning (language.md, "`TARGET`") ---------------------------------------------------------
 
 def test_target_test_keeps_only_the_branch_taken() -> None:
     riscv = function_ir(lowered_ir("pruning"), "which")

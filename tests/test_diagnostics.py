@@ -1,4 +1,4 @@
-"""The diagnostics format of language.md section 8: rendering, collection, and what reaches the user.
+"""The diagnostics format of language.md, "Diagnostics": rendering, collection, and what reaches the user.
 
 ``path:line:col: error: message``, the source line, a caret span, hints; all
 errors of a pass; exit status 1; a compiler bug is a one-line internal error

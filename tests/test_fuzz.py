@@ -1,6 +1,6 @@
 """Fuzzing the front end with mutated sources: no input, however malformed, escapes as a bare exception.
 
-language.md section 8: "No input, however malformed, yields a bare traceback." Hypothesis
+language.md, "Diagnostics": no input, however malformed, gives a bare traceback. Hypothesis
 mutates the kernel's own sources (kernel_src/) and the seeds in tests/fixtures/fuzz/ (insert
 tokens, delete spans, duplicate or swap lines, change integer literals, rename identifiers,
 and AST-level rewrites that keep the text parseable so the type checker and the lowering are

@@ -1,4 +1,4 @@
-"""Differential tests (language.md section 9): kcc.load_host and kcc.load_python agree on every case.
+"""Differential tests (language.md, "The host target and CPython"): kcc.load_host and kcc.load_python agree on every case.
 
 For each function of the cases in tests/lang_cases/ and of a generated module
 with every operator at every width, hypothesis draws arguments of the
@@ -263,8 +263,8 @@ def test_release_build_drops_checks_but_keeps_division_panics(tmp_path):
         """), encoding="utf-8")
     release = load_host(path, checked=False)
     with pytest.raises(ZeroDivisionError):
-        release.div(1, 0)  # section 3: in every build mode
-    assert release.ok(0) is True  # section 4: asserts are compiled out of release builds
+        release.div(1, 0)  # language.md, "Checked and release builds"
+    assert release.ok(0) is True  # language.md, "Checked and release builds": asserts are compiled out of release builds
     with pytest.raises(AssertionError):
         load_host(path).ok(0)
 

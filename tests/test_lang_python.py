@@ -1,4 +1,4 @@
-"""kcc.lang and kcc.load_python under CPython: every operator at every width against language.md section 3.
+"""kcc.lang and kcc.load_python under CPython: every operator at every width against language.md, "Arithmetic means what Python means, reduced to the width".
 
 The reference is computed with plain Python ints by the contract's rule: the
 exact Python result reduced modulo 2**N into the type's range; for signed types
@@ -52,7 +52,7 @@ def hi(t) -> int:
 
 
 def wrap(t, v: int) -> int:
-    """Reference reduction modulo 2**N into t's range (language.md section 2, conversions)."""
+    """Reference reduction modulo 2**N into t's range (language.md, "Conversions are explicit")."""
     v %= 1 << t.BITS
     return v - (1 << t.BITS) if t.SIGNED and v > hi(t) else v
 

@@ -1,8 +1,8 @@
-"""Located rejection of everything language.md section 7 leaves out, and of each kind of typing error.
+"""Located rejection of everything language.md, "Not in the language" lists, and of each kind of typing error.
 
 Every case compiles a one-module program from a temporary source root for the
 host target and asserts the exact ``path:line:col: error: message`` head, the
-source line and the caret line of section 8's format. The expected position is
+source line and the caret line of language.md, "Diagnostics". The expected position is
 where ``at`` first occurs in the source, so each case states *what* the error
 points at rather than a bare number.
 """
@@ -46,7 +46,7 @@ def position(source: str, at: str, occurrence: int = 1) -> tuple[int, int]:
 
 
 def assert_rendered(diag: Diagnostic, path: str, line: int, col: int, message: str, width: int | None = None) -> None:
-    """``diag`` renders as section 8 says: head, numbered source line, caret span under the column."""
+    """``diag`` renders as language.md, "Diagnostics" says: head, numbered source line, caret span under the column."""
     lines = diag.render().splitlines()
     assert lines[0] == f"{path}:{line}:{col}: error: {message}", diag.render()
     source_line = diag.source.lines[line - 1]
@@ -150,7 +150,7 @@ FORBIDDEN = [
                  id="relative-import"),
     pytest.param("from kcc.lang import nosuch\n", "from kcc.lang import nosuch", "kcc.lang has no name 'nosuch'",
                  id="unknown-lang-name"),
-    # Python beyond section 7's list that the language leaves out for the same reasons.
+    # Python beyond the list of language.md, "Not in the language" that the language leaves out for the same reasons.
     pytest.param("def f(a: u32) -> None:\n    if (b := a):\n        pass\n", "b := a",
                  "assignment expressions (:=) are not in", id="walrus"),
     pytest.param("def f(a: u32) -> None:\n    del a\n", "del a", "del is not in the language", id="del"),
@@ -183,7 +183,7 @@ def test_caret_spans_the_whole_construct(root: Path) -> None:
     check_one(root, "def f() -> None:\n    g = lambda: 1\n", "lambda", "lambdas", width=len("lambda: 1"))
 
 
-# Typing errors (language.md sections 2-6): source, what the error points at, message prefix, hint.
+# Typing errors (language.md, "Types" through "Functions"): source, what the error points at, message prefix, hint.
 TYPING = [
     pytest.param("def f(a: u8, b: i32) -> u8:\n    return a & b\n", "a & b", "cannot mix u8 and i32 in '&'",
                  "convert one side, e.g. u8(b)", id="mixed-integers"),

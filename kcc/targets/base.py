@@ -39,7 +39,7 @@ class Target:
         clang_args: arguments that make clang (``zig cc``) produce the same
             code as ``triple``/``cpu``/``features``; used by the assembler pass
             for modules with inline ``asm`` on targets whose LLVM in llvmlite
-            has no assembly parser (see DEVELOPERS.md, "Known ground").
+            has no assembly parser (docs/architecture.md, "emit — `kcc/emit.py`").
         llvmlite_asm_parser: True when llvmlite can emit objects from IR that
             holds inline asm for this target (x86 and the host), False on
             RISC-V and Arm.

@@ -1,4 +1,4 @@
-"""Differential cases: every statement and expression form of language.md sections 3 and 4.
+"""Differential cases: every statement and expression form of language.md, "Expressions" and "Statements".
 
 Each function is total over its parameter types or stops with a panic that
 kcc.load_python raises as the matching exception; loop counts and recursion
