@@ -158,7 +158,7 @@ def _final_type(annotation: ast.expr) -> str | None:
 
 
 def _is_struct(node: ast.ClassDef) -> bool:
-    """True for a class decorated with ``@struct`` (language.md, section 7)."""
+    """True for a class decorated with ``@struct`` (language.md, "Module level: constants, globals, structs")."""
     return any(isinstance(d, ast.Name) and d.id == "struct" for d in node.decorator_list)
 
 
