@@ -342,7 +342,7 @@ PYTHON_API_PAGE = """# Python API
 
 kcc's Python entry points for running kcc-language modules from Python: under
 CPython with the language's meaning, or compiled for the build machine. See
-[the language reference](../docs/language.md#14-the-host-target-and-cpython).
+[the language reference](../docs/language.md#the-host-target-and-cpython).
 
 ::: kcc.load_python
 

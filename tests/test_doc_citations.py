@@ -71,8 +71,9 @@ def citations() -> list[tuple[Path, int, str, str, str]]:
             continue
         for lineno, line in enumerate(text.splitlines(), 1):
             out += [(path, lineno, "heading", m.group(1), m.group(2)) for m in CITATION.finditer(line)]
-            if path.suffix == ".md":
-                out += [(path, lineno, "anchor", m.group(1) or path.name, m.group(2)) for m in LINK.finditer(line)]
+            # Links: in Markdown, also to the document itself; elsewhere (a page a program writes), to a file.
+            out += [(path, lineno, "anchor", m.group(1) or path.name, m.group(2)) for m in LINK.finditer(line)
+                    if m.group(1) or path.suffix == ".md"]
     return out
 
 
