@@ -26,6 +26,7 @@ import operator
 import sys
 import typing
 from collections.abc import Callable
+from enum import IntEnum
 from functools import cache
 from typing import Any, Final, TypeVar
 
@@ -42,6 +43,7 @@ __all__ = [
     "Array",
     "Callable",
     "Final",
+    "IntEnum",
     "NullPointerError",
     "Panic",
     "Ptr",

@@ -117,6 +117,9 @@ class _Subset(ast.NodeVisitor):
         if self.depth > 0:
             self._err(node, "classes inside functions are not in the language")
             return
+        if is_int_enum(node):
+            self.int_enum(node)
+            return
         if node.bases or node.keywords:
             self._err(node, "inheritance is not in the language", "a @struct stands alone")
         if not any(decorator_name(d) == "struct" for d in node.decorator_list):
@@ -126,6 +129,18 @@ class _Subset(ast.NodeVisitor):
             if isinstance(stmt, ast.FunctionDef):
                 self._err(stmt, "methods are not in the language", "write a module-level function")
         self.generic_visit(node)
+
+    def int_enum(self, node: ast.ClassDef) -> None:
+        """``class Cause(IntEnum):`` holds ``NAME = value`` members (a docstring too), nothing else."""
+        if node.decorator_list or node.keywords:
+            self._err(node, "an IntEnum class takes no decorators or keywords")
+        for stmt in node.body:
+            member = isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+            if not (member or isinstance(stmt, ast.Pass) or (isinstance(stmt, ast.Expr) and isinstance(
+                    stmt.value, ast.Constant) and isinstance(stmt.value.value, str))):
+                self._err(stmt, "an IntEnum class holds only NAME = value members", "Cause.NAME is then a constant")
+            else:
+                self.generic_visit(stmt)
 
     def visit_Compare(self, node: ast.Compare) -> None:
         for op in node.ops:
@@ -158,6 +173,11 @@ class _Subset(ast.NodeVisitor):
         for alias in node.names:
             if alias.name == "*" and node.module != "kcc.lang":
                 self._err(node, "'import *' is only allowed from kcc.lang")
+
+
+def is_int_enum(node: ast.ClassDef) -> bool:
+    """True for ``class X(IntEnum):``, a group of named integer constants."""
+    return len(node.bases) == 1 and decorator_name(node.bases[0]) == "IntEnum"
 
 
 def decorator_name(node: ast.expr) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kcc.diagnostics import CompileError, Diagnostic, Reporter, SourceFile, load_source
-from kcc.parse import decorator_name, parse_source
+from kcc.parse import decorator_name, is_int_enum, parse_source
 from kcc.types import (
     BOOL,
     VOID,
@@ -33,7 +33,7 @@ LANG_NAMES = frozenset({
     "section", "export", "extern", "naked", "inline", "noinline", "noreturn", "interrupt",
     "extern_symbol", "panic", "min", "max", "abs",
     "atomic_load", "atomic_store", "atomic_add", "atomic_swap", "atomic_cas",
-    "RELAXED", "ACQUIRE", "RELEASE", "ACQ_REL", "SEQ_CST",
+    "RELAXED", "ACQUIRE", "RELEASE", "ACQ_REL", "SEQ_CST", "IntEnum",
 })
 # Constant expressions are folded exactly, but no wider than this (the widest type has 64 bits;
 # the bound keeps `1 << (1 << 40)` from exhausting memory).
@@ -142,6 +142,15 @@ class FuncSym(Symbol):
     result: Type
     attrs: FuncAttrs
     symbol: str
+
+
+@dataclass(eq=False)
+class EnumSym(Symbol):
+    """A ``class X(IntEnum):``: its members are Final constants reached as ``X.NAME``."""
+
+    name: str
+    members: dict[str, ConstSym]
+    node: ast.ClassDef
 
 
 @dataclass(eq=False)
@@ -282,6 +291,8 @@ class Program:
             fn = FuncSym(stmt.name, mod, stmt, [], VOID, FuncAttrs(), f"{mod.name}.{stmt.name}")
             if self._define(mod, stmt.name, fn, stmt):
                 mod.functions.append(fn)
+        elif isinstance(stmt, ast.ClassDef) and is_int_enum(stmt):
+            self._bind_enum(mod, stmt)
         elif isinstance(stmt, ast.ClassDef):
             packed = False
             for dec in stmt.decorator_list:
@@ -307,6 +318,26 @@ class Program:
         else:
             err(mod.source, stmt, "only imports, constants, globals, functions and @struct classes "
                 "may appear at module level")
+
+    def _bind_enum(self, mod: Module, stmt: ast.ClassDef) -> None:
+        """Bind an IntEnum class: each ``NAME = value`` becomes an untyped Final constant ``Class.NAME``."""
+        base = self.resolve_name_expr(stmt.bases[0], mod)
+        if not (isinstance(base, LangSym) and base.name == "IntEnum"):
+            self.reporter.error(mod.source, stmt.bases[0], "IntEnum is kcc.lang's: from kcc.lang import IntEnum")
+            return
+        enum = EnumSym(stmt.name, {}, stmt)
+        for member in stmt.body:
+            if not isinstance(member, ast.Assign):
+                continue
+            name = member.targets[0].id
+            if name in enum.members:
+                self.reporter.error(mod.source, member, f"'{name}' is already a member of {stmt.name}")
+                continue
+            # As `NAME: Final = value`, so const_value folds it like any other constant.
+            decl = ast.copy_location(ast.AnnAssign(target=member.targets[0], annotation=ast.Name("Final"),
+                                                   value=member.value, simple=1), member)
+            enum.members[name] = ConstSym(f"{stmt.name}.{name}", None, None, decl, mod)
+        self._define(mod, stmt.name, enum, stmt)
 
     def _bind_import_from(self, mod: Module, stmt: ast.ImportFrom) -> None:
         err = self.reporter.error
@@ -423,6 +454,8 @@ class Program:
             base = self.resolve_name_expr(node.value, mod)
             if isinstance(base, ModuleSym | PackageSym):
                 return self.attribute(base, node.attr)
+            if isinstance(base, EnumSym):
+                return base.members.get(node.attr)
         return None
 
     # ----- constants ------------------------------------------------------
@@ -689,6 +722,9 @@ class Program:
             for sym in list(mod.symbols.values()):
                 if isinstance(sym, ConstSym) and sym.module is mod:
                     self.const_value(sym)
+                if isinstance(sym, EnumSym):
+                    for member in sym.members.values():
+                        self.const_value(member)
             for fn in mod.functions:
                 self._resolve_function(fn)
         # After every signature: a table or a Callable global may name any module's function.

@@ -18,6 +18,7 @@ from kcc.notes import KCALL, KCONST, KPRUNE, KREF, KTY
 from kcc.parse import LoopUse, assigned_names, loop_variable_uses
 from kcc.resolve import (
     ConstSym,
+    EnumSym,
     FuncSym,
     GlobalSym,
     LangSym,
@@ -681,7 +682,7 @@ class FunctionChecker:
             return self.function_value(node, sym)
         if isinstance(sym, ModuleSym | PackageSym):
             raise self.error(node, f"module '{name}' used as a value")
-        if isinstance(sym, StructSym | LangSym):
+        if isinstance(sym, StructSym | LangSym | EnumSym):
             raise self.error(node, f"'{name}' is a type or a built-in, not a value")
         if node.__class__ is ast.Name and node.id in ("True", "False", "None"):
             raise self.error(node, f"'{name}' cannot be used here")
@@ -705,6 +706,11 @@ class FunctionChecker:
             if isinstance(sym, GlobalSym) and lvalue:
                 raise self.error(node, "assign another module's variable through a function of that module")
             return self._symbol_value(node, sym, expected)
+        if isinstance(base_sym, EnumSym):
+            if lvalue and node.attr in base_sym.members:
+                raise self.error(node, f"{base_sym.name}.{node.attr} is a constant")
+            raise self.error(node, f"IntEnum {base_sym.name} has no member '{node.attr}'",
+                             "members: " + ", ".join(base_sym.members))
         base = self.expr(node.value, lvalue=lvalue) if lvalue else self.expr(node.value)
         struct = base.pointee if isinstance(base, PtrType) else base
         if not isinstance(struct, StructType):

@@ -196,3 +196,28 @@ def table_copy(i: u8) -> u16:
     local = PRIMES                       # a copy: assigning it leaves the table alone
     local[i % 6] = 0
     return local[i % 6] + PRIMES[i % 6] + u16(len(PRIMES))
+
+
+# ----- named integer constants ---------------------------------------------------------------------------
+
+class Cause(IntEnum):
+    """Why a request stopped."""
+
+    DONE = 0
+    FAULT = 3
+    LIMIT = STEPS * 2            # constant expressions of module constants
+
+
+REASONS: Final[Array[u8, 3]] = (Cause.DONE, Cause.FAULT, Cause.LIMIT)
+
+
+def classify(code: u8) -> u32:
+    if code == Cause.FAULT:
+        return 1
+    if code >= Cause.LIMIT:
+        return u32(Cause.LIMIT) + u32(code)
+    return 0
+
+
+def reason(i: u8) -> u8:
+    return REASONS[i % 3] + Cause.FAULT
