@@ -40,6 +40,7 @@ __all__ = [
     "RELEASE",
     "SEQ_CST",
     "TARGET",
+    "Arg",
     "Array",
     "Callable",
     "Final",
@@ -806,7 +807,18 @@ def zero(t: Any) -> Any:
         return Reg(t)
     if _is_callable_type(t):
         return NULL
+    if t is Arg:
+        return usize(0)
     raise TypeError(f"{t!r} is not a kcc type")
+
+
+class Arg:
+    """``Arg``: the type of a formatting parameter (language.md, "Formatting arguments").
+
+    Inside the function it is a usize; a call passes any integer, bool or pointer, converted as
+    ``usize(x)`` would (signed values sign-extend). Under CPython a pointer or a string passes as
+    it is, since only pure code runs.
+    """
 
 
 def _is_callable_type(t: Any) -> bool:
@@ -839,6 +851,10 @@ def coerce(t: Any, value: Any) -> Any:
         return None
     if t is Final:
         return value
+    if t is Arg:
+        if isinstance(value, (Ptr, str)):
+            return value
+        return value.resolve(usize) if isinstance(value, _Deferred) else usize(value)
     if t is int:
         if isinstance(value, (bool, _Int)) or not isinstance(value, int):
             raise TypeError(f"expected a constant int, got {_type_name(type(value))} ({value!r})")
@@ -896,7 +912,7 @@ def _layout(t: Any) -> tuple[int, int]:
         return t.BITS // 8, t.BITS // 8
     if t is bool:
         return 1, 1
-    if isinstance(t, _PtrType) or _is_callable_type(t):
+    if isinstance(t, _PtrType) or _is_callable_type(t) or t is Arg:
         return POINTER_BITS // 8, POINTER_BITS // 8
     if isinstance(t, _RegType):
         return _layout(t.value)

@@ -912,6 +912,8 @@ class FunctionLowerer:
             for p, a in zip(kind.params, node.kargs, strict=True):
                 if isinstance(a, ConstSym):
                     args.append(self.const(p.type, a.value))
+                elif p.converts:
+                    args.append(self.convert(a, p.type))  # an Arg: as usize(a)
                 else:
                     args.append(self.value(a))
             result = b.call(self.low.declare_function(kind), args)

@@ -33,7 +33,7 @@ LANG_NAMES = frozenset({
     "section", "export", "extern", "naked", "inline", "noinline", "noreturn", "interrupt",
     "extern_symbol", "panic", "min", "max", "abs",
     "atomic_load", "atomic_store", "atomic_add", "atomic_swap", "atomic_cas",
-    "RELAXED", "ACQUIRE", "RELEASE", "ACQ_REL", "SEQ_CST", "IntEnum",
+    "RELAXED", "ACQUIRE", "RELEASE", "ACQ_REL", "SEQ_CST", "IntEnum", "Arg",
 })
 # Constant expressions are folded exactly, but no wider than this (the widest type has 64 bits;
 # the bound keeps `1 << (1 << 40)` from exhausting memory).
@@ -109,12 +109,17 @@ ZERO = _Zero()
 
 @dataclass
 class Param:
-    """One function parameter: name, type and constant default (None when it has none)."""
+    """One function parameter: name, type and constant default (None when it has none).
+
+    ``converts``: declared ``Arg``, a formatting argument: the parameter is a usize and a call
+    converts any integer, bool or pointer argument to it as ``usize(x)`` would.
+    """
 
     name: str
     type: Type
     default: ConstSym | None
     node: ast.arg
+    converts: bool = False
 
 
 @dataclass
@@ -665,6 +670,8 @@ class Program:
         sym = self.resolve_name_expr(node, mod)
         if isinstance(sym, LangSym) and sym.name in self.ints:
             return self.ints[sym.name]
+        if isinstance(sym, LangSym) and sym.name == "Arg":
+            return self.ints["usize"]  # a formatting argument (Param.converts): a usize inside the function
         if isinstance(sym, StructSym):
             return sym.type
         err(mod.source, node, f"'{ast.unparse(node)}' is not a type")
@@ -900,6 +907,8 @@ class Program:
                 ty: Type = VOID
             else:
                 ty = self.resolve_type(arg.annotation, mod)
+            marker = self.resolve_name_expr(arg.annotation, mod) if arg.annotation is not None else None
+            converts = isinstance(marker, LangSym) and marker.name == "Arg"
             dsym = None
             if default is not None:
                 dsym = self.const_eval(default, mod, report=False)
@@ -907,7 +916,7 @@ class Program:
                     err(mod.source, default, "a default value must be a constant")
                 elif dsym is None:
                     dsym = ConstSym("NULL", 0, ty, default, mod)
-            fn.params.append(Param(arg.arg, ty, dsym, arg))
+            fn.params.append(Param(arg.arg, ty, dsym, arg, converts))
         if node.returns is None:
             err(mod.source, node, f"function '{node.name}' needs a return annotation", "write -> None")
         else:

@@ -25,6 +25,7 @@ from kcc.resolve import (
     Module,
     ModuleSym,
     PackageSym,
+    Param,
     Program,
     StructSym,
     Symbol,
@@ -992,11 +993,25 @@ class FunctionChecker:
                 if p.default is None:
                     raise self.error(node, f"missing argument '{p.name}' of '{fn.name}'")
                 bound[i] = p.default
+            elif p.converts:
+                self.format_argument(bound[i], fn, p)
             else:
                 self.coerce(bound[i], p.type)
         node.kcall = fn
         node.kargs = bound
         return fn.result
+
+    def format_argument(self, node: ast.expr, fn: FuncSym, p: Param) -> None:
+        """An argument for an ``Arg`` parameter: any integer, bool, pointer or string, converted as usize(x)."""
+        ty = self.expr(node)
+        if isinstance(ty, ConstIntType):
+            k = KCONST.get(node)
+            # A negative constant is an isize, converted as usize(-1) would be; the rest must fit a usize.
+            ty = self.expr(node, self.prog.ints["isize" if k is not None and k < 0 else "usize"])
+        if isinstance(ty, StrType | NullType):
+            node.kty = PtrType(self.prog.ints["u8"])
+        elif not isinstance(ty, IntType | BoolType | PtrType):
+            raise self.error(node, f"'{p.name}' of '{fn.name}' formats an integer, a bool or a pointer, not {ty}")
 
     def _check_default(self, fn: FuncSym, p) -> None:
         d = p.default

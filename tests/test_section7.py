@@ -279,6 +279,9 @@ TYPING = [
                  id="min-untyped"),
     pytest.param("def f() -> None:\n    print(1)\n", "print(1)", "'print' is not in the language", None,
                  id="print"),
+    pytest.param("@struct\nclass S:\n    x: u8\n\n\ndef g(a: Arg) -> None:\n    pass\n\n\ndef f(s: S) -> None:\n"
+                 "    g(s)\n", "s)", "'a' of 'g' formats an integer, a bool or a pointer, not S", None,
+                 id="format-argument"),
     pytest.param("class E(IntEnum):\n    A = 1\n\n\ndef f() -> u8:\n    return E.B\n", "E.B",
                  "IntEnum E has no member 'B'", "members: A", id="enum-member"),
     pytest.param("class E(IntEnum):\n    A = 1\n\n    def f(self) -> None:\n        pass\n", "def f",

@@ -5,8 +5,9 @@ all hex digits of a pointer), %s (NULL prints "(null)"), %c, %%. Flags '-'
 (left-justify) and '0' (zero padding, numbers only, ignored with '-'), then a
 decimal field width; 'l' and 'z' length modifiers are accepted and ignored
 because every argument is a usize. The language has no varargs, so each
-function takes up to six usize arguments (pass pointers as usize(p) and signed
-values as usize(v), which sign-extends).
+function takes up to six formatting arguments (``Arg``): integers of any width,
+bools, pointers and strings, passed as they are and converted as usize(x)
+would (signed values sign-extend, so %d prints them).
 """
 
 from kcc.lang import *
@@ -119,8 +120,8 @@ def _arg(index: u32, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize)
     return 0
 
 
-def format_to(s: Ptr[Sink], fmt: Ptr[u8], a: usize = 0, b: usize = 0, c: usize = 0,
-              d: usize = 0, e: usize = 0, f: usize = 0) -> None:
+def format_to(s: Ptr[Sink], fmt: Ptr[u8], a: Arg = 0, b: Arg = 0, c: Arg = 0,
+              d: Arg = 0, e: Arg = 0, f: Arg = 0) -> None:
     """Format ``fmt`` with the arguments into sink ``s`` (conversions in the module docstring).
 
     An unknown conversion is copied through with its '%'; a '%' at the end
@@ -195,8 +196,8 @@ def format_to(s: Ptr[Sink], fmt: Ptr[u8], a: usize = 0, b: usize = 0, c: usize =
             _emit(s, conv)
 
 
-def kprintf(fmt: Ptr[u8], a: usize = 0, b: usize = 0, c: usize = 0,
-            d: usize = 0, e: usize = 0, f: usize = 0) -> usize:
+def kprintf(fmt: Ptr[u8], a: Arg = 0, b: Arg = 0, c: Arg = 0,
+            d: Arg = 0, e: Arg = 0, f: Arg = 0) -> usize:
     """Print ``fmt`` formatted with the arguments on the console; returns the bytes printed ('\\n' counts once)."""
     # A sink per call keeps kprintf reentrant: trap handlers print too.
     sink: Sink
@@ -207,8 +208,8 @@ def kprintf(fmt: Ptr[u8], a: usize = 0, b: usize = 0, c: usize = 0,
     return sink.length
 
 
-def ksnprintf(buf: Ptr[u8], size: usize, fmt: Ptr[u8], a: usize = 0, b: usize = 0,
-              c: usize = 0, d: usize = 0, e: usize = 0, f: usize = 0) -> usize:
+def ksnprintf(buf: Ptr[u8], size: usize, fmt: Ptr[u8], a: Arg = 0, b: Arg = 0,
+              c: Arg = 0, d: Arg = 0, e: Arg = 0, f: Arg = 0) -> usize:
     """Format into ``buf`` of ``size`` bytes, always NUL-terminated when size > 0.
 
     Returns the length the whole output has (as C's snprintf does), so a

@@ -28,6 +28,5 @@ def kcc_panic(kind: i32, msg: Ptr[u8], file: Ptr[u8], line: i32, col: i32) -> No
     if _panicking:
         cpu.halt(PANIC_EXIT_CODE)
     _panicking = True
-    fmt.kprintf("panic: %s: %s at %s:%d:%d\n", usize(kind_name(kind)), usize(msg), usize(file),
-                usize(line), usize(col))
+    fmt.kprintf("panic: %s: %s at %s:%d:%d\n", kind_name(kind), msg, file, line, col)
     cpu.halt(PANIC_EXIT_CODE)

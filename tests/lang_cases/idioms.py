@@ -221,3 +221,14 @@ def classify(code: u8) -> u32:
 
 def reason(i: u8) -> u8:
     return REASONS[i % 3] + Cause.FAULT
+
+
+# ----- formatting arguments ------------------------------------------------------------------------------
+
+def _word(x: Arg) -> usize:
+    return x                     # a usize inside: what usize(argument) gives
+
+
+def format_words(a: i8, b: bool, c: u16) -> u16:
+    # Low 16 bits only, so 32- and 64-bit usize agree; -1 sign-extends to all ones.
+    return u16(_word(a) & 0xFFFF) ^ u16(_word(b)) ^ u16(_word(c)) ^ u16(_word(-2) & 0xFFFF)

@@ -110,9 +110,8 @@ def _report(frame: Ptr[TrapFrame]) -> None:
     scb = mmio(scs.Scb, scs.SCB_BASE)
     events.report_cause(frame.ipsr & _IPSR_EXCEPTION)
     fmt.kprintf("trap:   pc=%p lr=%p xpsr=%p sp=%p\n", hw.pc, hw.lr, hw.xpsr, sp)
-    fmt.kprintf("trap:   cfsr=%p hfsr=%p mmfar=%p bfar=%p sfsr=%p\n", usize(scb.cfsr.read()),
-                usize(scb.hfsr.read()), usize(scb.mmfar.read()), usize(scb.bfar.read()),
-                usize(volatile_load(cast(Ptr[u32], scs.SFSR_ADDR))))
+    fmt.kprintf("trap:   cfsr=%p hfsr=%p mmfar=%p bfar=%p sfsr=%p\n", scb.cfsr.read(), scb.hfsr.read(),
+                scb.mmfar.read(), scb.bfar.read(), volatile_load(cast(Ptr[u32], scs.SFSR_ADDR)))
 
 
 @export("trap_handler")
