@@ -1,10 +1,9 @@
 """Stage 3: type-check every function body and annotate the ast for lowering.
 
 Each checked expression node gets ``kty`` (its kcc Type) and, when it folds to a
-compile-time constant, ``kconst`` (a Python int, bool or str). Names get ``kref``
-(a LocalVar or a module-level Symbol); calls get ``kcall`` (what is called) and
-``kargs`` (one entry per parameter after keyword and default matching);
-statements whose condition is constant get ``kprune`` (the branch kept).
+compile-time constant, ``kconst``; names get ``kref``, calls ``kcall`` and
+``kargs``, and so on: kcc/notes.py declares every note the lowering reads. Calls
+of built-ins are checked by their entry in kcc/builtins.py.
 """
 
 from __future__ import annotations
