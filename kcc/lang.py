@@ -30,7 +30,7 @@ from enum import IntEnum
 from functools import cache
 from typing import Any, Final, TypeVar
 
-from kcc.types import IntType
+from kcc.types import BOOL, ArrayType, IntType, PtrType, RegType, StructType, Type, layout
 
 __all__ = [
     "ACQUIRE",
@@ -903,32 +903,28 @@ def sizeof(t: Any) -> int:
     Raises:
         TypeError: when ``t`` is not a kcc type.
     """
-    return _layout(t)[0]
+    return layout(_compiler_type(t), POINTER_BITS // 8)[0]
 
 
-def _layout(t: Any) -> tuple[int, int]:
-    """(size, alignment) of ``t`` in bytes."""
+def _compiler_type(t: Any) -> Type:
+    """The compiler's description (kcc.types) of the kcc type ``t``, for the one layout rule.
+
+    Raises:
+        TypeError: when ``t`` is not a kcc type.
+    """
     if is_int_type(t):
-        return t.BITS // 8, t.BITS // 8
+        return t.KIND
     if t is bool:
-        return 1, 1
+        return BOOL
     if isinstance(t, _PtrType) or _is_callable_type(t) or t is Arg:
-        return POINTER_BITS // 8, POINTER_BITS // 8
+        return PtrType(BOOL)  # only a pointer's width matters to the layout
     if isinstance(t, _RegType):
-        return _layout(t.value)
+        return RegType(_compiler_type(t.value))
     if isinstance(t, type) and issubclass(t, Array) and t is not Array:
-        size, align = _layout(t.ELEMENT)
-        return size * t.COUNT, align
+        return ArrayType(_compiler_type(t.ELEMENT), t.COUNT)
     if is_struct(t):
         info: _StructInfo = t.__kcc_struct__
-        offset, max_align = 0, 1
-        for _, ftype in info.fields:
-            size, align = _layout(ftype)
-            if info.packed:
-                align = 1
-            offset = (offset + align - 1) // align * align + size
-            max_align = max(max_align, align)
-        return (offset + max_align - 1) // max_align * max_align, max_align
+        return StructType(t.__name__, [(n, _compiler_type(f)) for n, f in info.fields], info.packed)
     raise TypeError(f"{t!r} is not a kcc type")
 
 

@@ -20,6 +20,7 @@ from kcc.types import (
     StructType,
     Type,
     int_types,
+    layout,
 )
 
 if TYPE_CHECKING:
@@ -691,30 +692,8 @@ class Program:
         return True
 
     def layout(self, ty: Type) -> tuple[int, int]:
-        """(size, alignment) in bytes of ``ty`` under the target's C ABI."""
-        if isinstance(ty, IntType):
-            size = ty.bits // 8
-            align = min(size, self.target.int64_align)
-            return size, align
-        if isinstance(ty, RegType):
-            return self.layout(ty.value)
-        if ty is BOOL:
-            return 1, 1
-        if isinstance(ty, PtrType | FuncType):
-            return self.target.pointer_bytes, self.target.pointer_bytes
-        if isinstance(ty, ArrayType):
-            size, align = self.layout(ty.element)
-            return size * ty.count, align
-        if isinstance(ty, StructType):
-            offset, max_align = 0, 1
-            for _, fty in ty.fields:
-                size, align = self.layout(fty)
-                if ty.packed:
-                    align = 1
-                offset = (offset + align - 1) // align * align + size
-                max_align = max(max_align, align)
-            return (offset + max_align - 1) // max_align * max_align, max_align
-        return 0, 1
+        """(size, alignment) in bytes of ``ty`` under the target's C ABI (kcc.types.layout)."""
+        return layout(ty, self.target.pointer_bytes, self.target.int64_align)
 
     # ----- declarations ---------------------------------------------------
     def resolve_declarations(self) -> None:

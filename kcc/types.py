@@ -160,6 +160,42 @@ class FuncType(Type):
         return f"Callable[[{', '.join(map(str, self.params))}], {self.result}]"
 
 
+def layout(ty: Type, pointer_bytes: int, int64_align: int = 8) -> tuple[int, int]:
+    """(size, alignment) in bytes of ``ty`` under the C ABI: the one struct layout of the compiler
+    (kcc.resolve, per target) and of kcc.lang.sizeof under CPython.
+
+    Args:
+        ty: the type; a struct's fields must be resolved.
+        pointer_bytes: the width of pointers (and of Callable values).
+        int64_align: the alignment of 64-bit integers (4 under the i386 System V ABI).
+
+    A struct's fields are padded to their alignment and the struct to its largest (none when
+    packed); a type without a size (None) is (0, 1).
+    """
+    if isinstance(ty, IntType):
+        size = ty.bits // 8
+        return size, min(size, int64_align)
+    if isinstance(ty, RegType):
+        return layout(ty.value, pointer_bytes, int64_align)
+    if isinstance(ty, BoolType):
+        return 1, 1
+    if isinstance(ty, PtrType | FuncType):
+        return pointer_bytes, pointer_bytes
+    if isinstance(ty, ArrayType):
+        size, align = layout(ty.element, pointer_bytes, int64_align)
+        return size * ty.count, align
+    if isinstance(ty, StructType):
+        offset, max_align = 0, 1
+        for _, fty in ty.fields:
+            size, align = layout(fty, pointer_bytes, int64_align)
+            if ty.packed:
+                align = 1
+            offset = (offset + align - 1) // align * align + size
+            max_align = max(max_align, align)
+        return (offset + max_align - 1) // max_align * max_align, max_align
+    return 0, 1
+
+
 def int_types(pointer_bits: int) -> dict[str, IntType]:
     """The integer types by spelling; ``usize``/``isize`` take ``pointer_bits`` (32 or 64)."""
     out = {}
