@@ -12,7 +12,8 @@ declared type does the same at run time, and executes it as a fresh module:
   ``s: S``) gives the zero value; assigning an Array or struct copies it;
 * a local inferred from its first assignment keeps that type afterwards;
 * ``for i in range(...)`` yields values of the loop's type (the declared
-  variable's or the bounds');
+  variable's, the bounds', or the one the variable's first typed use gives,
+  else i32: language.md, "Control flow");
 * ``assert`` raises AssertionError even under ``python -O``;
 * ``@struct`` fields are resolved lazily so a field may name a later struct;
 * imports of modules of the source root load them through this loader
