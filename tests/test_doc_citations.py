@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 import pytest
+from markdown.extensions.toc import slugify
 
 ROOT = Path(__file__).resolve().parent.parent
 SCANNED = ["README.md", "pyproject.toml", "Makefile", "docs", "kcc", "tests", "boards", "linker", "qemu",
@@ -57,8 +58,8 @@ def headings(doc: Path) -> list[str]:
 
 
 def anchor(heading: str) -> str:
-    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces become hyphens."""
-    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+    """The anchor the docs site (MkDocs, Python-Markdown's toc) gives a heading."""
+    return slugify(heading, "-")
 
 
 def citations() -> list[tuple[Path, int, str, str, str]]:
