@@ -10,7 +10,7 @@ from kcc.diagnostics import CompileError, Diagnostic, Reporter, SourceFile
 
 # Node kinds that language.md, "Not in the language" forbids outright, with the message and hint given for each.
 _FORBIDDEN: dict[type, tuple[str, str]] = {
-    ast.List: ("lists are not in the language", "use Array[T, N]"),
+    ast.List: ("lists are not in the language", "use Array[T, N]; a Final table is a tuple: (a, b, c)"),
     ast.ListComp: ("comprehensions are not in the language", "write a for loop over range()"),
     ast.SetComp: ("comprehensions are not in the language", "write a for loop over range()"),
     ast.DictComp: ("comprehensions are not in the language", "write a for loop over range()"),

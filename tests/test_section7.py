@@ -179,7 +179,7 @@ def test_section7_construct_is_rejected_where_it_stands(root: Path, source: str,
 
 def test_caret_spans_the_whole_construct(root: Path) -> None:
     check_one(root, "def f() -> None:\n    c = [1, 2]\n", "[1, 2]", "lists are", width=len("[1, 2]"),
-              hint="use Array[T, N]")
+              hint="use Array[T, N]; a Final table is a tuple: (a, b, c)")
     check_one(root, "def f() -> None:\n    g = lambda: 1\n", "lambda", "lambdas", width=len("lambda: 1"))
 
 
