@@ -12,7 +12,9 @@ from kcc.lang import *
 
 LSR_THRE: Final = 0x20      # line status: transmit holding register empty
 LCR_8N1: Final = 0x03       # 8 data bits, no parity, 1 stop bit, DLAB = 0
-FCR_ENABLE_CLEAR: Final = 0x07  # enable FIFOs, clear receive and transmit FIFOs
+# Enable the FIFOs and clear the transmit one only: clearing the receive FIFO (0x02) would drop what a
+# person typed before the kernel started, which the user-mode console driver reads later.
+FCR_ENABLE_CLEAR: Final = 0x05
 
 
 @struct
