@@ -50,7 +50,7 @@ BOOT_TO_INIT = re.compile(rb"boot: starting '[^']*' after (\d+) instructions")
 BENCH_LINE = re.compile(rb"^bench: ([a-z0-9_]+) (\d+)\r?$", re.MULTILINE)
 
 # The micro-benchmarks issue 7 asks for, with their targets (None: no target) and the reference
-# figures measured or published for other kernels (DEVELOPERS.md, "Known ground"), in guest
+# figures measured on this QEMU or published for other kernels (docs/performance.md), in guest
 # instructions (cycles for seL4 on a SiFive U54). A name the kernel does not measure yet is printed
 # as such and written as null.
 MICRO: list[tuple[str, int | None, str]] = [

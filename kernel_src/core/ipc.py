@@ -1,6 +1,6 @@
 """Endpoints and notifications: synchronous IPC with a fast path, signals, and the kernel's fault messages.
 
-Synchronous IPC (L4 / seL4 semantics, docs/kernel.md "IPC"): send, receive,
+Synchronous IPC (L4 / seL4 semantics, docs/kernel.md, "IPC in four forms"): send, receive,
 call, reply and reply-receive of a label and four words through an
 endpoint, carrying the badge of the sender's capability and optionally one
 capability (the sender's endpoint capability needs GRANT); a receive may time

@@ -1,6 +1,6 @@
 """The kernel proper: boot into init, and what the architecture's trap handler calls for user-mode events.
 
-The architecture reports four things (kernel_src/arch/README.md, "User mode"):
+The architecture reports four things (kernel_src/arch/README.md, "`arch.context` — user contexts and entering user mode"):
 a system call (syscall), a user fault (user_fault), a timer tick (timer_tick),
 and it asks which thread runs next (schedule), idling the hart while the
 answer is NO_THREAD. The kernel is not preemptible and has one stack per

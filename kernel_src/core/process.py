@@ -6,7 +6,7 @@ is given by its creator through OP_PROC_CREATE is *owned* by it
 (core.objects' owner), so destroying a process destroys, in a bounded walk
 over the pools, its threads, endpoints, notifications, frames, IRQ claims
 and child processes; its pages return to the pool and its quota to its
-creator (docs/kernel.md, "Memory quota").
+creator (docs/kernel.md, "Address spaces and memory quotas").
 
 Mappings are recorded (process, address, pages, frame or device) in a fixed
 table of MAX_MAPPINGS records, so that destroying a frame removes every
