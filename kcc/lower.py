@@ -117,6 +117,8 @@ class Lowerer:
         self.panic_fn = ir.Function(self.module, ir.FunctionType(ir.VoidType(), [I32, PTR, PTR, I32, I32]),
                                     PANIC_SYMBOL)
         self.panic_fn.attributes = KccFunctionAttributes()
+        for arg in (self.panic_fn.args[0], *self.panic_fn.args[3:]):  # kind, line, col: i32
+            self.extend(arg, IntType(32, True, "i32"))
         self.di_files: dict[str, ir.DIValue] = {}
         self.di_unit = self._debug_unit()
         self.panic_fn.attributes.add("noreturn")
@@ -238,8 +240,25 @@ class Lowerer:
             f.linkage = "internal"
         for arg, p in zip(f.args, fn.params, strict=True):
             arg.name = p.name
+            self.extend(arg, p.type)
+        self.extend(f.return_value, fn.result)
         self.fn_values[key] = f
         return f
+
+    def extend(self, value: ir.Argument | ir.ReturnValue, ty: Type) -> None:
+        """Mark a parameter or result of type ``ty`` ``signext``/``zeroext`` as the target's C ABI wants.
+
+        Without the mark LLVM leaves the upper bits of a narrow integer undefined, so C code that
+        calls kcc (or that kcc calls) would read garbage there (Target.extension has the rules).
+        """
+        if isinstance(ty, BoolType):
+            attr = self.target.extension(1, False)
+        elif isinstance(ty, IntType):
+            attr = self.target.extension(ty.bits, ty.signed)
+        else:
+            return
+        if attr is not None and attr not in value.attributes:
+            value.add_attribute(attr)
 
     def _debug_unit(self) -> ir.DIValue:
         """The DWARF compile unit, so that debuggers map machine code back to the Python source lines."""
@@ -406,8 +425,19 @@ class FunctionLowerer:
         self.builder.call(memcpy, [dst, src, ir.Constant(ity, size), ir.Constant(I1, 0)])
 
     def zero(self, ptr: ir.Value, ty: Type) -> None:
-        """Store zero over a whole ``ty`` (locals start zeroed)."""
-        self.raw_store(ir.Constant(self.low.mem_ty(ty), None), ptr)
+        """Set a whole ``ty`` at ``ptr`` to zero (locals start zeroed).
+
+        Structs and arrays are cleared with llvm.memset: a store of an aggregate
+        ``zeroinitializer`` is split by the code generator into one store per element,
+        which grows without bound with the array and takes LLVM quadratic time.
+        """
+        if not isinstance(ty, StructType | ArrayType):
+            self.raw_store(ir.Constant(self.low.mem_ty(ty), None), ptr)
+            return
+        ity = self.low.val_ty(self.low.usize)
+        memset = self.low.intrinsic(f"llvm.memset.p0.i{ity.width}", ir.VoidType(), [PTR, I8, ity, I1])
+        self.builder.call(memset, [ptr, ir.Constant(I8, 0), ir.Constant(ity, self.low.prog.sizeof(ty)),
+                                   ir.Constant(I1, 0)])
 
     # ----- the function ---------------------------------------------------
     def lower(self) -> None:

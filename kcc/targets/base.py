@@ -54,6 +54,9 @@ class Target:
         freestanding: False only for the host, whose code runs under an operating system: its
             functions stay global (kcc.load_host finds them) and LLVM may call its C library.
         int64_align: the ABI alignment of 64-bit integers in bytes (4 under the i386 System V ABI).
+        sign_extend_i32: True where the calling convention passes and returns 32-bit integers
+            sign-extended to the 64-bit register whatever their signedness (RISC-V psABI,
+            "Integer Calling Convention"); see Target.extension.
     """
 
     name: str
@@ -71,6 +74,7 @@ class Target:
     reloc: str = "static"
     freestanding: bool = True
     int64_align: int = 8
+    sign_extend_i32: bool = False
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def target_machine(self, opt: int = 2) -> llvm.TargetMachine:
@@ -80,6 +84,28 @@ class Target:
         return tgt.create_target_machine(
             cpu=self.cpu, features=self.features, opt=opt,
             reloc=self.reloc, codemodel=self.code_model)
+
+    def extension(self, bits: int, signed: bool) -> str | None:
+        """The LLVM parameter/result attribute ("signext", "zeroext") for an integer of ``bits``.
+
+        Every C ABI kcc targets (i386 System V, AAPCS, x86-64 System V as clang implements it,
+        RISC-V LP64) has the side that produces an integer narrower than 32 bits (the caller
+        for an argument, the callee for a result) extend it to 32 bits by its own signedness;
+        bool (1 bit) is zero-extended. On RISC-V 64 a 32-bit integer is also sign-extended to
+        64 bits, even an unsigned one (``sign_extend_i32``). None: the value is passed as it is.
+        Clang marks C functions the same way, so kcc and C code can call each other.
+
+        Args:
+            bits: the integer's width in bits (1 for bool).
+            signed: whether the integer type is signed (ignored for bool).
+        """
+        if bits == 1:
+            return "zeroext"
+        if bits < 32:
+            return "signext" if signed else "zeroext"
+        if bits == 32 and self.sign_extend_i32:
+            return "signext"
+        return None
 
     @cached_property
     def data_layout(self) -> str:

@@ -19,4 +19,5 @@ TARGET = Target(
     elf_machine="EM_RISCV",
     link_emulation="elf64lriscv",
     code_model="medium",
+    sign_extend_i32=True,
 )
