@@ -1,4 +1,8 @@
-"""The build driver: kernel sources + board -> kernel.elf/.bin/.map in build/<board>/, skipping unchanged work."""
+"""The build driver: kernel sources + board -> kernel.elf/.bin/.map in build/<board>/, skipping unchanged work.
+
+The stages' modules (the front end, LLVM, the toolchain, pyelftools) are imported when a stage
+first runs, so that a build with nothing to do starts and finishes quickly.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,16 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from elftools.elf.constants import SH_FLAGS
-from elftools.elf.elffile import ELFFile
-
-from kcc import __version__, emit, image, link, optimize, toolchain, userbuild
+from kcc import __version__
 from kcc.boards import Board, board_header, load_board
-from kcc.compiler import BuildOptions, compile_program
 from kcc.paths import PACKAGE_DIR, data_dir
-from kcc.targets import get_target
-from kcc.targets.base import Target
+
+if TYPE_CHECKING:
+    from kcc.targets.base import Target
 
 ENTRY_MODULE = "core.main"
 STAMP = "build.json"
@@ -114,7 +116,7 @@ def input_digest(src_root: Path, board: Board, options: dict[str, object]) -> st
     extra = {}
     if board.path is not None:
         extra["board"] = board.path.read_bytes()
-    template = link.template_path(board.arch)
+    template = data_dir("linker") / f"{board.arch}.ld.j2"  # kcc.link.template_path, without jinja2
     if template.is_file():
         extra["template"] = template.read_bytes()
     return source_digest(src_root, options, extra)
@@ -122,6 +124,9 @@ def input_digest(src_root: Path, board: Board, options: dict[str, object]) -> st
 
 def section_sizes(elf: Path) -> tuple[int, list[SectionSize]]:
     """The entry address and the allocated (SHF_ALLOC) sections of ``elf``, in address order."""
+    from elftools.elf.constants import SH_FLAGS
+    from elftools.elf.elffile import ELFFile
+
     with elf.open("rb") as fh:
         f = ELFFile(fh)
         sections = [SectionSize(s.name, s["sh_addr"], s["sh_size"]) for s in f.iter_sections()
@@ -138,15 +143,15 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
           force: bool = False) -> BuildResult:
     """Build the kernel for ``board_name``.
 
-    Stages: compile (kcc.compiler.compile_program on ``src_root``, entry module
-    ``core.main``), optimise (kcc.optimize), emit kernel.o and kernel.ll
-    (kcc.emit), write board.h, assemble ``src_root/arch/<arch>/*.S`` with
-    ``-I out_dir``, link with the rendered link.ld into kernel.elf and
-    kernel.map (kcc.link), write kernel.bin, and for boards that are flashed
-    (a [flash] table) kernel.hex (kcc.image.write_hex). When the input digest
-    (input_digest) equals the one recorded in ``out_dir/build.json`` and every
-    output exists, nothing is rebuilt. For a board whose USER_PROCESSES
-    constant is 1 the user programs and ``initrd.cpio`` are built first
+    Stages: compile (the front end on ``src_root``, entry module ``core.main``, to one IR
+    module per source module: kcc.compiler.compile_units), codegen (each module optimised and
+    emitted to its own object, reused from ``out_dir/obj`` when its IR is unchanged, the rest
+    compiled on every core: kcc.codegen), assemble ``src_root/arch/<arch>/*.S`` with
+    ``-I out_dir`` (board.h), link with the rendered link.ld into kernel.elf and kernel.map
+    (kcc.link), write kernel.bin, and for boards that are flashed (a [flash] table) kernel.hex
+    (kcc.image.write_hex). When the input digest (input_digest) equals the one recorded in
+    ``out_dir/build.json`` and every output exists, nothing is rebuilt. For a board whose
+    USER_PROCESSES constant is 1 the user programs and ``initrd.cpio`` are built first
     (kcc.userbuild.build_initrd, which caches each program by itself).
 
     Args:
@@ -157,7 +162,8 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
         out_dir: the build directory (default ``build/<board>`` under the current directory).
         src_root: the kernel's source root (default: kcc's ``kernel_src``).
         progress: called as ``progress(stage, detail)`` when each stage starts.
-        force: rebuild even when the inputs are unchanged.
+        force: rebuild even when the inputs are unchanged (objects whose IR is unchanged are
+            still reused).
 
     Raises:
         BuildError: arch and board disagree, or the optimisation level is out of range.
@@ -170,7 +176,6 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     board = load_board(board_name)
     if board.arch != arch:
         raise BuildError(f"board '{board.name}' is for {board.arch}, not {arch}")
-    target = get_target(arch)
     opt = default_opt(release) if opt_level is None else opt_level
     if opt not in (0, 1, 2, 3):
         raise BuildError(f"optimisation level must be 0..3, not {opt}")
@@ -180,7 +185,10 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     digest = input_digest(src_root, board, options)
     initrd = None
     if board.code_constants.get("USER_PROCESSES") == 1:
-        initrd = userbuild.build_initrd(board, target, src_root, out_dir, release=release, opt=opt,
+        from kcc import userbuild
+        from kcc.targets import get_target
+
+        initrd = userbuild.build_initrd(board, get_target(arch), src_root, out_dir, release=release, opt=opt,
                                         progress=progress, force=force)
 
     outputs = {name: out_dir / name for name in ("kernel.elf", "kernel.bin", "kernel.map", "link.ld")}
@@ -189,15 +197,20 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     stamp = out_dir / STAMP
     if not force and stamp.is_file() and all(p.is_file() for p in outputs.values()):
         try:
-            recorded = json.loads(stamp.read_text(encoding="utf-8")).get("digest")
-        except (OSError, ValueError):
-            recorded = None
-        if recorded == digest:
-            entry, sections = section_sizes(outputs["kernel.elf"])
-            return BuildResult(out_dir, outputs["kernel.elf"], outputs["kernel.bin"], outputs["kernel.map"],
-                               outputs["link.ld"], entry, sections, True, time.monotonic() - started,
-                               hex_file=outputs.get("kernel.hex"), initrd=initrd)
+            recorded = json.loads(stamp.read_text(encoding="utf-8"))
+            if recorded.get("digest") == digest:
+                entry = recorded["entry"]
+                sections = [SectionSize(**s) for s in recorded["sections"]]
+                return BuildResult(out_dir, outputs["kernel.elf"], outputs["kernel.bin"], outputs["kernel.map"],
+                                   outputs["link.ld"], entry, sections, True, time.monotonic() - started,
+                                   hex_file=outputs.get("kernel.hex"), initrd=initrd)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # an unreadable or older stamp: build
 
+    from kcc import codegen, image, link, toolchain
+    from kcc.targets import get_target
+
+    target = get_target(arch)
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)
     stages: dict[str, float] = {}
@@ -207,15 +220,12 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
         progress(name, detail)
 
     stage("compile", f"{ENTRY_MODULE} from {src_root}")
-    ir_text = _compile(src_root, target, board, checked=not release)
-    stage("optimise", f"-O{opt}")
-    module = optimize.optimize(ir_text, target, opt)
-    stage("emit", "kernel.o")
-    objects = [emit.emit_object(module, target, out_dir / "kernel.o", opt)]
+    units = _compile(src_root, target, board, checked=not release)
+    stage("codegen", f"{len(units)} modules, -O{opt}")
+    obj_dir = out_dir / "obj"
+    objects = codegen.compile_units(units, target, opt, obj_dir).objects
     stage("assemble", f"arch/{arch}/*.S")
     (out_dir / "board.h").write_text(board_header(board), encoding="utf-8")
-    obj_dir = out_dir / "obj"
-    obj_dir.mkdir(exist_ok=True)
     for source in sorted((src_root / "arch" / arch).glob("*.S")):
         objects.append(toolchain.assemble(source, obj_dir / f"{source.stem}.o", target, (out_dir,)))
     stage("link", "kernel.elf")
@@ -230,17 +240,18 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     end = time.monotonic()
     durations = {name: (stages[order[i + 1]] if i + 1 < len(order) else end) - stages[name]
                  for i, name in enumerate(order)}
-    stamp.write_text(json.dumps({"digest": digest, "options": options, "stages": durations}, indent=2),
-                     encoding="utf-8")
     entry, sections = section_sizes(outputs["kernel.elf"])
+    stamp.write_text(json.dumps({"digest": digest, "options": options, "stages": durations, "entry": entry,
+                                 "sections": [asdict(s) for s in sections]}, indent=2), encoding="utf-8")
     return BuildResult(out_dir, outputs["kernel.elf"], outputs["kernel.bin"], outputs["kernel.map"],
                        outputs["link.ld"], entry, sections, False, end - started, durations,
                        hex_file=outputs.get("kernel.hex"), initrd=initrd)
 
 
-def _compile(src_root: Path, target: Target, board: Board, checked: bool) -> str:
-    """Run the front end on the kernel and return the unoptimised module's IR text."""
-    program = compile_program(src_root, ENTRY_MODULE,
-                              BuildOptions(target, checked=checked, board_constants=board.code_constants))
-    return str(program.ir)
+def _compile(src_root: Path, target: Target, board: Board, checked: bool) -> dict[str, str]:
+    """Run the front end on the kernel; return each source module's unoptimised IR text by module name."""
+    from kcc.compiler import BuildOptions, compile_units
 
+    units = compile_units(src_root, ENTRY_MODULE,
+                          BuildOptions(target, checked=checked, board_constants=board.code_constants))
+    return {name: str(module) for name, module in units.items()}

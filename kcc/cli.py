@@ -7,24 +7,29 @@ from pathlib import Path
 
 import click
 
-from kcc import __version__, flash, logs, qemu, systest
-from kcc.boards import BoardError, default_board, list_boards, load_board
-from kcc.build import BuildError, BuildResult, build, default_opt
-from kcc.compiler import BuildOptions, compile_program
+from kcc import __version__, logs, systest
+from kcc.boards import default_board, list_boards, load_board
+from kcc.build import BuildResult, build, default_opt
 from kcc.diagnostics import CompileError
-from kcc.image import ImageError
-from kcc.initrd import InitrdError, unpack
-from kcc.link import LinkScriptError
-from kcc.optimize import InternalCompilerError
-from kcc.resolve import module_name
-from kcc.targets import ARCHES, get_target
-from kcc.toolchain import ToolchainError
-from kcc.userbuild import UserBuildError
-from kcc.userimage import UserImageError
+from kcc.initrd import unpack
+from kcc.targets import ARCHES
 
-# Errors in what the user asked for or has installed: a message and exit status 1.
-USER_ERRORS = (BoardError, BuildError, ToolchainError, LinkScriptError, qemu.QemuError, flash.FlashError,
-               ImageError, UserBuildError, UserImageError, InitrdError, logs.LogError)
+# The stages (and LLVM) are imported by the commands that use them, so that `kcc --help` and a
+# build with nothing to do start fast. An exception class is looked up only in modules already
+# imported: one that was never imported cannot have raised.
+
+# Errors in what the user asked for or has installed, as (module, class): a message and exit status 1.
+USER_ERRORS = (("kcc.boards", "BoardError"), ("kcc.build", "BuildError"), ("kcc.toolchain", "ToolchainError"),
+               ("kcc.link", "LinkScriptError"), ("kcc.qemu", "QemuError"), ("kcc.flash", "FlashError"),
+               ("kcc.image", "ImageError"), ("kcc.userbuild", "UserBuildError"),
+               ("kcc.userimage", "UserImageError"), ("kcc.initrd", "InitrdError"),
+               ("kcc.logs", "LogError"))
+
+
+def _raised(exc: BaseException, module: str, name: str) -> bool:
+    """True when ``exc`` is a ``module.name`` (False when that module was never imported)."""
+    mod = sys.modules.get(module)
+    return mod is not None and isinstance(exc, getattr(mod, name))
 
 
 class KccGroup(click.Group):
@@ -51,14 +56,12 @@ class KccGroup(click.Group):
             count = sum(1 for d in exc.diagnostics if d.severity == "error")
             click.echo(f"kcc: {count} error{'s' if count != 1 else ''}", err=True)
             raise click.exceptions.Exit(1) from None
-        except USER_ERRORS as exc:
-            if debug:
-                raise
-            click.echo(f"kcc: error: {exc}", err=True)
-            raise click.exceptions.Exit(1) from None
         except Exception as exc:
             if debug:
                 raise
+            if any(_raised(exc, module, name) for module, name in USER_ERRORS):
+                click.echo(f"kcc: error: {exc}", err=True)
+                raise click.exceptions.Exit(1) from None
             click.echo(f"kcc: internal error: {_summary(exc)}", err=True)
             click.echo("kcc: this is a bug in kcc; rerun with `kcc --debug ...` to see the traceback",
                        err=True)
@@ -69,7 +72,7 @@ def _summary(exc: BaseException) -> str:
     """One line naming an unexpected exception: its type and the first line of its message."""
     text = str(exc).strip().splitlines()
     first = text[0] if text else ""
-    if isinstance(exc, InternalCompilerError):
+    if _raised(exc, "kcc.optimize", "InternalCompilerError"):
         return first
     return f"{type(exc).__name__}: {first}"[:300] if first else type(exc).__name__
 
@@ -178,6 +181,7 @@ def _build_host(entry: str | None, src_root: Path | None, release: bool, opt_lev
                 out_dir: Path | None) -> None:
     """``kcc build --arch host``: a shared library of one module and what it imports."""
     from kcc.host import build_library
+    from kcc.resolve import module_name
 
     if entry is None:
         raise click.UsageError("--arch host needs --entry MODULE (a dotted module name or a .py file)")
@@ -220,6 +224,8 @@ def run_cmd(ctx: click.Context, arch: str, board: str | None, release: bool, opt
     off with PASS; isa-debug-exit on pc, whose QEMU status (code << 1) | 1 is
     turned back into the code). A run stopped by --timeout exits with 124.
     """
+    from kcc import qemu
+
     result = _do_build(arch, board, release, opt_level, out_dir, src_root, force)
     board_desc = load_board(board or default_board(arch))
     if init is not None:
@@ -272,6 +278,9 @@ def check_cmd(arch: str, board: str | None, release: bool, files: tuple[Path, ..
     Each file is compiled with everything it imports, from its source root
     (the nearest ancestor holding core/ or arch/, else its own directory).
     """
+    from kcc.compiler import BuildOptions, compile_program
+    from kcc.targets import get_target
+
     target = get_target(arch)
     constants: dict[str, int | str] = {}
     if arch != "host":
@@ -312,6 +321,9 @@ def flash_cmd(board: str | None, release: bool, opt_level: int | None, out_dir: 
     (``pip install 'kcc[flash]'``); --dry-run works without it and without a board.
     Exit status 1 when the board cannot be flashed, pyocd is missing or fails.
     """
+    from kcc import flash
+    from kcc.boards import BoardError
+
     flashable = [name for name in list_boards() if load_board(name).flash is not None]
     if board is None:
         raise BoardError(f"kcc flash needs --board (boards that can be flashed: {', '.join(flashable) or 'none'})")

@@ -1,4 +1,4 @@
-"""The front end's pipeline: parse, resolve, type-check and lower a program to one LLVM IR module."""
+"""The front end's pipeline: parse, resolve, type-check and lower a program to LLVM IR modules."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from llvmlite import ir
 
 from kcc.diagnostics import SourceFile
-from kcc.lower import lower_program
+from kcc.lower import lower_program, lower_units
 from kcc.resolve import resolve_program
 from kcc.targets.base import Target
 from kcc.typecheck import check_program
@@ -67,3 +67,14 @@ def compile_program(root: Path, entry: str, options: BuildOptions) -> Program:
                           {p.name: p.default.value for p in cf.sym.params if p.default is not None})
              for cf in checked if not cf.sym.attrs.extern]
     return Program(module, infos, [m.source for m in prog.modules.values() if m.name != "board"])
+
+
+def compile_units(root: Path, entry: str, options: BuildOptions) -> dict[str, ir.Module]:
+    """Compile like compile_program, but to one IR module per source module (kcc.lower.lower_units).
+
+    Each module compiles to its own object; a module's IR changes only when its source, or what
+    it uses of other modules (signatures, layouts, constants, ``@inline`` bodies), changes.
+    Returns dotted module name -> ir.Module. Raises kcc.diagnostics.CompileError as compile_program.
+    """
+    prog = resolve_program(Path(root), entry, options.target, options.board_constants)
+    return lower_units(prog, check_program(prog), options.checked)

@@ -47,8 +47,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 import click
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
 
 SECTION = ".kcc_log"
 SYNC = 0xFF
@@ -122,6 +120,11 @@ def load_records(elf: Path) -> Records:
     Raises:
         LogError: when the file is not a readable ELF, or as parse_records.
     """
+    # pyelftools is imported here, not at the top: kcc.cli imports this module for its command,
+    # and every other command (a build with nothing to do above all) should not pay for it.
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
     try:
         with elf.open("rb") as fh:
             f = ELFFile(fh)

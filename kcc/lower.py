@@ -1,4 +1,5 @@
-"""Stage 4: lower the checked ast to LLVM IR with llvmlite (one ir.Module for the whole program)."""
+"""Stage 4: lower the checked ast to LLVM IR with llvmlite: one ir.Module for the whole program
+(lower_program) or one per source module (lower_units), so that each compiles to its own object."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from llvmlite import ir
 
 from kcc.builtins import BUILTINS, Builtin
 from kcc.notes import KCALL, KCONST, KFUNC, KPRUNE, KREF
-from kcc.resolve import ZERO, ConstSym, FuncSym, GlobalSym, LangSym, Program
+from kcc.resolve import ZERO, ConstSym, FuncSym, GlobalSym, LangSym, Module, Program
 from kcc.runtime import PANIC_SYMBOL, PanicKind
 from kcc.typecheck import CheckedFunction, LocalVar
 from kcc.types import (
@@ -95,20 +96,29 @@ class Lowerer:
         prog: the resolved program (modules, symbols, target).
         functions: every function after type checking.
         checked: emit the checks of a checked build (signed overflow, bounds, NULL, assert).
+        unit: lower only this source module's functions and globals (the rest of the program is
+            declared where it is used, and ``@inline`` functions of other modules are copied in
+            with internal linkage so they still inline); None lowers the whole program.
     """
 
-    def __init__(self, prog: Program, functions: list[CheckedFunction], checked: bool):
+    def __init__(self, prog: Program, functions: list[CheckedFunction], checked: bool,
+                 unit: Module | None = None):
         self.prog = prog
         self.target = prog.target
         self.checked = checked
         self.host = not prog.target.freestanding
+        self.unit = unit
         # A context per module: identified struct types live in it, and one process compiles many modules.
-        self.module = ir.Module(name=prog.entry.name if prog.entry else "kcc", context=ir.Context())
+        name = unit.name if unit else prog.entry.name if prog.entry else "kcc"
+        self.module = ir.Module(name=name, context=ir.Context())
         self.module.triple = self.target.triple
         self.module.data_layout = self.target.data_layout
         self.functions = functions
+        self.checked_fns = {id(cf.sym): cf for cf in functions}
         self.fn_values: dict[int, ir.Function] = {}
         self.gvalues: dict[int, ir.GlobalVariable] = {}
+        # Symbols of other units that this one refers to (their definitions must not be internal).
+        self.imported: set[str] = set()
         self.strings: dict[str, ir.GlobalVariable] = {}
         self.externs: dict[str, ir.GlobalVariable] = {}
         self.struct_types: dict[int, ir.IdentifiedStructType] = {}
@@ -157,17 +167,33 @@ class Lowerer:
         raise AssertionError(f"no memory type for {ty}")
 
     # ----- module-level ---------------------------------------------------
+    def owns(self, sym: FuncSym | GlobalSym) -> bool:
+        """True when ``sym`` is defined in this module (always, for the whole program)."""
+        return self.unit is None or sym.module is self.unit
+
     def lower(self) -> ir.Module:
-        """Declare every global and function, then lower each body; returns the module."""
+        """Declare every global and function of the unit, then lower each body; returns the module."""
         for mod in self.prog.modules.values():
             for g in mod.globals:
-                self.declare_global(g)
-        for cf in self.functions:
+                if self.owns(g):
+                    self.declare_global(g)
+        mine = [cf for cf in self.functions if self.owns(cf.sym)]
+        for cf in mine:
             self.declare_function(cf.sym)
-        for cf in self.functions:
+        for cf in mine:
             if not cf.sym.attrs.extern:
                 FunctionLowerer(self, cf).lower()
         return self.module
+
+    def global_value(self, g: GlobalSym) -> ir.GlobalVariable:
+        """The variable of ``g``: its definition, or an external declaration when another unit owns it."""
+        key = id(g)
+        if key not in self.gvalues:
+            gv = ir.GlobalVariable(self.module, self.mem_ty(g.type), g.symbol)
+            gv.align = self.prog.layout(g.type)[1]
+            self.gvalues[key] = gv
+            self.imported.add(g.symbol)
+        return self.gvalues[key]
 
     def declare_global(self, g: GlobalSym) -> None:
         """Define a module-level variable: zero (.bss) or its constant, internal linkage, ABI alignment."""
@@ -243,7 +269,22 @@ class Lowerer:
             self.extend(arg, p.type)
         self.extend(f.return_value, fn.result)
         self.fn_values[key] = f
+        if not self.owns(fn) and not a.extern:
+            if a.inline:
+                # Copied in, like a C ``static inline`` function from a header.
+                FunctionLowerer(self, self.checked_fns[key]).lower()
+            else:
+                f.linkage = ""
+                self.imported.add(fn.symbol)
         return f
+
+    def export(self, symbols: set[str]) -> None:
+        """Give the unit's definitions of ``symbols`` external linkage (other units refer to them)."""
+        for sym in symbols:
+            value = self.module.globals.get(sym)
+            if value is not None and value.linkage == "internal" and (
+                    isinstance(value, ir.GlobalVariable) or value.blocks):
+                value.linkage = ""
 
     def extend(self, value: ir.Argument | ir.ReturnValue, ty: Type) -> None:
         """Mark a parameter or result of type ``ty`` ``signext``/``zeroext`` as the target's C ABI wants.
@@ -262,7 +303,7 @@ class Lowerer:
 
     def _debug_unit(self) -> ir.DIValue:
         """The DWARF compile unit, so that debuggers map machine code back to the Python source lines."""
-        entry = self.prog.entry.source.path if self.prog.entry else "kcc"
+        entry = self.unit.source.path if self.unit else self.prog.entry.source.path if self.prog.entry else "kcc"
         unit = self.module.add_debug_info("DICompileUnit", {
             "language": ir.DIToken("DW_LANG_Python"),
             "file": self.di_file(entry),
@@ -667,7 +708,7 @@ class FunctionLowerer:
             if isinstance(ref, LocalVar):
                 return self.slots[id(ref)]
             if isinstance(ref, GlobalSym):
-                return self.low.gvalues[id(ref)]
+                return self.low.global_value(ref)
             raise AssertionError(f"no address for {ast.dump(node)}")
         if isinstance(node, ast.Attribute):
             base_ty = node.value.kty
@@ -990,6 +1031,38 @@ def lower_program(prog: Program, functions: list[CheckedFunction], checked: bool
     try:
         return low.lower()
     except _Duplicate as dup:
-        prog.reporter.error(dup.fn.module.source, dup.fn.node, f"symbol '{dup.fn.symbol}' is defined twice")
-        prog.reporter.check()
+        _report_duplicate(prog, dup)
         raise
+
+
+def lower_units(prog: Program, functions: list[CheckedFunction], checked: bool) -> dict[str, ir.Module]:
+    """Lower a checked program to one ir.Module per source module that defines code or data.
+
+    Each unit defines its own module's functions and globals; what it uses from other units is
+    declared, and a definition another unit uses gets external linkage (internal otherwise, so
+    the optimiser still drops what nothing calls). ``@inline`` functions are copied into every
+    unit that calls them. Returns dotted module name -> module, in the program's module order.
+
+    Raises CompileError when two functions claim the same symbol (e.g. two @export of one name).
+    """
+    whole = Lowerer(prog, functions, checked)
+    try:
+        for cf in functions:  # the whole program's symbol table, only to find duplicates
+            whole.declare_function(cf.sym)
+    except _Duplicate as dup:
+        _report_duplicate(prog, dup)
+        raise
+    lowerers = [Lowerer(prog, functions, checked, mod) for mod in prog.modules.values()
+                if mod.globals or any(not f.attrs.extern for f in mod.functions)]
+    for low in lowerers:
+        low.lower()
+    imported = set().union(*(low.imported for low in lowerers))
+    for low in lowerers:
+        low.export(imported)
+    return {low.unit.name: low.module for low in lowerers}
+
+
+def _report_duplicate(prog: Program, dup: _Duplicate) -> None:
+    """Report a symbol defined twice as a located error and raise the CompileError."""
+    prog.reporter.error(dup.fn.module.source, dup.fn.node, f"symbol '{dup.fn.symbol}' is defined twice")
+    prog.reporter.check()

@@ -18,7 +18,7 @@ def fake_front_end(monkeypatch):
 
     def compile_stub(src_root, target, board, checked):
         calls.append(checked)
-        return kmain_ir("built\n", 0, target.triple)
+        return {"core.main": kmain_ir("built\n", 0, target.triple)}
 
     monkeypatch.setattr(build_mod, "_compile", compile_stub)
     return calls
@@ -31,11 +31,12 @@ def test_build_writes_every_output_and_reports_sections(tmp_path, fake_front_end
     result = build("riscv64", "qemu-virt", out_dir=out, src_root=src,
                    progress=lambda stage, detail: stages.append(stage))
     assert not result.cached
-    assert stages == ["compile", "optimise", "emit", "assemble", "link", "binary"]
+    assert stages == ["compile", "codegen", "assemble", "link", "binary"]
     assert list(result.stages) == stages
-    for name in ("kernel.elf", "kernel.bin", "kernel.map", "link.ld", "kernel.ll", "kernel.o", "board.h",
-                 "obj/entry.o", "build.json"):
+    for name in ("kernel.elf", "kernel.bin", "kernel.map", "link.ld", "board.h", "obj/entry.o", "build.json"):
         assert (out / name).is_file(), name
+    [obj] = (out / "obj").glob("core.main.*.o")
+    assert obj.with_suffix(".ll").is_file()
     assert result.entry == 0x8020_0000
     names = [s.name for s in result.sections]
     assert names[0] == ".text" and ".stack" in names

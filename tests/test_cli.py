@@ -149,7 +149,7 @@ def test_check_for_the_host(tmp_path):
 def tiny(tmp_path, monkeypatch):
     """A source root holding only entry.S, with the front end replaced by hand-written IR."""
     state = {"ir": kmain_ir("cli tiny kernel\n", 0)}
-    monkeypatch.setattr(build_mod, "_compile", lambda src_root, target, board, checked: state["ir"])
+    monkeypatch.setattr(build_mod, "_compile", lambda src_root, target, board, checked: {"core.main": state["ir"]})
     write_src_root(tmp_path / "src")
     return state
 
@@ -161,7 +161,7 @@ def test_build_prints_sections_and_caches(tmp_path, tiny):
     assert "entry 0x80200000" in first.output
     assert ".text" in first.output and ".stack" in first.output
     assert "kcc: built" in first.output
-    for stage in ("compile", "optimise", "emit", "assemble", "link", "binary"):
+    for stage in ("compile", "codegen", "assemble", "link", "binary"):
         assert f"  {stage}" in first.output
     second = invoke(*args)
     assert second.exit_code == 0

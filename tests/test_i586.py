@@ -195,8 +195,10 @@ def test_clang_object_path_boots_too(tmp_path: Path, monkeypatch: pytest.MonkeyP
         return compile_ir(ll_path, *args, **kwargs)
 
     monkeypatch.setattr(toolchain, "compile_ir", recording_compile_ir)
+    monkeypatch.setenv("KCC_JOBS", "1")  # compile in this process, where the recording is
     result = build("i586", "pc", out_dir=tmp_path / "build")
-    assert through_clang == [tmp_path / "build" / "kernel.ll"]
+    # Every module that holds inline asm goes through clang; arch.cpu is one of them.
+    assert any(p.name.startswith("arch.cpu.") for p in through_clang), through_clang
     run = qemu.boot(load_board("pc"), result.elf, timeout=300)
     assert run.exit_code == 0, run.text
     assert re.search(r"^self-test: (\d+)/\1 passed\r?$", run.text, re.MULTILINE), run.text

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import llvmlite.binding as llvm
+if TYPE_CHECKING:
+    import llvmlite.binding as llvm
 
 _initialised = False
 
@@ -19,6 +21,8 @@ def init_llvm() -> None:
     host it is the X86 parser, which serves the i586 target too.
     """
     global _initialised
+    import llvmlite.binding as llvm  # here, not at the top: a build with nothing to do never needs LLVM
+
     if not _initialised:
         llvm.initialize_all_targets()
         llvm.initialize_all_asmprinters()
@@ -79,6 +83,8 @@ class Target:
 
     def target_machine(self, opt: int = 2) -> llvm.TargetMachine:
         """An llvmlite TargetMachine for this target at optimisation level ``opt`` (0..3)."""
+        import llvmlite.binding as llvm
+
         init_llvm()
         tgt = llvm.Target.from_triple(self.triple)
         return tgt.create_target_machine(
