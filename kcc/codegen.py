@@ -1,20 +1,24 @@
 """The back end of a build: IR modules -> objects, cached by content and run on every core.
 
-Each unit (one source module's IR, kcc.lower.lower_units) is optimised (kcc.optimize) and
-emitted (kcc.emit) to its own object. The object's name holds a hash of everything that
-decides its bytes: the unit's IR text, the optimisation level, the target machine and kcc
-itself (its sources and llvmlite's version). An object whose name is already in the cache
-directory is reused, so a change to one module recompiles only the units whose IR it changed.
-The units left to compile are spread over worker processes (LLVM in llvmlite serialises every
-call behind one lock, so threads would not run in parallel).
+Each unit (one source module's IR, kcc.lower.lower_units) is verified by llvmlite and then
+optimised and compiled to its own object by the toolchain's clang (``clang -O<n> -c unit.ll``:
+the same -O pipeline kcc.optimize builds, from an LLVM of the same version built without
+assertions, which makes it about twice as fast as the LLVM inside llvmlite's wheel). A
+system clang older than llvmlite's LLVM cannot read the IR; then kcc.optimize and kcc.emit do
+the work in this process.
+
+The object's name holds a hash of everything that decides its bytes: the unit's IR text, the
+optimisation level, the target machine and kcc itself (its sources and llvmlite's version). An
+object whose name is already in the cache directory is reused, so a change to one module
+recompiles only the units whose IR it changed. The units left to compile run as concurrent
+clang processes, one per core.
 """
 
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -74,21 +78,29 @@ def default_jobs() -> int:
 
 
 def compile_unit(ir_text: str, target: Target, opt: int, obj: Path) -> Path:
-    """Optimise ``ir_text`` at ``-O opt`` and write its object to ``obj`` (and its IR beside it, ``.ll``).
+    """Optimise ``ir_text`` at ``-O opt`` and write its object to ``obj``, with the IR beside it (``.ll``).
 
     Written under temporary names and renamed, so an interrupted build never leaves a partial
     object under a cache name.
 
     Raises:
         kcc.optimize.InternalCompilerError: the IR is invalid.
-        kcc.toolchain.ToolchainError: the clang path of kcc.emit failed.
+        kcc.toolchain.ToolchainError: clang failed.
     """
-    from kcc.emit import emit_object
-    from kcc.optimize import optimize
+    from kcc import toolchain
+    from kcc.optimize import optimize, parse_ir
 
-    tmp = obj.with_name(f"{obj.stem}.tmp{os.getpid()}.o")
-    emit_object(optimize(ir_text, target, opt), target, tmp, opt)
-    os.replace(tmp.with_suffix(".ll"), obj.with_suffix(".ll"))
+    tmp = obj.with_name(f"{obj.stem}.tmp{os.getpid()}-{os.urandom(4).hex()}.o")
+    ll = tmp.with_suffix(".ll")
+    if toolchain.reads_llvmlite_ir():
+        parse_ir(ir_text, target)  # kcc's own IR errors are reported as such, not as clang's
+        ll.write_text(ir_text, encoding="utf-8")
+        toolchain.compile_ir(ll, tmp, target, opt, optimised=False)
+    else:
+        from kcc.emit import emit_object
+
+        emit_object(optimize(ir_text, target, opt), target, tmp, opt)
+    os.replace(ll, obj.with_suffix(".ll"))
     os.replace(tmp, obj)
     return obj
 
@@ -102,7 +114,7 @@ def compile_units(units: dict[str, str], target: Target, opt: int, cache_dir: Pa
         target: the target to compile for.
         opt: optimisation and code generation level 0..3.
         cache_dir: where objects are kept, named ``<unit>.<key>.o`` (object_key).
-        jobs: worker processes (default default_jobs()); one unit, or one job, compiles in this process.
+        jobs: units compiled at once (default default_jobs()).
 
     Raises:
         kcc.optimize.InternalCompilerError, kcc.toolchain.ToolchainError: as compile_unit.
@@ -112,15 +124,10 @@ def compile_units(units: dict[str, str], target: Target, opt: int, cache_dir: Pa
     missing = sorted((name for name, path in paths.items() if not path.is_file()),
                      key=lambda name: -len(units[name]))  # the biggest first, for an even spread
     jobs = min(jobs or default_jobs(), len(missing)) or 1
-    if jobs == 1:
-        for name in missing:
-            compile_unit(units[name], target, opt, paths[name])
-    else:
-        # fork: workers start in milliseconds with LLVM already initialised; spawn where fork is absent.
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
-            for future in [pool.submit(compile_unit, units[name], target, opt, paths[name]) for name in missing]:
-                future.result()
+    # Threads suffice: each waits on its clang process (llvmlite's verification, under its lock, is short).
+    with ThreadPoolExecutor(jobs) as pool:
+        for future in [pool.submit(compile_unit, units[name], target, opt, paths[name]) for name in missing]:
+            future.result()
     for path in paths.values():
         path.touch()  # the newest objects of a unit are the ones _prune keeps
     _prune(cache_dir, set(units))
@@ -131,7 +138,7 @@ def _prune(cache_dir: Path, names: set[str]) -> None:
     """Keep the KEEP_PER_UNIT newest objects of each unit in ``names`` (with their ``.ll``); drop the rest."""
     by_unit: dict[str, list[Path]] = {}
     for obj in cache_dir.glob("*.o"):
-        unit = obj.name.rsplit(".", 2)[0]
+        unit = obj.name.rsplit(".", 2)[0]  # <unit>.<key>.o; temporaries and assembled files never match
         if unit in names:
             by_unit.setdefault(unit, []).append(obj)
     for objs in by_unit.values():

@@ -272,6 +272,7 @@ class Lowerer:
         if not self.owns(fn) and not a.extern:
             if a.inline:
                 # Copied in, like a C ``static inline`` function from a header.
+                f.linkage = "internal"
                 FunctionLowerer(self, self.checked_fns[key]).lower()
             else:
                 f.linkage = ""

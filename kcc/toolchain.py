@@ -80,9 +80,13 @@ class Toolchain:
 
 
 def _zig_toolchain() -> Toolchain | None:
-    if importlib.util.find_spec("ziglang") is None:
+    spec = importlib.util.find_spec("ziglang")
+    if spec is None:
         return None
-    zig = (sys.executable, "-m", "ziglang")
+    # The package's own binary, run directly: ``python -m ziglang`` only execs it, and a Python
+    # start-up per tool run costs more than assembling a small file.
+    binary = Path(spec.origin or "").parent / ("zig.exe" if os.name == "nt" else "zig")
+    zig: tuple[str, ...] = (str(binary),) if os.access(binary, os.X_OK) else (sys.executable, "-m", "ziglang")
     return Toolchain("zig", zig + ("cc",), zig + ("ld.lld",), zig + ("objcopy",))
 
 
@@ -181,24 +185,38 @@ def assemble(source: Path, output: Path, target: Target, include_dirs: tuple[Pat
     return compile_source(source, output, target, include_dirs=include_dirs, defines=defines)
 
 
-def compile_ir(ll_path: Path, output: Path, target: Target, opt: int) -> Path:
-    """Compile optimised LLVM IR text to an object with clang.
+def compile_ir(ll_path: Path, output: Path, target: Target, opt: int, optimised: bool = True) -> Path:
+    """Compile LLVM IR text to an object with clang.
 
-    Used for modules with inline asm on targets whose llvmlite build has no
-    assembly parser (``Target.llvmlite_asm_parser`` False: RISC-V, Arm). The IR
-    was already optimised by kcc.optimize, so clang's IR passes are switched
-    off (``-disable-llvm-optzns``) and only code generation runs at ``-O opt``.
-    clang replaces the module's triple with the driver's spelling of the same
-    target, which ``-Wno-override-module`` keeps quiet about.
+    ``optimised``: the IR was already optimised by kcc.optimize (modules with inline asm on
+    targets whose llvmlite build has no assembly parser, ``Target.llvmlite_asm_parser`` False),
+    so clang's IR passes are switched off (``-disable-llvm-optzns``) and only code generation
+    runs at ``-O opt``. Otherwise clang runs its own ``-O opt`` pipeline first, the same
+    pipeline kcc.optimize builds. clang replaces the module's triple with the driver's spelling
+    of the same target, which ``-Wno-override-module`` keeps quiet about.
 
     Raises:
-        ToolchainError: on a missing toolchain or a compiler error.
+        ToolchainError: on a missing toolchain, a clang older than llvmlite's LLVM, or a compiler error.
     """
     tc = find_toolchain()
     if tc.kind == "system":
         _check_ir_reader(tc)
-    return compile_source(ll_path, output, target, opt=opt,
-                          extra=("-Wno-override-module", "-Xclang", "-disable-llvm-optzns"))
+    extra = ("-Wno-override-module", "-Xclang", "-disable-llvm-optzns") if optimised else ("-Wno-override-module",)
+    return compile_source(ll_path, output, target, opt=opt, extra=extra)
+
+
+def reads_llvmlite_ir() -> bool:
+    """True when the toolchain's clang can compile the IR that llvmlite's LLVM writes (compile_ir).
+
+    The ziglang package's clang always can; a system clang must be at least as new as llvmlite's LLVM.
+    """
+    try:
+        tc = find_toolchain()
+        if tc.kind == "system":
+            _check_ir_reader(tc)
+    except ToolchainError:
+        return False
+    return True
 
 
 @cache

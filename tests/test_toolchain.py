@@ -49,7 +49,7 @@ def test_prefers_the_ziglang_package(monkeypatch):
     monkeypatch.delenv("KCC_TOOLCHAIN", raising=False)
     tc = toolchain.find_toolchain()
     assert tc.kind == "zig"
-    assert tc.cc[1:] == ("-m", "ziglang", "cc")
+    assert Path(tc.cc[0]).name == "zig" and Path(tc.cc[0]).parent.name == "ziglang" and tc.cc[1:] == ("cc",)
     assert tc.ld[-1] == "ld.lld"
 
 
