@@ -24,23 +24,63 @@ which the kernel prints as ``boot: starting 'init' after <n> instructions``
 A third boot runs the user program ``bench`` (kernel_src/user/bench/main.py) as init: the kernel's
 micro-benchmarks, each the median guest instructions of 1,000 iterations after warm-up, printed as
 ``bench: <name> <n>`` and reported beside the reference figures of other kernels on this QEMU.
+
+The compiler's own speed is measured against clang (the ziglang package's, the toolchain kcc
+uses) in the same run, so the ratios hold on any machine: benchmarks/generate.py writes the
+same 400 functions (loops, arithmetic, calls) as 8 kcc modules and as 8 C files; kcc compiles
+the program to objects (release, -O2) in one process, clang compiles the C files with
+``-O2 -g``, two at a time as ``make -j2`` would. Both start with empty caches (kcc's object
+cache and zig's). ``compile_ratio_vs_clang`` is kcc's wall-clock time over clang's;
+``frontend_lines_per_s`` the source lines the front end (parse to IR text) handles per second.
+``build_one_module_s`` is a kernel rebuild after one module changed (a function appended to
+lib/string.py), as a developer sees it.
+
+On riscv64 the code-quality suite (benchmarks/codegen_suite.py) also runs: eleven kernel-style
+functions in kcc and in C, counted in guest instructions; ``codegen_ratio_vs_clang`` (release)
+and ``codegen_ratio_checked_vs_clang`` (checked) are the geometric means of kcc over clang -O2.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
+
+import codegen_suite
+from generate import write_program
 
 from kcc.boards import default_board, load_board
 from kcc.build import build
+from kcc.paths import data_dir
 from kcc.qemu import boot
+from kcc.targets import get_target
+from kcc.toolchain import find_toolchain
+
+# The generated program: modules x functions per module.
+GEN_MODULES = 8
+GEN_FUNCTIONS = 50
+
+# kcc's side of the comparison, run as its own process: front end, then the back end's objects.
+KCC_OBJECTS = """
+import sys
+from pathlib import Path
+from kcc.codegen import compile_units
+from kcc.compiler import BuildOptions, compile_units as front_end
+from kcc.targets import get_target
+target = get_target(sys.argv[1])
+units = front_end(Path(sys.argv[2]), "main", BuildOptions(target, checked=False))
+compile_units({name: str(module) for name, module in units.items()}, target, 2, Path(sys.argv[3]))
+"""
 
 # The kernel's line: "boot cost: <n> instructions (<busy> busy, <idle> idle in wait-for-interrupt)".
 BOOT_COST = re.compile(rb"boot cost: (\d+) instructions(?: \((\d+) busy, (\d+) idle)?")
@@ -80,6 +120,72 @@ def timed_build(arch: str, board: str, out_dir: Path, release: bool) -> float:
     return elapsed
 
 
+def fresh_zig_cache(tmp: Path) -> dict[str, str]:
+    """The environment with zig's caches in a new directory under ``tmp``: zig cc reuses the
+    object of an input it compiled before, which would time a cache lookup instead of clang."""
+    cache = Path(tempfile.mkdtemp(prefix="zig-cache-", dir=tmp))
+    return {**os.environ, "ZIG_GLOBAL_CACHE_DIR": str(cache), "ZIG_LOCAL_CACHE_DIR": str(cache)}
+
+
+def run_timed(cmd: list[str], env: dict[str, str] | None = None) -> float:
+    """Run ``cmd`` and return its wall-clock seconds; exit on failure."""
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.exit(f"benchmark: {' '.join(cmd[:4])} ... failed:\n{proc.stdout}{proc.stderr}")
+    return elapsed
+
+
+def compile_speed(arch: str, repeat: int, tmp: Path) -> dict[str, float]:
+    """kcc against clang on the generated program (see the module doc); medians of ``repeat`` runs."""
+    from kcc.compiler import BuildOptions, compile_units
+
+    kcc_files, c_files = write_program(tmp / "gen", GEN_MODULES, GEN_FUNCTIONS)
+    lines = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in kcc_files)
+    target = get_target(arch)
+    cc = [*find_toolchain().cc, *find_toolchain().target_args(target), "-O2", "-g", "-c"]
+    if arch != "host":
+        cc.append("-ffreestanding")
+    kcc_s, clang_s, front_s = [], [], []
+    for i in range(repeat):
+        env = fresh_zig_cache(tmp)
+        kcc_s.append(run_timed([sys.executable, "-c", KCC_OBJECTS, arch, str(tmp / "gen"), str(tmp / f"obj{i}")],
+                               env))
+        env = fresh_zig_cache(tmp)
+        start = time.perf_counter()
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(partial(run_timed, env=env), [[*cc, str(c), "-o", str(c.with_suffix(f".{i}.o"))]
+                                                         for c in c_files]))
+        clang_s.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        units = compile_units(tmp / "gen", "main", BuildOptions(target, checked=False))
+        for module in units.values():
+            str(module)
+        front_s.append(time.perf_counter() - start)
+    return {"compile_kcc_s": statistics.median(kcc_s), "compile_clang_s": statistics.median(clang_s),
+            "compile_ratio_vs_clang": statistics.median(kcc_s) / statistics.median(clang_s),
+            "frontend_lines": lines, "frontend_lines_per_s": lines / statistics.median(front_s)}
+
+
+def one_module_rebuilds(arch: str, board: str, release: bool, repeat: int, tmp: Path) -> list[float]:
+    """Wall-clock seconds of kernel rebuilds after a function is appended to lib/string.py."""
+    src = tmp / "kernel_src"
+    shutil.copytree(data_dir("kernel_src"), src)
+    out = tmp / "one-module"
+    cmd = [sys.executable, "-m", "kcc", "build", "--arch", arch, "--board", board, "-o", str(out), "--src", str(src)]
+    if release:
+        cmd.append("--release")
+    run_timed(cmd)
+    times = []
+    edited = src / "lib" / "string.py"
+    for i in range(repeat):
+        with edited.open("a", encoding="utf-8") as fh:
+            fh.write(f"\n\ndef _benchmark_edit_{i}(x: u32) -> u32:\n    return x ^ {i + 1}\n")
+        times.append(run_timed(cmd))
+    return times
+
+
 def main() -> int:
     """Print the build times and boot cost and write them as JSON (``--json FILE``). Returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -101,6 +207,13 @@ def main() -> int:
             cold.append(timed_build(args.arch, board, out, args.release))
             cached.append(timed_build(args.arch, board, out, args.release))
         stages = json.loads((Path(tmp) / "cold0" / "build.json").read_text())["stages"]
+        one_module = one_module_rebuilds(args.arch, board, args.release, args.repeat, Path(tmp))
+        speed = compile_speed(args.arch, args.repeat, Path(tmp))
+        suite: dict[str, list[codegen_suite.Pair]] = {}
+        if args.arch == "riscv64":
+            for mode in ("release", "checked"):
+                elf = codegen_suite.build_suite(Path(tmp) / f"suite-{mode}", checked=mode == "checked")
+                suite[mode] = codegen_suite.run_suite(elf, args.timeout)
 
     board_info = load_board(board)
     processes = board_info.constants.get("USER_PROCESSES") == 1
@@ -124,6 +237,13 @@ def main() -> int:
         "arch": args.arch, "board": board, "release": args.release,
         "build_cold_s": statistics.median(cold), "build_cached_s": statistics.median(cached),
         "build_stages_s": stages, "image_bytes": image,
+        "build_nochange_s": statistics.median(cached), "build_one_module_s": statistics.median(one_module),
+        **speed,
+        **({"codegen_ratio_vs_clang": codegen_suite.geometric_mean(suite["release"]),
+            "codegen_ratio_checked_vs_clang": codegen_suite.geometric_mean(suite["checked"]),
+            "codegen_ratios": {p.name: [p.ratio, checked.ratio]
+                               for p, checked in zip(suite["release"], suite["checked"], strict=True)}}
+           if suite else {}),
         "boot_cost_instructions": int(match.group(1)) if match else None,
         "boot_busy_instructions": int(match.group(2)) if match and match.group(2) else None,
         "boot_exit_code": run.exit_code, "boot_wall_s": run.seconds,
@@ -138,6 +258,17 @@ def main() -> int:
     print(row("build, cold", f"{report['build_cold_s']:.2f} s (median of {args.repeat})"))
     print(row("", ", ".join(f"{k} {v:.2f}s" for k, v in stages.items())))
     print(row("build, nothing changed", f"{report['build_cached_s']:.2f} s (median of {args.repeat})"))
+    print(row("build, one module edited", f"{report['build_one_module_s']:.2f} s (median of {args.repeat})"))
+    print(row("compile vs clang", f"{speed['compile_ratio_vs_clang']:.2f}x: kcc {speed['compile_kcc_s']:.2f} s, "
+                                  f"clang -O2 -g {speed['compile_clang_s']:.2f} s "
+                                  f"({GEN_MODULES * GEN_FUNCTIONS} functions, {speed['frontend_lines']} lines)"))
+    print(row("front end", f"{speed['frontend_lines_per_s']:,.0f} lines/s"))
+    if suite:
+        print(row("code vs clang -O2", f"{report['codegen_ratio_vs_clang']:.3f} release, "
+                                       f"{report['codegen_ratio_checked_vs_clang']:.3f} checked "
+                                       "(geometric mean of guest instructions)"))
+        for name, (release, checked) in report["codegen_ratios"].items():
+            print(row("", f"{name:<10} {release:.3f} release, {checked:.3f} checked"))
     print(row("image without stacks", f"{image} bytes"))
     if match:
         print(row("boot cost", f"{report['boot_cost_instructions']:,d} guest instructions "

@@ -223,13 +223,14 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     units = _compile(src_root, target, board, checked=not release)
     stage("codegen", f"{len(units)} modules, -O{opt}")
     obj_dir = out_dir / "obj"
-    objects = codegen.compile_units(units, target, opt, obj_dir).objects
+    unit_objects = codegen.compile_units(units, target, opt, obj_dir).objects
     stage("assemble", f"arch/{arch}/*.S")
     (out_dir / "board.h").write_text(board_header(board), encoding="utf-8")
-    for source in sorted((src_root / "arch" / arch).glob("*.S")):
-        objects.append(toolchain.assemble(source, obj_dir / f"{source.stem}.o", target, (out_dir,)))
+    asm_objects = [toolchain.assemble(source, obj_dir / f"{source.stem}.o", target, (out_dir,))
+                   for source in sorted((src_root / "arch" / arch).glob("*.S"))]
     stage("link", "kernel.elf")
-    link.link_kernel(objects, board, target, out_dir)
+    # The assembly first: its sections lead their output sections (entry.S's data marker heads .data).
+    link.link_kernel(asm_objects + unit_objects, board, target, out_dir)
     stage("binary", "kernel.bin")
     toolchain.objcopy_binary(outputs["kernel.elf"], outputs["kernel.bin"])
     if "kernel.hex" in outputs:

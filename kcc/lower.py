@@ -640,9 +640,15 @@ class FunctionLowerer:
             b.branch(inc)
         b.position_at_end(inc)
         cur = b.load(counter, typ=self.low.mem_ty(ty))
-        # Python's range stops before passing ``stop``: the distance left, taken unsigned in the
-        # type's width, is exact because cur lies strictly on the near side of stop.
-        if isinstance(step, int):
+        if isinstance(step, int) and abs(step) == 1:
+            # cur lies strictly on the near side of stop, so one step cannot wrap: the plain
+            # ``i + 1 < n`` that C compilers emit, which LLVM's loop passes fold best.
+            nxt = b.add(cur, ir.Constant(cur.type, step & ((1 << ty.bits) - 1)),
+                        flags=["nsw"] if ty.signed else ["nuw"] if step > 0 else [])
+            more = (b.icmp_signed if ty.signed else b.icmp_unsigned)("<" if step > 0 else ">", nxt, stop)
+        elif isinstance(step, int):
+            # Python's range stops before passing ``stop``: the distance left, taken unsigned in
+            # the type's width, is exact because cur lies strictly on the near side of stop.
             dist = b.sub(stop, cur) if step > 0 else b.sub(cur, stop)
             more = b.icmp_unsigned(">", dist, ir.Constant(dist.type, abs(step)))
             nxt = b.add(cur, ir.Constant(cur.type, step & ((1 << ty.bits) - 1)))
