@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kcc import cli as cli_mod
+from kcc import compiler as compiler_mod
 from kcc.cli import cli
 from kcc.compiler import BuildOptions, compile_program
 from kcc.diagnostics import CompileError, Diagnostic, Reporter, SourceFile, load_source, located
@@ -208,7 +208,7 @@ def test_a_compiler_bug_is_a_one_line_internal_error(root: Path, monkeypatch: py
 
     def broken(*args, **kwargs):
         raise RuntimeError("lowering lost its way\nsecond line")
-    monkeypatch.setattr(cli_mod, "compile_program", broken)
+    monkeypatch.setattr(compiler_mod, "compile_program", broken)  # kcc check imports it when it runs
     result = CliRunner().invoke(cli, ["check", "--arch", "host", "core/m.py"])
     assert result.exit_code == 2
     assert "kcc: internal error: RuntimeError: lowering lost its way\n" in result.output

@@ -124,13 +124,19 @@ def test_no_fpu_mmx_or_sse_instructions(pc_elf: Path) -> None:
 def test_both_breakpoint_encodings_are_in_the_image(pc_elf: Path) -> None:
     """cpu.breakpoint is int3 (0xCC), cpu.breakpoint_wide the 2-byte int $3 (0xCD 0x03) that the trap handler tells apart."""
     md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_32)
+    assembly = {"_start", "trap_stubs", "trap_common"}
+    encodings = set()
     with pc_elf.open("rb") as fh:
         f = ELFFile(fh)
         text = f.get_section_by_name(".text")
-        stubs = _symbols(f)["trap_stubs"]
-        # Only compiled code: the stubs' padding is int3 bytes too.
-        code = text.data()[:stubs - text["sh_addr"]]
-    encodings = {bytes(ins.bytes) for ins in md.disasm(code, text["sh_addr"]) if ins.mnemonic in ("int3", "int")}
+        data = text.data()
+        # Only compiled functions: the stubs' padding, and the linker's between objects, are int3 bytes too.
+        for sym in f.get_section_by_name(".symtab").iter_symbols():
+            if sym["st_info"]["type"] == "STT_FUNC" and sym["st_size"] and sym.name not in assembly:
+                start = sym["st_value"] - text["sh_addr"]
+                code = data[start:start + sym["st_size"]]
+                encodings |= {bytes(ins.bytes) for ins in md.disasm(code, sym["st_value"])
+                              if ins.mnemonic in ("int3", "int")}
     assert encodings == {b"\xcc", b"\xcd\x03"}
 
 
