@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +16,23 @@ from kcc.resolve import resolve_program
 from kcc.targets.base import Target
 from kcc.typecheck import check_program
 from kcc.types import Type
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector for a front-end run.
+
+    The front end allocates its ast and IR objects by the hundred thousand and keeps nearly
+    all of them to the end, so every collection would traverse them again for little garbage
+    (about a sixth of the front end's time); the collector runs again afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -59,9 +79,10 @@ def compile_program(root: Path, entry: str, options: BuildOptions) -> Program:
     Returns the Program (one ir.Module with the target's triple and data layout).
     Raises kcc.diagnostics.CompileError with every error of the failing stage.
     """
-    prog = resolve_program(Path(root), entry, options.target, options.board_constants)
-    checked = check_program(prog)
-    module = lower_program(prog, checked, options.checked)
+    with _collector_paused():
+        prog = resolve_program(Path(root), entry, options.target, options.board_constants)
+        checked = check_program(prog)
+        module = lower_program(prog, checked, options.checked)
     infos = [FunctionInfo(cf.sym.module.name, cf.sym.name, cf.sym.symbol,
                           [(p.name, p.type) for p in cf.sym.params], cf.sym.result,
                           {p.name: p.default.value for p in cf.sym.params if p.default is not None})
@@ -76,5 +97,6 @@ def compile_units(root: Path, entry: str, options: BuildOptions) -> dict[str, ir
     it uses of other modules (signatures, layouts, constants, ``@inline`` bodies), changes.
     Returns dotted module name -> ir.Module. Raises kcc.diagnostics.CompileError as compile_program.
     """
-    prog = resolve_program(Path(root), entry, options.target, options.board_constants)
-    return lower_units(prog, check_program(prog), options.checked)
+    with _collector_paused():
+        prog = resolve_program(Path(root), entry, options.target, options.board_constants)
+        return lower_units(prog, check_program(prog), options.checked)

@@ -106,6 +106,7 @@ class FunctionChecker:
         self.globals_declared: set[str] = set()
         self.loop_depth = 0
         self.assigned: set[str] = set()
+        self._mentions: dict[int, bool] = {}
         self.poisoned: set[str] = set()  # locals whose declaration failed: no follow-on errors
         self.active_loop_vars: list[LocalVar] = []  # variables of the for loops being checked
 
@@ -557,8 +558,17 @@ class FunctionChecker:
 
     # ----- expressions ----------------------------------------------------
     def _mentions_local(self, node: ast.AST) -> bool:
-        return any(isinstance(n, ast.Name) and (n.id in self.scope or n.id in self.assigned)
-                   for n in ast.walk(node))
+        # Memoised per node: expr() asks again for every sub-expression, which walking each
+        # subtree anew made quadratic in the nesting depth. The answer cannot change while
+        # the body is checked, since every local is a parameter or one of self.assigned.
+        known = self._mentions.get(id(node))
+        if known is None:
+            if isinstance(node, ast.Name):
+                known = node.id in self.scope or node.id in self.assigned
+            else:
+                known = any(self._mentions_local(child) for child in ast.iter_child_nodes(node))
+            self._mentions[id(node)] = known
+        return known
 
     def fold(self, node: ast.expr) -> ConstSym | None:
         """``node`` folded at compile time, or None when it is not constant here (a local shadows names)."""
