@@ -9,7 +9,7 @@ import llvmlite
 from llvmlite import ir
 
 from kcc.builtins import BUILTINS, Builtin
-from kcc.notes import KCALL, KCONST, KFUNC, KPRUNE, KREF
+from kcc.notes import KCALL, KCONST, KFUNC, KPRUNE, KREF, KTY
 from kcc.resolve import ZERO, ConstSym, FuncSym, GlobalSym, LangSym, Module, Program
 from kcc.runtime import PANIC_SYMBOL, PanicKind
 from kcc.typecheck import CheckedFunction, LocalVar
@@ -394,6 +394,9 @@ class FunctionLowerer:
         self.func = low.fn_values[id(cf.sym)]
         self.slots: dict[int, ir.Value] = {}
         self.loops: list[tuple[ir.Block, ir.Block]] = []
+        self.locations: dict[tuple[int, int], ir.DIValue] = {}
+        # Subscripts whose bounds check is left out: the loop version being lowered proved them (_stmt_For).
+        self.unchecked: set[int] = set()
         self.file_str = None
 
     # ----- helpers --------------------------------------------------------
@@ -526,9 +529,15 @@ class FunctionLowerer:
 
     def locate(self, node: ast.AST) -> None:
         """Attach ``node``'s line and column to every instruction built from here on (DWARF line table)."""
-        self.builder.debug_metadata = self.low.module.add_debug_info("DILocation", {
-            "line": getattr(node, "lineno", 0), "column": getattr(node, "col_offset", 0) + 1,
-            "scope": self.di_scope})
+        key = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0) + 1)
+        location = self.locations.get(key)
+        if location is None:
+            # llvmlite interns metadata by hashing its operands (the scope, recursively) on every
+            # call: once per location is enough.
+            location = self.low.module.add_debug_info("DILocation", {
+                "line": key[0], "column": key[1], "scope": self.di_scope})
+            self.locations[key] = location
+        self.builder.debug_metadata = location
 
     def _stmt_Pass(self, node: ast.Pass) -> None:
         pass
@@ -627,6 +636,59 @@ class FunctionLowerer:
         start = self.const(ty, 0) if len(args) == 1 else self.value(args[0])
         stop = self.value(args[0] if len(args) == 1 else args[1])
         step = self.range_step(node, ty)
+        hoisted = self._hoistable_checks(node, var, step) if self.low.checked else []
+        if not hoisted:
+            self._range_loop(node, var, start, stop, step)
+            return
+        # Loop versioning: the trip is known on entry, so when every index the loop variable
+        # takes is inside the shortest of the arrays it indexes, a copy of the loop without
+        # those bounds checks runs; otherwise the loop as written, whose checks panic exactly
+        # where Python would raise IndexError.
+        limit = min(KTY.get(sub.value).count for sub in hoisted)
+        fits = (b.icmp_signed if ty.signed else b.icmp_unsigned)("<=", self.widen(stop, ty, 64),
+                                                                  ir.Constant(I64, limit))
+        if ty.signed:
+            fits = b.and_(fits, b.icmp_signed(">=", start, ir.Constant(start.type, 0)))
+        fast, slow, done = self.new_block("unchecked"), self.new_block("checked"), self.new_block("versions")
+        b.cbranch(fits, fast, slow)
+        for block, skip in ((fast, {id(sub) for sub in hoisted}), (slow, set())):
+            b.position_at_end(block)
+            self.unchecked = skip
+            self._range_loop(node, var, start, stop, step)
+            b.branch(done)
+        self.unchecked = set()
+        b.position_at_end(done)
+
+    def _hoistable_checks(self, node: ast.For, var: LocalVar, step: int | ir.Value) -> list[ast.Subscript]:
+        """The bounds checks of ``node``'s body that loop versioning can take out (see _stmt_For).
+
+        Those of ``array[i]`` for the loop variable ``i`` of an upward range, when the body is an
+        innermost loop (each version copies it) that neither assigns ``i`` nor takes its address:
+        then ``i`` stays within [start, stop) in every iteration.
+        """
+        if not isinstance(step, int) or step <= 0:
+            return []
+        found = []
+        for stmt in node.body:
+            for n in ast.walk(stmt):
+                if isinstance(n, ast.For | ast.While):
+                    return []
+                if isinstance(n, ast.Name) and KREF.get(n) is var and isinstance(n.ctx, ast.Store):
+                    return []
+                if isinstance(n, ast.Call) and KCALL.get(n) is BUILTINS["addr"] and any(
+                        KREF.get(a) is var for a in n.args):
+                    return []
+                # (Annotations such as Array[u8, 4] and branches pruned by TARGET have no types.)
+                if (isinstance(n, ast.Subscript) and isinstance(KTY.get(n.value), ArrayType) and
+                        KREF.get(n.slice) is var and KCONST.get(n.slice) is None):
+                    found.append(n)
+        return found
+
+    def _range_loop(self, node: ast.For, var: LocalVar, start: ir.Value, stop: ir.Value,
+                    step: int | ir.Value) -> None:
+        """The loop of ``for var in range(start, stop, step)`` from the current block; ends after it."""
+        b = self.builder
+        ty: IntType = var.type
         counter = self._entry_alloca(self.low.mem_ty(ty), "range")
         self.raw_store(start, counter)
         body, inc, end = self.new_block("for"), self.new_block("next"), self.new_block("fend")
@@ -735,7 +797,7 @@ class FunctionLowerer:
             wide = self.widen(index, ity, 64)
             if isinstance(base_ty, ArrayType):
                 base = self.address(node.value)
-                if self.low.checked and KCONST.get(node.slice) is None:
+                if self.low.checked and KCONST.get(node.slice) is None and id(node) not in self.unchecked:
                     bad = b.icmp_unsigned(">=", wide, ir.Constant(I64, base_ty.count))
                     self.check(bad, PanicKind.INDEX, node, f"index out of bounds for {base_ty}")
                 return b.gep(base, [ir.Constant(I64, 0), wide], inbounds=True,

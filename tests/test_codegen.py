@@ -430,3 +430,62 @@ def test_zeroed_aggregate_local_compiles_to_a_memset_call_or_loop(objects) -> No
     fn = objects("locals")["big_local"]
     assert len(fn.code) < 100, fn.mnemonics()
     assert fn.stores() < 10, fn.mnemonics()
+
+
+# ----- bounds checks hoisted out of loops -------------------------------------------------------------
+
+def unchecked_loops(fn_ir: str) -> int:
+    """Loops of ``fn_ir`` (sets of blocks on one cycle) that store and cannot branch to a panic."""
+    graph = blocks(fn_ir)
+    panics = {label for label, (lines, _) in graph.items() if any("__kcc_panic" in ln for ln in lines)}
+
+    def reach(start: str) -> set[str]:
+        seen, todo = set(), [start]
+        while todo:
+            for nxt in graph.get(todo.pop(), ([], []))[1]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    loops = set()
+    for label in graph:
+        forward = reach(label)
+        if label in forward:
+            loops.add(frozenset(x for x in forward if label in reach(x)))
+    return sum(1 for loop in loops
+               if any(ln.startswith("store") for x in loop for ln in graph[x][0])
+               and not any(set(graph[x][1]) & panics for x in loop))
+
+
+@pytest.mark.parametrize("symbol", ["fill", "fill_from"])
+def test_bounds_check_of_a_loop_with_a_known_trip_count_is_hoisted(symbol: str) -> None:
+    """Checked build: a version of the loop without its bounds checks runs when the range fits the array."""
+    fn = function_ir(optimised_ir("hoist", checked=True), symbol)
+    assert unchecked_loops(fn) >= 1, fn
+    assert "__kcc_panic" in fn  # the other version keeps the checks
+
+
+def test_a_loop_that_moves_its_variable_keeps_its_checks() -> None:
+    fn = function_ir(optimised_ir("hoist", checked=True), "fill_skipping")
+    assert unchecked_loops(fn) == 0, fn
+
+
+def test_hoisted_loops_panic_where_python_does(tmp_path: Path) -> None:
+    """Versioning changes no behaviour: the checked loop runs when the range does not fit, and panics
+    at the first bad index after the earlier iterations' stores."""
+    from kcc.host import load_host
+
+    m = load_host(FIXTURES / "hoist.py", checked=True)
+    m.fill(64, 7)
+    assert m.total() == 64 * 7
+    with pytest.raises(IndexError):
+        m.fill(65, 1)
+    assert m.total() == 64
+    with pytest.raises(IndexError):
+        m.fill_from(-1, 3, 2)
+    assert m.total() == 64
+    m.fill_from(10, 20, 2)
+    assert m.total() == 64 + 10
+    with pytest.raises(IndexError):
+        m.fill_skipping(64, 5)
