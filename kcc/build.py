@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -226,8 +227,9 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     unit_objects = codegen.compile_units(units, target, opt, obj_dir).objects
     stage("assemble", f"arch/{arch}/*.S")
     (out_dir / "board.h").write_text(board_header(board), encoding="utf-8")
-    asm_objects = [toolchain.assemble(source, obj_dir / f"{source.stem}.o", target, (out_dir,))
+    asm_objects = [_assemble(source, target, out_dir, obj_dir)
                    for source in sorted((src_root / "arch" / arch).glob("*.S"))]
+    codegen.prune(obj_dir, {obj.name.rsplit(".", 2)[0] for obj in asm_objects})
     stage("link", "kernel.elf")
     # The assembly first: its sections lead their output sections (entry.S's data marker heads .data).
     link.link_kernel(asm_objects + unit_objects, board, target, out_dir)
@@ -247,6 +249,32 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     return BuildResult(out_dir, outputs["kernel.elf"], outputs["kernel.bin"], outputs["kernel.map"],
                        outputs["link.ld"], entry, sections, False, end - started, durations,
                        hex_file=outputs.get("kernel.hex"), initrd=initrd)
+
+
+def _assemble(source: Path, target: Target, out_dir: Path, obj_dir: Path) -> Path:
+    """The object of the assembly file ``source``, reused from ``obj_dir`` while its inputs are unchanged.
+
+    The object is named ``<file>.S.<key>.o`` by a hash of kcc itself, the target, the file and
+    every header it can include (board.h in ``out_dir``, ``*.h``/``*.inc`` beside it).
+
+    Raises:
+        kcc.toolchain.ToolchainError: the assembler failed.
+    """
+    from kcc import codegen, toolchain
+
+    h = hashlib.sha256(codegen.compiler_digest().encode())
+    h.update(f"{target.triple}\0{target.cpu}\0{target.features}\0".encode())
+    headers = [out_dir / "board.h", *sorted(source.parent.glob("*.h")), *sorted(source.parent.glob("*.inc"))]
+    for path in (source, *headers):
+        data = path.read_bytes() if path.is_file() else b""
+        h.update(path.name.encode() + b"\0" + len(data).to_bytes(8, "little") + data)
+    obj = obj_dir / f"{source.name}.{h.hexdigest()[:24]}.o"
+    if not obj.is_file():
+        tmp = obj.with_name(f"{obj.stem}.tmp{os.getpid()}.o")
+        toolchain.assemble(source, tmp, target, (out_dir,))
+        os.replace(tmp, obj)
+    obj.touch()  # the newest objects are the ones codegen.prune keeps
+    return obj
 
 
 def _compile(src_root: Path, target: Target, board: Board, checked: bool) -> dict[str, str]:

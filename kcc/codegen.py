@@ -130,12 +130,13 @@ def compile_units(units: dict[str, str], target: Target, opt: int, cache_dir: Pa
             future.result()
     for path in paths.values():
         path.touch()  # the newest objects of a unit are the ones _prune keeps
-    _prune(cache_dir, set(units))
+    prune(cache_dir, set(units))
     return CodegenResult([paths[name] for name in units], len(missing), jobs)
 
 
-def _prune(cache_dir: Path, names: set[str]) -> None:
-    """Keep the KEEP_PER_UNIT newest objects of each unit in ``names`` (with their ``.ll``); drop the rest."""
+def prune(cache_dir: Path, names: set[str]) -> None:
+    """Keep the KEEP_PER_UNIT newest objects ``<name>.<key>.o`` of each name in ``names`` (with their
+    ``.ll``) in ``cache_dir``; delete the older ones."""
     by_unit: dict[str, list[Path]] = {}
     for obj in cache_dir.glob("*.o"):
         unit = obj.name.rsplit(".", 2)[0]  # <unit>.<key>.o; temporaries and assembled files never match

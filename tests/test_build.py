@@ -8,6 +8,7 @@ import pytest
 from tiny_image import kmain_ir, write_board, write_src_root
 
 from kcc import build as build_mod
+from kcc import toolchain
 from kcc.build import BuildError, build, default_opt
 
 
@@ -33,8 +34,9 @@ def test_build_writes_every_output_and_reports_sections(tmp_path, fake_front_end
     assert not result.cached
     assert stages == ["compile", "codegen", "assemble", "link", "binary"]
     assert list(result.stages) == stages
-    for name in ("kernel.elf", "kernel.bin", "kernel.map", "link.ld", "board.h", "obj/entry.o", "build.json"):
+    for name in ("kernel.elf", "kernel.bin", "kernel.map", "link.ld", "board.h", "build.json"):
         assert (out / name).is_file(), name
+    [_] = (out / "obj").glob("entry.S.*.o")
     [obj] = (out / "obj").glob("core.main.*.o")
     assert obj.with_suffix(".ll").is_file()
     assert result.entry == 0x8020_0000
@@ -95,3 +97,24 @@ def test_board_of_another_architecture(tmp_path, fake_front_end):
 def test_bad_optimisation_level(tmp_path, fake_front_end):
     with pytest.raises(BuildError, match="0..3"):
         build("riscv64", "qemu-virt", opt_level=7, out_dir=tmp_path / "out", src_root=tmp_path)
+
+
+def test_assembly_objects_are_reused_until_an_input_changes(tmp_path, fake_front_end, monkeypatch):
+    assembled: list[str] = []
+    real = toolchain.assemble
+
+    def counting(source, *args, **kwargs):
+        assembled.append(source.name)
+        return real(source, *args, **kwargs)
+
+    monkeypatch.setattr(toolchain, "assemble", counting)
+    src = write_src_root(tmp_path / "src")
+    out = tmp_path / "out"
+    build("riscv64", "qemu-virt", out_dir=out, src_root=src)
+    build("riscv64", "qemu-virt", out_dir=out, src_root=src, force=True)
+    assert assembled == ["entry.S"]
+    entry = src / "arch" / "riscv64" / "entry.S"
+    entry.write_text(entry.read_text() + "\n    nop\n")
+    build("riscv64", "qemu-virt", out_dir=out, src_root=src)
+    assert assembled == ["entry.S", "entry.S"]
+    assert len(list((out / "obj").glob("entry.S.*.o"))) == 2
