@@ -28,7 +28,9 @@ def _line_of(elf: ELFFile, address: int) -> tuple[str, int] | None:
         files = program["file_entry"]
         for entry in program.get_entries():
             state = entry.state
-            if state is None or state.address != address:
+            # An end_sequence row marks the first address after a compile unit's code: with one
+            # object per module, that is where the next unit's first function starts.
+            if state is None or state.end_sequence or state.address != address:
                 continue
             index = state.file - 1 if program.header.version < 5 else state.file
             name = files[index].name.decode()
