@@ -32,8 +32,8 @@ the program to objects (release, -O2) in one process, clang compiles the C files
 ``-O2 -g``, two at a time as ``make -j2`` would. Both start with empty caches (kcc's object
 cache and zig's). ``compile_ratio_vs_clang`` is kcc's wall-clock time over clang's;
 ``frontend_lines_per_s`` the source lines the front end (parse to IR text) handles per second.
-``build_one_module_s`` is a kernel rebuild after one module changed (a function appended to
-lib/string.py), as a developer sees it.
+``build_one_module_s`` is a kernel rebuild after one kernel module changed (a function appended
+to core/events.py, which no user program imports), as a developer sees it.
 
 On riscv64 the code-quality suite (benchmarks/codegen_suite.py) also runs: eleven kernel-style
 functions in kcc and in C, counted in guest instructions; ``codegen_ratio_vs_clang`` (release)
@@ -169,7 +169,7 @@ def compile_speed(arch: str, repeat: int, tmp: Path) -> dict[str, float]:
 
 
 def one_module_rebuilds(arch: str, board: str, release: bool, repeat: int, tmp: Path) -> list[float]:
-    """Wall-clock seconds of kernel rebuilds after a function is appended to lib/string.py."""
+    """Wall-clock seconds of kernel rebuilds after a function is appended to core/events.py."""
     src = tmp / "kernel_src"
     shutil.copytree(data_dir("kernel_src"), src)
     out = tmp / "one-module"
@@ -178,7 +178,7 @@ def one_module_rebuilds(arch: str, board: str, release: bool, repeat: int, tmp: 
         cmd.append("--release")
     run_timed(cmd)
     times = []
-    edited = src / "lib" / "string.py"
+    edited = src / "core" / "events.py"
     for i in range(repeat):
         with edited.open("a", encoding="utf-8") as fh:
             fh.write(f"\n\ndef _benchmark_edit_{i}(x: u32) -> u32:\n    return x ^ {i + 1}\n")
