@@ -212,17 +212,33 @@ def test_stm32l5_fits_its_flash_and_sram(builds: dict[str, Path]) -> None:
 def test_stm32l5_selects_pclk1_for_lpuart1_before_clocking_it(builds: dict[str, Path]) -> None:
     """RCC_CCIPR1.LPUART1SEL (RCC + 0x88, bits 11:10) is written to 00, PCLK1, before LPUART1EN is set.
 
-    Read from the optimised IR: a volatile read-modify-write of CCIPR1 that clears exactly bits 11:10
-    (and with ~0xC00) and sets none, stored before the first store to APB1ENR2 (RCC + 0x5C).
+    Read from the optimised IR of lib/stm32_lpuart.py's stm32l5_lpuart1_setup: a volatile
+    read-modify-write of CCIPR1 that clears exactly bits 11:10 (and with ~0xC00) and sets none,
+    stored before the first store to APB1ENR2 (RCC + 0x5C). The build keeps each module's IR as
+    compiled (obj/<module>.<hash>.ll), optimised here at the build's level as the build's clang
+    did; compiled on its own, the function reaches the registers from its rcc_base parameter.
     """
-    ir = (builds["stm32l5"] / "kernel.ll").read_text(encoding="utf-8")
-    ccipr1 = f"ptr inttoptr (i32 {0x4002_1088} to ptr)"
-    apb1enr2 = f"ptr inttoptr (i32 {0x4002_105C} to ptr)"
-    store = re.search(r"store volatile i32 (%[\w.]+), " + re.escape(ccipr1), ir)
+    from kcc.build import default_opt
+    from kcc.optimize import optimize
+    from kcc.targets import get_target
+
+    [ll] = (builds["stm32l5"] / "obj").glob("lib.stm32_lpuart.*.ll")
+    ir = str(optimize(ll.read_text(encoding="utf-8"), get_target("armv8m"), default_opt(False)))
+    setup = re.search(r"^define [^\n]*stm32l5_lpuart1_setup\(.*?^}", ir, re.MULTILINE | re.DOTALL)
+    assert setup, "no stm32l5_lpuart1_setup in the module"
+    body = setup.group(0)
+
+    def register_store(offset: int) -> re.Match[str] | None:
+        """The first volatile store to rcc_base + ``offset``."""
+        address = re.search(rf"(%[\w.]+) = add i32 %rcc_base, {offset}\b", body)
+        pointer = address and re.search(rf"(%[\w.]+) = inttoptr i32 {re.escape(address.group(1))} to ptr", body)
+        return pointer and re.search(rf"store volatile i32 (%[\w.]+), ptr {re.escape(pointer.group(1))}\b", body)
+
+    store = register_store(0x88)
     assert store, "no store to RCC_CCIPR1"
-    value = re.search(re.escape(store.group(1)) + r" = and i32 %[\w.]+, (-?\d+)", ir)
+    value = re.search(re.escape(store.group(1)) + r" = and i32 %[\w.]+, (-?\d+)", body)
     assert value and int(value.group(1)) & 0xFFFF_FFFF == ~0xC00 & 0xFFFF_FFFF
-    enable = re.search(r"store volatile i32 %[\w.]+, " + re.escape(apb1enr2), ir)
+    enable = register_store(0x5C)
     assert enable and store.start() < enable.start()
 
 
