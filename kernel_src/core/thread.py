@@ -90,21 +90,25 @@ def setup(t: u32, process: u32) -> None:
     th.payload_gen = 0
 
 
+@inline
 def get(t: u32) -> Ptr[Thread]:
     """Return thread ``t``'s control block (``t`` must be a valid index)."""
     return addr(_threads[t])
 
 
+@inline
 def state(t: u32) -> u8:
     """Return thread ``t``'s state (abi.STATE_* or FREE)."""
     return _threads[t].state
 
 
+@inline
 def process_of(t: u32) -> u32:
     """Return the index of the process whose space and capabilities thread ``t`` uses now (the callee's while migrated)."""
     return _threads[t].process
 
 
+@inline
 def home_of(t: u32) -> u32:
     """Return the index of the process thread ``t`` belongs to (where it was created)."""
     return _threads[t].home

@@ -28,6 +28,7 @@ _SSTATUS_SPIE: Final = 1 << 5
 _frames: Array[TrapFrame, board.MAX_THREADS]
 
 
+@inline
 def frame(t: u32) -> Ptr[TrapFrame]:
     """Return thread ``t``'s saved frame, which trap.S restores when ``t`` runs next."""
     return addr(_frames[t])
@@ -49,41 +50,49 @@ def init_user(t: u32, pc: usize, sp: usize, arg0: usize, arg1: usize) -> None:
     f.stval = 0
 
 
+@inline
 def set_pc(t: u32, pc: usize) -> None:
     """Make thread ``t`` continue at user address ``pc``."""
     _frames[t].sepc = pc
 
 
+@inline
 def pc(t: u32) -> usize:
     """Return the user pc thread ``t`` will continue at (after a fault: the faulting instruction)."""
     return _frames[t].sepc
 
 
+@inline
 def syscall_op(t: u32) -> usize:
     """Return the operation number of thread ``t``'s system call (a7)."""
     return _frames[t].regs[_A7]
 
 
+@inline
 def syscall_slot(t: u32) -> usize:
     """Return the capability slot of thread ``t``'s system call (a0)."""
     return _frames[t].regs[_A0]
 
 
+@inline
 def syscall_arg(t: u32, i: u32) -> usize:
     """Return argument ``i`` (0..5) of thread ``t``'s system call (a1..a6)."""
     return _frames[t].regs[_A0 + 1 + i]
 
 
+@inline
 def set_error(t: u32, error: usize) -> None:
     """Set the error code thread ``t`` sees when its system call returns (a0)."""
     _frames[t].regs[_A0] = error
 
 
+@inline
 def set_result(t: u32, i: u32, value: usize) -> None:
     """Set result word ``i`` (0..5) thread ``t`` sees when its system call returns (a1..a6)."""
     _frames[t].regs[_A0 + 1 + i] = value
 
 
+@inline
 def syscall_done(t: u32) -> None:
     """Step thread ``t`` past its ecall (4 bytes: there is no compressed ecall) so it resumes after it."""
     _frames[t].sepc += 4
