@@ -30,11 +30,6 @@ _yield: bool = False
 _init_process: u32 = NO_INDEX
 
 
-def current() -> u32:
-    """Return the running thread's index (NO_THREAD while the hart idles)."""
-    return _current
-
-
 def request_yield() -> None:
     """Send the running thread to the tail of its priority's queue at the next schedule() (OP_YIELD)."""
     global _yield
@@ -99,17 +94,15 @@ def handle_syscall() -> None:
         context.set_error(t, usize(err))
 
 
+# Indexed by abi.FAULT_* (FAULT_NONE .. FAULT_ACCESS).
+_FAULT_NAMES: Final[Array[Ptr[u8], 6]] = (
+    "no fault", "page fault", "illegal instruction", "breakpoint", "misaligned access", "access fault",
+)
+
+
 def fault_name(kind: u32) -> Ptr[u8]:
-    """Return the name of abi fault kind ``kind`` for the kernel's one-line fault report."""
-    if kind == abi.FAULT_PAGE:
-        return "page fault"
-    if kind == abi.FAULT_ILLEGAL:
-        return "illegal instruction"
-    if kind == abi.FAULT_BREAKPOINT:
-        return "breakpoint"
-    if kind == abi.FAULT_MISALIGNED:
-        return "misaligned access"
-    return "access fault"
+    """Return the name of abi fault kind ``kind`` (an abi.FAULT_*, which the arch guarantees) for the fault report."""
+    return _FAULT_NAMES[kind]
 
 
 def user_fault(kind: u32, address: usize, write: bool, cause: usize) -> None:
