@@ -24,7 +24,7 @@ _start:
        do_go). A device tree starts with the magic 0xd00dfeed, big-endian (Devicetree Specification,
        "Header"): when a1 does not point at it, a1 is go's argv and argv[0] (if argc > 0) is the
        device tree's address in hex, with or without "0x" (docs/visionfive2.md). go passes no hart
-       id: the kernel runs as hart 0 (its stack and boot log). No stack is needed here. */
+       id, so the kernel asks the firmware which hart it is (below). No stack is needed here. */
     lwu     t0, 0(a1)
     li      t1, 0xedfe0dd0          /* 0xd00dfeed read as a little-endian word */
     beq     t0, t1, 9f
@@ -54,8 +54,33 @@ _start:
     addi    t0, t0, 1
     j       6b
 5:  mv      t4, zero
-8:  mv      a1, t4
-    mv      a0, zero
+    /* Which hart is this? An SBI IPI to hart t5 (SBI specification, "IPI Extension", send_ipi)
+       sets sip.SSIP here only when t5 is this hart. sie is 0, so no trap is taken; an ecall keeps
+       every register but a0 and a1 (SBI specification, "Binary Encoding"). On the VisionFive2 the
+       boot hart is one of 1..4 and the PLIC context of "hart 0" is the S7's M-mode one, so
+       guessing would route the console's interrupt nowhere. No answer: hart 0, as before. */
+8:  csrw    sie, zero
+    mv      t5, zero
+10: csrci   sip, 2                  /* sip.SSIP */
+    li      a0, 1                   /* hart_mask: bit 0 ... */
+    mv      a1, t5                  /* ... of hart_mask_base = t5 */
+    li      a7, 0x735049            /* "sPI" */
+    li      a6, 0                   /* send_ipi */
+    ecall
+    bnez    a0, 12f                 /* not a hart the firmware runs */
+    li      t6, 64                  /* OpenSBI raises it at once; a few reads more for real MSIP latency */
+11: csrr    t0, sip
+    andi    t0, t0, 2
+    bnez    t0, 13f
+    addi    t6, t6, -1
+    bnez    t6, 11b
+12: addi    t5, t5, 1
+    li      t0, BOARD_HARTS
+    bltu    t5, t0, 10b
+    mv      t5, zero
+13: csrci   sip, 2
+    mv      a0, t5
+    mv      a1, t4
 9:
 #endif
 
