@@ -1,9 +1,10 @@
-"""kernel_src/user/lib/text.py and scan.py compiled for the host, through tests/fixtures/ulib/harness.py.
+"""kernel_src/user/lib's functions that take pointers (text, scan, byte-string hash maps, arenas), compiled for the host.
 
 Their functions take pointers, which kcc.load_python cannot run and
 kcc.load_host cannot pass, so a small kcc module with integer-only wrappers
-(the harness) is compiled with them and driven from here; properties are
-checked against Python's own parsing and searching.
+(tests/fixtures/ulib/harness.py) is compiled with them and driven from
+here; properties are checked against Python's own parsing, searching and
+dict.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ KERNEL_SRC = Path(__file__).resolve().parent.parent / "kernel_src"
 HARNESS = Path(__file__).resolve().parent / "fixtures" / "ulib" / "harness.py"
 U64 = (1 << 64) - 1
 NOT_FOUND = U64
+FULL = U64
 
 
 @pytest.fixture(scope="module")
@@ -203,3 +205,56 @@ def test_sscanf_reads_back_what_python_printed(values: list[int], gap: str) -> N
     assert n == len(values)
     assert [_signed(v) for v in out[:n]] == values
 
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.binary(max_size=26), st.integers(0, 1000)), max_size=150))
+def test_byte_string_map_matches_a_dict(ops: list[tuple[bool, bytes, int]]) -> None:
+    h = _HOST
+    m = h.map_new(1)                                   # Kind.BYTES; destroyed at the end (the harness lives on)
+    assert m != 0xFFFF_FFFF
+    assert h.map_put_int(m, 1, 1) == 3                 # Put.BAD_MAP: integer keys go to integer maps
+    model: dict[bytes, int] = {}
+    for is_put, key, value in ops:
+        _load(h, 0, key)
+        if len(key) > 24:
+            assert h.map_put(m, len(key), value) == 4   # Put.TOO_LONG
+            continue
+        if is_put:
+            full = key not in model and len(model) == 96
+            assert h.map_put(m, len(key), value) == (2 if full else 1 if key in model else 0)
+            if not full:
+                model[key] = value
+        else:
+            assert h.map_remove(m, len(key)) == (key in model)
+            model.pop(key, None)
+        assert h.map_get(m, len(key), 5555) == model.get(key, 5555)
+    for key, value in model.items():
+        _load(h, 0, key)
+        assert h.map_get(m, len(key), 0) == value
+        assert h.map_remove(m, len(key))
+    assert h.map_destroy(m)
+
+
+def test_arena_bumps_marks_resets_and_gives_its_block_back() -> None:
+    h = _HOST
+    before = h.heap_free_granules()
+    assert h.arena_create(100)
+    assert h.arena_base_aligned()
+    assert h.heap_free_granules() == before - 7        # 100 bytes: seven 16-byte granules
+    assert h.arena_alloc(3, 1) == 0
+    assert h.arena_alloc(8, 8) == 8                    # aligned up past the 3 bytes
+    m = h.arena_mark()
+    assert m == 16
+    assert h.arena_alloc(80, 4) == 16
+    assert h.arena_alloc(5, 1) == FULL                 # 96 + 5 > 100
+    assert h.arena_alloc(4, 1) == 96
+    assert h.arena_release_to(m)
+    assert not h.arena_release_to(m + 1)               # beyond the fill
+    assert h.arena_alloc(84, 1) == 16
+    h.arena_reset()
+    assert h.arena_alloc(100, 16) == 0
+    assert h.arena_destroy()
+    assert h.heap_free_granules() == before
+    assert not h.arena_destroy()
+    assert not h.arena_create(1 << 20)                 # more than the heap
