@@ -27,6 +27,17 @@ queue operation (seL4's fastpath is the model). Anything else takes the
 general path, which gives the same results (OP_CONSOLE_FASTPATH turns the
 fast path off so the system tests compare the two).
 
+Thread-addressed messages (OP_THREAD_SEND, OP_THREAD_RECV) name the
+receiving thread itself through a thread capability, so they carry its
+versioned identity: a capability to a destroyed thread is stale (the
+capability check fails with ERR_STALE before anything happens) and a message
+can never reach a later thread in the same slot. The receiver takes them with
+its own OP_THREAD_RECV, from any sender, in the order they came; it sees the
+sender's versioned thread id where an endpoint message has its badge. A
+sender that finds the receiver not waiting fails (ERR_WOULD_BLOCK) or queues
+in the receiver's own sender queue (Thread.senders), as it asks; a receiver
+that exits or is destroyed wakes its queued senders with ERR_STALE.
+
 Messages are never stored by the kernel: a blocked sender's message stays in
 its saved registers (arch.context) until a receiver takes it, and a fault
 message is built from the thread's fault record when it is received.
@@ -47,19 +58,11 @@ BLOCKED: Final[u32] = 0xFFFF_FFFF
 
 
 @struct
-class Queue:
-    """A FIFO of threads linked through Thread.next."""
-
-    head: u32
-    tail: u32
-
-
-@struct
 class Endpoint:
     """Threads waiting to receive, and threads (or fault messages) waiting to be received."""
 
-    receivers: Queue
-    senders: Queue
+    receivers: thread.Queue
+    senders: thread.Queue
 
 
 @struct
@@ -67,20 +70,20 @@ class Notification:
     """The pending bits and the threads waiting for some."""
 
     word: u64
-    waiters: Queue
+    waiters: thread.Queue
 
 
 _endpoints: Array[Endpoint, board.MAX_ENDPOINTS]
 _notifications: Array[Notification, board.MAX_NOTIFICATIONS]
 
 
-def _queue_init(q: Ptr[Queue]) -> None:
+def _queue_init(q: Ptr[thread.Queue]) -> None:
     """Make ``q`` empty."""
     q.head = NO_THREAD
     q.tail = NO_THREAD
 
 
-def _push(q: Ptr[Queue], t: u32, obj: u32) -> None:
+def _push(q: Ptr[thread.Queue], t: u32, obj: u32) -> None:
     """Append thread ``t`` to ``q`` (the queue of object ``obj``). O(1)."""
     th = thread.get(t)
     th.next = NO_THREAD
@@ -92,7 +95,7 @@ def _push(q: Ptr[Queue], t: u32, obj: u32) -> None:
     q.tail = t
 
 
-def _pop(q: Ptr[Queue]) -> u32:
+def _pop(q: Ptr[thread.Queue]) -> u32:
     """Remove and return the first thread of ``q``, NO_THREAD when empty. O(1)."""
     t = q.head
     if t == NO_THREAD:
@@ -104,7 +107,7 @@ def _pop(q: Ptr[Queue]) -> u32:
     return t
 
 
-def _unlink(q: Ptr[Queue], t: u32) -> bool:
+def _unlink(q: Ptr[thread.Queue], t: u32) -> bool:
     """Remove thread ``t`` from ``q``; False when it is not there. O(MAX_THREADS)."""
     prev = NO_THREAD
     cur = q.head
@@ -568,6 +571,8 @@ def cancel(t: u32, error: u32) -> None:
         _unlink(addr(_endpoints[obj].senders), t)
     elif w == thread.WAIT_NTFN:
         _unlink(addr(_notifications[obj].waiters), t)
+    elif w == thread.WAIT_TSEND:
+        _unlink(addr(thread.get(obj).senders), t)
     sched.remove(t)
     th.wait = thread.WAIT_NONE
     th.wait_object = NO_THREAD
@@ -576,9 +581,68 @@ def cancel(t: u32, error: u32) -> None:
 
 
 def thread_gone(t: u32) -> None:
-    """Thread ``t`` is being destroyed: a caller waiting for its reply, or a payload's sender, gets ERR_STALE."""
+    """Thread ``t`` is being destroyed: its waiting caller, payload sender and thread senders get ERR_STALE."""
     _drop_reply(t, abi.ERR_STALE)
     _drop_payload(t, abi.ERR_STALE)
+    thread_dead(t)
+
+
+def thread_dead(t: u32) -> None:
+    """Thread ``t`` will never receive again (it exited or is being destroyed): its queued senders get ERR_STALE.
+
+    O(senders queued), at most MAX_THREADS.
+    """
+    _flush(addr(thread.get(t).senders))
+
+
+def thread_send(t: u32, target: u32, block: bool) -> u32:
+    """OP_THREAD_SEND by thread ``t`` to thread ``target``, named by a live thread capability (checked by the caller).
+
+    The message is t's arguments 0..4 (label, already checked to fit
+    abi.LABEL_MASK, and w0..w3); the receiver gets (t's versioned thread id,
+    label, w0..w3). ``target`` blocked in OP_THREAD_RECV gets it now: abi.OK.
+    Otherwise a ``block``ing sender queues in target's sender queue until
+    target receives (BLOCKED, woken with OK, or ERR_STALE when target exits
+    or is destroyed first), and a non-blocking one fails with
+    ERR_WOULD_BLOCK. Errors, with nothing changed: ERR_STALE (target has
+    EXITED: it is dead though its slot is not yet free), ERR_INVALID_ARG
+    (``t`` is ``target``: it could never receive its own message). O(1).
+    """
+    if t == target:
+        return abi.ERR_INVALID_ARG
+    tt = thread.get(target)
+    if tt.state == abi.STATE_EXITED:
+        return abi.ERR_STALE
+    thread.get(t).send_badge = thread_id(t)
+    if tt.state == abi.STATE_BLOCKED and tt.wait == thread.WAIT_TRECV:
+        _deliver_message(target, t, False)
+        _wake(target, abi.OK)
+        return abi.OK
+    if not block:
+        return abi.ERR_WOULD_BLOCK
+    _block(t, thread.WAIT_TSEND, 0, 0)
+    _push(addr(tt.senders), t, target)
+    return BLOCKED
+
+
+def thread_receive(t: u32, timeout: usize, now: u64) -> u32:
+    """OP_THREAD_RECV by thread ``t``: take the first thread-addressed message sent to it, or wait for one.
+
+    ``timeout``: 0 waits forever, abi.NO_WAIT polls, else ticks. Results:
+    (sender's versioned thread id, label, w0..w3); the sender wakes with OK.
+    Returns abi.OK, abi.ERR_WOULD_BLOCK (poll, nothing queued) or BLOCKED
+    (woken later with OK by a sender, or ERR_TIMEOUT). O(1).
+    """
+    s = _pop(addr(thread.get(t).senders))
+    if s != NO_THREAD:
+        _deliver_message(t, s, False)
+        _wake(s, abi.OK)
+        return abi.OK
+    if timeout == abi.NO_WAIT:
+        return abi.ERR_WOULD_BLOCK
+    _block(t, thread.WAIT_TRECV, timeout, now)
+    thread.get(t).wait_object = NO_THREAD
+    return BLOCKED
 
 
 def timed_out(t: u32) -> None:
@@ -595,7 +659,7 @@ def timed_out(t: u32) -> None:
     sched.make_ready(t)
 
 
-def _flush(q: Ptr[Queue]) -> None:
+def _flush(q: Ptr[thread.Queue]) -> None:
     """Wake every thread of ``q`` with ERR_STALE (their endpoint or notification is gone)."""
     t = _pop(q)
     while t != NO_THREAD:

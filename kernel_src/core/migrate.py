@@ -17,17 +17,37 @@ stop the thread: the level is unwound and the caller's call returns
 ERR_FAULTED; the callee's other calls run on. Destroying a callee's process
 unwinds the threads inside it the same way (ERR_STALE).
 
-Every operation is O(1) apart from copying one saved register set.
+OP_MIGRATE_NOTIFY is kmi's one-way call: nobody waits for it, so no caller's
+thread can carry it. The kernel makes an *activation* instead: a thread from
+the thread pool, owned by the callee, with the caller's priority and budget,
+whose bottom level is a one-way level (caller NO_CALLER) holding a stack of
+the portal. It runs the entry like a migrated call; its OP_MIGRATE_RETURN
+or a fault at that bottom level, or its OP_EXIT at any level, ends it: its
+stacks go back to their portals and the thread back to the pool
+(end_activation). The caller
+returns at once. An activation holds one thread and one stack, so the
+portal's stacks bound the one-way calls in flight in it as they bound calls;
+with every stack in use, or the thread pool empty, the notify fails with
+ERR_NO_OBJECTS and nothing runs. Forwarding an activation's own call moves
+the activation to the next callee (its owner and home change too), so a
+process always owns the activations running at their bottom level in it and
+destroying it ends them.
+
+Every operation is O(1) apart from copying one saved register set (and
+ending an activation, which is as dear as destroying a thread).
 """
 
 import board
 from kcc.lang import *
 
 from arch import context, vm
-from core import objects, thread
+from core import ipc, objects, sched, thread
 from lib import abi
 
 MAX_STACKS: Final = 32          # one bit each in the portal's free mask
+NO_CALLER: Final[u32] = 0xFFFF_FFFF     # Level.caller of an activation's one-way bottom level
+# core.syscall's "the thread's registers are set already" (it returns BLOCKED then).
+DONE: Final[u32] = 0xFFFF_FFFF
 
 
 @struct
@@ -45,7 +65,7 @@ class Portal:
 class Level:
     """One migrated call in a thread's invocation stack: what to give back when it returns."""
 
-    caller: u32         # the process the thread ran in before the call
+    caller: u32         # the process the thread ran in before the call; NO_CALLER: a one-way call
     portal: u32
     portal_gen: u32
     stack: u32
@@ -118,20 +138,21 @@ def _lowest_bit(x: u32) -> u32:
     return n
 
 
-def _enter(t: u32, q: u32, badge: u64) -> u32:
-    """Run thread ``t`` at portal ``q``'s entry on a free stack with ``badge`` and t's arguments 0..3.
+def _enter(src: u32, t: u32, q: u32, badge: u64) -> u32:
+    """Run thread ``t`` at portal ``q``'s entry on a free stack with ``badge`` and thread src's arguments 0..3.
 
-    Returns the stack taken, or MAX_STACKS when none is free.
+    ``src`` is ``t`` itself for a call or forward, the notifying thread for
+    an activation. Returns the stack taken, or MAX_STACKS when none is free.
     """
     p = addr(_portals[q])
     if p.free == 0:
         return MAX_STACKS
     s = _lowest_bit(p.free)
     p.free &= ~(u32(1) << s)
-    a1 = context.syscall_arg(t, 0)
-    a2 = context.syscall_arg(t, 1)
-    a3 = context.syscall_arg(t, 2)
-    a4 = context.syscall_arg(t, 3)
+    a1 = context.syscall_arg(src, 0)
+    a2 = context.syscall_arg(src, 1)
+    a3 = context.syscall_arg(src, 2)
+    a4 = context.syscall_arg(src, 3)
     callee = objects.owner(abi.KIND_PORTAL, q)
     th = thread.get(t)
     th.process = callee
@@ -151,7 +172,7 @@ def _release(level: Ptr[Level]) -> None:
 def call(t: u32, q: u32, badge: u64) -> u32:
     """OP_MIGRATE_CALL by thread ``t`` (pc already past the call) on portal ``q`` through a capability with ``badge``.
 
-    Returns BLOCKED-like 0xFFFF_FFFF when the thread now runs in the callee
+    Returns DONE when the thread now runs in the callee
     (its registers are set), or an error: ERR_BAD_STATE (the portal has no
     entry yet, or the thread is MIGRATE_DEPTH calls deep), ERR_NO_OBJECTS
     (every stack of the portal is in use).
@@ -166,15 +187,17 @@ def call(t: u32, q: u32, badge: u64) -> u32:
     level.caller = th.process
     level.portal = q
     level.portal_gen = objects.generation(abi.KIND_PORTAL, q)
-    level.stack = _enter(t, q, badge)
+    level.stack = _enter(t, t, q, badge)
     th.depth += 1
-    return 0xFFFF_FFFF
+    return DONE
 
 
 def forward(t: u32, q: u32, badge: u64) -> u32:
     """OP_MIGRATE_FORWARD by thread ``t`` inside a callee: the call moves on to portal ``q``, the level stays.
 
     Errors as call(), and ERR_BAD_STATE when ``t`` is in no migrated call.
+    An activation forwarding its own one-way call moves to the next callee:
+    that process owns it from now on (see the module docstring).
     """
     th = thread.get(t)
     if th.depth == 0 or _portals[q].entry == 0:
@@ -185,8 +208,47 @@ def forward(t: u32, q: u32, badge: u64) -> u32:
     _release(level)
     level.portal = q
     level.portal_gen = objects.generation(abi.KIND_PORTAL, q)
-    level.stack = _enter(t, q, badge)
-    return 0xFFFF_FFFF
+    level.stack = _enter(t, t, q, badge)
+    if level.caller == NO_CALLER:
+        th.home = th.process
+        objects.set_owner(abi.KIND_THREAD, t, th.process)
+    return DONE
+
+
+def notify(t: u32, q: u32, badge: u64) -> u32:
+    """OP_MIGRATE_NOTIFY by thread ``t`` on portal ``q`` through a capability with ``badge``: a one-way call.
+
+    A new activation (a thread owned by the callee, at t's priority with
+    t's budget and period, a full budget from now) runs the entry on a free
+    stack with ``badge`` and t's arguments 0..3, exactly as a call's entry
+    would; ``t`` goes on at once with abi.OK and never learns how it ended.
+    Errors, with nothing changed: ERR_BAD_STATE (the portal has no entry
+    yet), ERR_NO_OBJECTS (every stack of the portal is in use, or the
+    thread pool is empty). O(1).
+    """
+    if _portals[q].entry == 0:
+        return abi.ERR_BAD_STATE
+    if _portals[q].free == 0:
+        return abi.ERR_NO_OBJECTS
+    a = objects.alloc(abi.KIND_THREAD)
+    if a == objects.NO_INDEX:
+        return abi.ERR_NO_OBJECTS
+    callee = objects.owner(abi.KIND_PORTAL, q)
+    objects.set_owner(abi.KIND_THREAD, a, callee)
+    thread.setup(a, callee)
+    sched.init_thread(a)
+    # Checked when they were set on t, so they cannot be refused here.
+    sched.set_params(a, sched.priority(t), sched.budget(t), sched.period(t))
+    level = addr(_levels[a * board.MIGRATE_DEPTH])
+    level.caller = NO_CALLER
+    level.portal = q
+    level.portal_gen = objects.generation(abi.KIND_PORTAL, q)
+    level.stack = _enter(t, a, q, badge)
+    th = thread.get(a)
+    th.depth = 1
+    th.state = abi.STATE_READY
+    sched.make_ready(a)
+    return abi.OK
 
 
 def depth(t: u32) -> u32:
@@ -194,11 +256,38 @@ def depth(t: u32) -> u32:
     return thread.get(t).depth
 
 
+def is_activation(t: u32) -> bool:
+    """True when thread ``t`` is an activation of OP_MIGRATE_NOTIFY (its bottom level is one-way)."""
+    return thread.get(t).depth > 0 and _levels[t * board.MIGRATE_DEPTH].caller == NO_CALLER
+
+
+def end_activation(t: u32) -> None:
+    """End activation ``t``: every stack it holds goes back, it leaves every queue and its slot is freed.
+
+    The same steps as destroying a thread (core.process.thread_destroy, which
+    imports this module): a call it received and did not answer, or a payload
+    announced to it, ends with ERR_STALE for its sender. O(MAX_THREADS).
+    """
+    ipc.cancel(t, abi.ERR_STALE)
+    ipc.thread_gone(t)
+    release_all(t)
+    sched.remove(t)
+    thread.get(t).state = thread.FREE
+    objects.free(abi.KIND_THREAD, t)
+
+
 def unwind(t: u32, error: u32) -> None:
-    """End thread ``t``'s innermost migrated call: the caller resumes after it with ``error`` and no results."""
+    """End thread ``t``'s innermost migrated call: the caller resumes after it with ``error`` and no results.
+
+    At an activation's one-way bottom level there is no caller to resume: the
+    activation ends (end_activation) and ``error`` goes nowhere.
+    """
     th = thread.get(t)
+    level = addr(_levels[t * board.MIGRATE_DEPTH + th.depth - 1])
+    if level.caller == NO_CALLER:
+        end_activation(t)
+        return
     th.depth -= 1
-    level = addr(_levels[t * board.MIGRATE_DEPTH + th.depth])
     _release(level)
     th.process = level.caller
     context.restore(t, th.depth)
@@ -208,11 +297,16 @@ def unwind(t: u32, error: u32) -> None:
 def ret(t: u32) -> u32:
     """OP_MIGRATE_RETURN by thread ``t``: the caller resumes with OK and t's arguments 0..3 as its results.
 
+    Returns DONE (the caller's registers are set, or ``t`` was an activation
+    at its one-way bottom level and has ended: the results go nowhere), or
     ERR_BAD_STATE when ``t`` is in no migrated call (an ordinary error return then).
     """
     th = thread.get(t)
     if th.depth == 0:
         return abi.ERR_BAD_STATE
+    if _levels[t * board.MIGRATE_DEPTH + th.depth - 1].caller == NO_CALLER:
+        end_activation(t)
+        return DONE
     r0 = context.syscall_arg(t, 0)
     r1 = context.syscall_arg(t, 1)
     r2 = context.syscall_arg(t, 2)
@@ -222,7 +316,7 @@ def ret(t: u32) -> u32:
     context.set_result(t, 1, r1)
     context.set_result(t, 2, r2)
     context.set_result(t, 3, r3)
-    return 0xFFFF_FFFF
+    return DONE
 
 
 def release_all(t: u32) -> None:

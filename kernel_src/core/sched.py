@@ -420,6 +420,16 @@ def priority(t: u32) -> u32:
     return u32(_threads[t].prio)
 
 
+def budget(t: u32) -> u32:
+    """Return thread ``t``'s budget in ticks per period (0: unlimited), as set_params gave it. O(1)."""
+    return _threads[t].budget
+
+
+def period(t: u32) -> u32:
+    """Return thread ``t``'s budget period in ticks (0 with an unlimited budget), as set_params gave it. O(1)."""
+    return _threads[t].period
+
+
 def queue_of(t: u32) -> u32:
     """Return the queue thread ``t`` is in: Q_NONE, Q_READY, Q_THROTTLED or Q_TIMEOUT. O(1)."""
     return u32(_threads[t].queue)

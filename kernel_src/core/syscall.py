@@ -230,11 +230,18 @@ def _thread_op(t: u32, p: u32, slot: u32, op: usize) -> u32:
     if op == abi.OP_THREAD_ID:
         context.set_result(t, 0, usize(ipc.thread_id(target)))
         return abi.OK
+    if op == abi.OP_THREAD_SEND:
+        if _arg(t, 0) > abi.LABEL_MASK or _arg(t, 5) > 1:
+            return abi.ERR_INVALID_ARG
+        return ipc.thread_send(t, target, _arg(t, 5) == 1)
     return abi.ERR_UNKNOWN_OP
 
 
 def _self_op(t: u32, op: usize, now: u64) -> u32:
-    """OP_YIELD, OP_SLEEP, OP_EXIT, OP_SELF, OP_REPLY, OP_ACCEPT, OP_REFUSE: on the calling thread, no capability."""
+    """OP_YIELD, OP_SLEEP, OP_EXIT, OP_SELF, OP_REPLY, OP_ACCEPT, OP_REFUSE, OP_MIGRATE_RETURN, OP_THREAD_RECV.
+
+    All on the calling thread, with no capability.
+    """
     th = thread.get(t)
     if op == abi.OP_YIELD:
         kernel.request_yield()
@@ -249,8 +256,12 @@ def _self_op(t: u32, op: usize, now: u64) -> u32:
         sched.sleep_until(t, sched.deadline(now, u64(ticks)))
         return BLOCKED
     if op == abi.OP_EXIT:
+        if migrate.is_activation(t):
+            migrate.end_activation(t)       # no capability names it: nobody could ever destroy it
+            return BLOCKED
         th.exit_code = _arg(t, 0)
         th.state = abi.STATE_EXITED
+        ipc.thread_dead(t)
         return BLOCKED
     if op == abi.OP_ACCEPT:
         return ipc.accept_payload(t, _arg(t, 0), _arg(t, 1))
@@ -258,6 +269,8 @@ def _self_op(t: u32, op: usize, now: u64) -> u32:
         return ipc.refuse_payload(t)
     if op == abi.OP_MIGRATE_RETURN:
         return _blocked_or(migrate.ret(t))
+    if op == abi.OP_THREAD_RECV:
+        return ipc.thread_receive(t, _arg(t, 0), now)
     if op == abi.OP_REPLY:
         if _arg(t, 0) > abi.LABEL_MASK:
             return abi.ERR_INVALID_ARG
@@ -361,14 +374,14 @@ def _endpoint_op(t: u32, p: u32, slot: u32, op: usize, now: u64) -> u32:
 
 
 def _blocked_or(result: u32) -> u32:
-    """core.migrate's results: 0xFFFF_FFFF means the thread's registers are set already (BLOCKED here)."""
-    if result == 0xFFFF_FFFF:
+    """core.migrate's results: migrate.DONE means the thread's registers are set already (BLOCKED here)."""
+    if result == migrate.DONE:
         return BLOCKED
     return result
 
 
 def _portal_op(t: u32, p: u32, slot: u32, op: usize) -> u32:
-    """OP_PORTAL_SET, OP_MIGRATE_CALL and OP_MIGRATE_FORWARD, all on a portal capability with WRITE."""
+    """OP_PORTAL_SET, OP_MIGRATE_CALL, OP_MIGRATE_FORWARD and OP_MIGRATE_NOTIFY, all on a portal capability with WRITE."""
     err = cap.lookup(p, slot, abi.KIND_PORTAL, abi.RIGHT_WRITE)
     if err != abi.OK:
         return err
@@ -379,6 +392,8 @@ def _portal_op(t: u32, p: u32, slot: u32, op: usize) -> u32:
         return _blocked_or(migrate.call(t, q, cap.badge_of(p, slot)))
     if op == abi.OP_MIGRATE_FORWARD:
         return _blocked_or(migrate.forward(t, q, cap.badge_of(p, slot)))
+    if op == abi.OP_MIGRATE_NOTIFY:
+        return migrate.notify(t, q, cap.badge_of(p, slot))
     return abi.ERR_UNKNOWN_OP
 
 
@@ -507,7 +522,7 @@ def dispatch(t: u32, now: u64) -> u32:
         return _process_op(t, p, slot, op)
     if op < 64:
         return _thread_op(t, p, slot, op)
-    if op >= abi.OP_PORTAL_SET and op <= abi.OP_MIGRATE_FORWARD:
+    if op >= abi.OP_PORTAL_SET and op <= abi.OP_MIGRATE_NOTIFY:
         return _portal_op(t, p, slot, op)
     if op < 80:
         return _endpoint_op(t, p, slot, op, now)

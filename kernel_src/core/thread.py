@@ -26,8 +26,18 @@ WAIT_CALL: Final[u8] = 6        # in an endpoint's send queue with a call (it wa
 WAIT_REPLY: Final[u8] = 7       # its call was received: waits for the receiver's OP_REPLY (in no queue)
 WAIT_PAYLOAD: Final[u8] = 8     # in an endpoint's send queue with a payload
 WAIT_ACCEPT: Final[u8] = 9      # its payload was announced: waits for OP_ACCEPT or OP_REFUSE (in no queue)
+WAIT_TSEND: Final[u8] = 10      # in another thread's sender queue with a thread-addressed message (OP_THREAD_SEND)
+WAIT_TRECV: Final[u8] = 11      # OP_THREAD_RECV: waits for a thread-addressed message (in no queue)
 
 NO_THREAD: Final[u32] = 0xFFFF_FFFF
+
+
+@struct
+class Queue:
+    """A FIFO of threads linked through Thread.next (core.ipc's wait queues)."""
+
+    head: u32
+    tail: u32
 
 
 @struct
@@ -52,6 +62,7 @@ class Thread:
     payload_gen: u32
     home: u32               # the process the thread belongs to; ``process`` differs during a migrated call
     depth: u32              # migrated calls the thread is in (core.migrate)
+    senders: Queue          # threads blocked in OP_THREAD_SEND to this one, first come first
     state: u8               # abi.STATE_* or FREE
     wait: u8                # WAIT_*
 
@@ -88,6 +99,8 @@ def setup(t: u32, process: u32) -> None:
     th.recv_slot = NO_THREAD
     th.payload_from = NO_THREAD
     th.payload_gen = 0
+    th.senders.head = NO_THREAD
+    th.senders.tail = NO_THREAD
 
 
 @inline

@@ -54,6 +54,7 @@ OP_REPLY: Final = 20            # (label, w0, w1, w2, w3) -> (); answers the cal
 OP_ACCEPT: Final = 21           # (buffer, capacity) -> (bytes): copy the payload announced to this thread
 OP_REFUSE: Final = 22           # () -> (): refuse it; its sender gets ERR_REFUSED
 OP_MIGRATE_RETURN: Final = 23   # (r0, r1, r2, r3) -> never returns here: the migrated caller resumes with them
+OP_THREAD_RECV: Final = 24      # (timeout ticks, 0: forever; NO_WAIT: poll) -> (sender id, label, w0..w3)
 # Process (the slot names a process; WRITE unless noted).
 OP_PROC_CREATE: Final = 32      # (kind, dst_slot, arg) -> (); object owned by the process, capability to the caller
 OP_PROC_MAP: Final = 33         # (frame_or_device_slot, vaddr, rights) -> ()
@@ -69,6 +70,7 @@ OP_THREAD_RESUME: Final = 52    # () -> (); a stopped or faulted thread becomes 
 OP_THREAD_STATE: Final = 53     # () -> (state, exit code, fault kind, fault address, fault pc); READ
 OP_THREAD_SET_FAULT: Final = 54 # (endpoint_slot) -> (); the endpoint receives this thread's faults
 OP_THREAD_ID: Final = 55        # () -> (thread id); READ
+OP_THREAD_SEND: Final = 56      # (label, w0, w1, w2, w3, block) -> (); to the thread's OP_THREAD_RECV
 # Endpoint.
 OP_EP_RECV: Final = 64          # (timeout ticks, 0: forever; NO_WAIT: poll, cap dst slot) -> (badge, label, w0..w3); READ
 OP_EP_SEND: Final = 65          # (label, w0, w1, w2, w3, cap slot) -> (); WRITE; blocks until received
@@ -81,6 +83,8 @@ OP_PORTAL_SET: Final = 72       # (entry, stack base, stack bytes, stack count) 
 OP_MIGRATE_CALL: Final = 73     # (a1, a2, a3, a4) -> (r0, r1, r2, r3); WRITE; the entry gets (badge, a1..a4)
 OP_MIGRATE_FORWARD: Final = 74  # (a1, a2, a3, a4) -> never returns here; WRITE; from a callee: pass the call on
                                 # (also the tail call): the next callee's return goes to the original caller
+OP_MIGRATE_NOTIFY: Final = 75   # (a1, a2, a3, a4) -> (); WRITE; one-way: a new activation runs the entry,
+                                # the caller goes on at once and never gets results
 # Notification.
 OP_NTFN_SIGNAL: Final = 80      # (bits) -> (); WRITE; ORs bits | badge
 OP_NTFN_WAIT: Final = 81        # () -> (bits); READ; blocks until some bit is set, clears them

@@ -189,6 +189,23 @@ def thread_id(thread_slot: usize, res: Ptr[SysResult]) -> usize:
     return invoke(thread_slot, abi.OP_THREAD_ID, 0, 0, 0, 0, 0, 0, res)
 
 
+def thread_send(thread_slot: usize, label: usize, w0: usize, w1: usize, w2: usize, w3: usize, block: bool) -> usize:
+    """OP_THREAD_SEND: ``label`` and four words to the thread's OP_THREAD_RECV.
+
+    When the thread is not receiving: abi.ERR_WOULD_BLOCK, or with ``block``
+    wait until it does (abi.ERR_STALE if it exits or is destroyed first).
+    """
+    return call(thread_slot, abi.OP_THREAD_SEND, label, w0, w1, w2, w3, 1 if block else 0)
+
+
+def thread_recv(timeout: usize, res: Ptr[SysResult]) -> usize:
+    """OP_THREAD_RECV: wait ``timeout`` ticks (0: forever, abi.NO_WAIT: poll) for a message sent to this thread.
+
+    v0 = the sender's thread id, v1 = label, v2..v5 = w0..w3.
+    """
+    return invoke(0, abi.OP_THREAD_RECV, timeout, 0, 0, 0, 0, 0, res)
+
+
 # ---- endpoint and notification ------------------------------------------------------------------
 
 def ep_recv(ep_slot: usize, timeout: usize, res: Ptr[SysResult]) -> usize:
@@ -263,6 +280,11 @@ def migrate_call(portal_slot: usize, a1: usize, a2: usize, a3: usize, a4: usize,
 def migrate_forward(portal_slot: usize, a1: usize, a2: usize, a3: usize, a4: usize) -> usize:
     """OP_MIGRATE_FORWARD: pass the current migrated call on; returns only on an error."""
     return call(portal_slot, abi.OP_MIGRATE_FORWARD, a1, a2, a3, a4)
+
+
+def migrate_notify(portal_slot: usize, a1: usize, a2: usize, a3: usize, a4: usize) -> usize:
+    """OP_MIGRATE_NOTIFY: a one-way call; a new activation runs the portal's entry, this thread goes on at once."""
+    return call(portal_slot, abi.OP_MIGRATE_NOTIFY, a1, a2, a3, a4)
 
 
 def migrate_return(r0: usize, r1: usize, r2: usize, r3: usize) -> usize:

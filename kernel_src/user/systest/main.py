@@ -26,6 +26,7 @@ from user.systest import (
     t_migrate,
     t_pools,
     t_sched,
+    t_threadmsg,
     t_threads,
     t_ulib,
 )
@@ -46,6 +47,7 @@ def main(arg0: usize, arg1: usize) -> usize:
     t_isolation.run()
     t_pools.run()
     t_ipc2.run()
+    t_threadmsg.run()
     t_cow.run()
     t_migrate.run()
     t_irq.run()

@@ -1,4 +1,4 @@
-"""System tests of thread migration: portals, migrate_call/return, forward, faults, exhaustion, nesting, destruction."""
+"""System tests of thread migration: portals, migrate_call/return, forward, notify, faults, exhaustion, nesting, destruction."""
 
 import board
 from kcc.lang import *
@@ -8,6 +8,7 @@ from user.lib import syscall
 from user.systest import harness, spawn
 
 SELF: Final = initcaps.SLOT_SELF_PROCESS
+CONSOLE: Final = initcaps.SLOT_CONSOLE
 STACKS_VA: Final = 0x3C_0000_0000       # in the callee: its portal's stacks
 SECRET_VA: Final = 0x3C_1000_0000       # in the callee only: a page init has no mapping of
 SCRATCH_VA: Final = 0x3B_0000_0000      # in init, briefly, to write the secret
@@ -28,6 +29,8 @@ def _entry(badge: usize, op: usize, a2: usize, a3: usize, a4: usize) -> None:
     3: nest: call the callee's own portal a2 more times; return the depth reached and its error.
     4: forward to the next portal with op 0 and the same words.
     5: identify slot C_MARK in the table the thread uses now; return (error, kind).
+    6: sleep a3 ticks, then signal C_MARK with (badge << 32) | (priority << 16) | a2 and return (one-way).
+    7: exit with a2.
     """
     res: syscall.SysResult
     if op == 0:
@@ -51,6 +54,13 @@ def _entry(badge: usize, op: usize, a2: usize, a3: usize, a4: usize) -> None:
     elif op == 5:
         err = syscall.cap_identify(C_MARK, addr(res))
         syscall.migrate_return(err, res.v0, 0, 0)
+    elif op == 6:
+        syscall.sleep(a3)
+        syscall.self_info(addr(res))
+        syscall.ntfn_signal(C_MARK, (badge << 32) | (res.v2 << 16) | a2)
+        syscall.migrate_return(0, 0, 0, 0)
+    elif op == 7:
+        syscall.exit(a2)
     syscall.migrate_return(0xBAD, 0, 0, 0)
 
 
@@ -174,6 +184,99 @@ def destroyed_callee_unwinds_its_callers() -> None:
     spawn.done()
 
 
+def _free_threads() -> usize:
+    """Return how many threads the kernel's pool has free (activations come from it)."""
+    res: syscall.SysResult
+    syscall.console_pool(CONSOLE, abi.KIND_THREAD, addr(res))
+    return res.v0
+
+
+def _await_threads(free: usize, what: Ptr[u8]) -> None:
+    """Sleep a tick at a time (at most 100) until the thread pool has ``free`` free threads, then check it."""
+    n: usize = 0
+    while _free_threads() != free and n < 100:
+        syscall.sleep(1)
+        n += 1
+    harness.expect_eq(_free_threads(), free, what)
+
+
+def _mark(p: usize) -> usize:
+    """Create a notification, give it to callee ``p`` as C_MARK and return init's slot of it."""
+    mark = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_NOTIFICATION, mark, 0)
+    harness.expect_eq(syscall.proc_give(p, mark, C_MARK), abi.OK, "give the mark")
+    return mark
+
+
+def notify_runs_one_way() -> None:
+    """A one-way call runs the entry in a new activation with the badge and the caller's priority; nobody waits."""
+    harness.begin("migrate: notify runs the entry in an activation while the caller goes on")
+    q: usize = 0
+    p = _callee(1, addr(q))
+    mark = _mark(p)
+    free = _free_threads()
+    harness.expect_eq(syscall.migrate_notify(q, 6, 5, 3, 0), abi.OK, "notify")
+    harness.expect_eq(_free_threads(), free - 1, "an activation was made")
+    res: syscall.SysResult
+    syscall.ntfn_poll(mark, addr(res))
+    harness.expect_eq(res.v0, 0, "the caller went on before the activation ran")
+    harness.expect_eq(syscall.migrate_notify(q, 6, 1, 0, 0), abi.ERR_NO_OBJECTS, "notify with no free stack")
+    harness.expect_eq(syscall.migrate_call(q, 0, 0, 0, 0, addr(res)), abi.ERR_NO_OBJECTS, "call with no free stack")
+    harness.expect_eq(_free_threads(), free - 1, "a refused notify takes no thread")
+    if harness.expect_eq(syscall.ntfn_wait(mark, addr(res)), abi.OK, "wait for the activation"):
+        harness.expect_eq(res.v0, (0x77 << 32) | (63 << 16) | 5, "badge, priority and argument")
+    _await_threads(free, "the returned activation is gone")
+    if harness.expect_eq(syscall.migrate_call(q, 0, 1, 1, 0, addr(res)), abi.OK, "the stack is free again"):
+        harness.expect_eq(res.v0, 2, "its result")
+    spawn.done()
+
+
+def notify_ends_on_fault_exit_and_forward() -> None:
+    """A fault or an exit ends an activation; a forwarded one ends at the next callee's return; stacks come back."""
+    harness.begin("migrate: a fault, an exit or a forwarded return ends an activation and frees its stack")
+    q1: usize = 0
+    p1 = _callee(1, addr(q1))
+    q2: usize = 0
+    _callee(1, addr(q2))
+    harness.expect_eq(syscall.proc_give(p1, q2, C_NEXT_PORTAL), abi.OK, "give the next portal")
+    free = _free_threads()
+    harness.expect_eq(syscall.migrate_notify(q1, 1, 0, 0, 0), abi.OK, "notify that faults")
+    _await_threads(free, "the faulted activation is gone")
+    harness.expect_eq(syscall.migrate_notify(q1, 7, 3, 0, 0), abi.OK, "notify that exits")
+    _await_threads(free, "the exited activation is gone")
+    harness.expect_eq(syscall.migrate_notify(q1, 4, 5, 6, 0), abi.OK, "notify that forwards")
+    _await_threads(free, "the forwarded activation is gone")
+    res: syscall.SysResult
+    if harness.expect_eq(syscall.migrate_call(q1, 0, 2, 3, 0, addr(res)), abi.OK, "the first stack is free"):
+        harness.expect_eq(res.v0, 5, "its result")
+    if harness.expect_eq(syscall.migrate_call(q2, 0, 4, 3, 0, addr(res)), abi.OK, "the second stack is free"):
+        harness.expect_eq(res.v0, 7, "its result")
+    spawn.done()
+
+
+def notify_errors() -> None:
+    """Notify needs WRITE and a portal with an entry; a destroyed callee ends its activations and its portal is stale."""
+    harness.begin("migrate: notify's errors, and a destroyed callee ends the activations in it")
+    q: usize = 0
+    p = _callee(2, addr(q))
+    ro = spawn.take()
+    harness.expect_eq(syscall.cap_mint(q, ro, abi.RIGHT_READ, 0), abi.OK, "read-only copy")
+    harness.expect_eq(syscall.migrate_notify(ro, 0, 0, 0, 0), abi.ERR_RIGHTS, "without WRITE")
+    bare = spawn.take()
+    syscall.proc_create(p, abi.KIND_PORTAL, bare, 0)
+    harness.expect_eq(syscall.migrate_notify(bare, 0, 0, 0, 0), abi.ERR_BAD_STATE, "a portal with no entry")
+    harness.expect_eq(syscall.migrate_notify(spawn.STRAY_SLOT, 0, 0, 0, 0), abi.ERR_WRONG_KIND, "an endpoint")
+    free = _free_threads()
+    harness.expect_eq(syscall.migrate_notify(q, 6, 1, 1000, 0), abi.OK, "notify that sleeps in the callee")
+    harness.expect_eq(syscall.migrate_notify(q, 6, 2, 1000, 0), abi.OK, "a second one")
+    syscall.sleep(2)
+    harness.expect_eq(_free_threads(), free - 2, "two activations")
+    harness.expect_eq(syscall.cap_destroy(p), abi.OK, "destroy the callee")
+    harness.expect_eq(_free_threads(), free, "its activations ended with it")
+    harness.expect_eq(syscall.migrate_notify(q, 0, 0, 0, 0), abi.ERR_STALE, "notify a destroyed callee's portal")
+    spawn.done()
+
+
 def run() -> None:
     """Run every test of this module."""
     spawn.pools_saved()
@@ -182,6 +285,9 @@ def run() -> None:
     stacks_and_nesting_are_bounded()
     forward_returns_to_the_original_caller()
     destroyed_callee_unwinds_its_callers()
+    notify_runs_one_way()
+    notify_ends_on_fault_exit_and_forward()
+    notify_errors()
     harness.begin("migrate: kernel state is clean afterwards")
     spawn.expect_clean()
     harness.end()
