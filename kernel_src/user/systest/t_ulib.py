@@ -1,16 +1,106 @@
-"""System tests of the user library itself: formatting, strings, the heap and the panic path, run in user mode."""
+"""System tests of the user library itself: formatting, scanning, the heap, locks and the panic path, run in user mode."""
 
 from kcc.lang import *
 
 from lib import kprintf as fmt
 from lib import string
-from user.lib import heap, rt, syscall
+from user.lib import heap, lock, rt, scan, syscall
 from user.systest import harness, spawn
+
+ROUNDS: Final = 200             # critical sections per worker thread
+
+_ticket: lock.TicketLock
+_rw: lock.RwLock
+_counter: usize = 0             # incremented under _ticket, in two steps with a yield between
+_pair: Array[usize, 2]          # written under _rw as a writer, both halves equal outside it
+_torn: u32 = 0                  # reads under _rw that saw the halves differ
+_reads: u32 = 0
 
 
 def _divide(a0: usize, a1: usize) -> None:
     """Thread body: exit with a1 // (a0 - a0), a zero the compiler cannot see: the division panics first."""
     syscall.exit(a1 // (a0 - a0))
+
+
+def _ticket_worker(rounds: usize, a1: usize) -> None:
+    """Thread body: ``rounds`` increments of _counter under _ticket, yielding the hart inside each; exit 0."""
+    for i in range(usize(0), rounds):
+        lock.ticket_acquire(addr(_ticket))
+        v = spawn.vload(addr(_counter))
+        syscall.thread_yield()              # the other worker runs now and finds the lock held
+        spawn.vstore(addr(_counter), v + 1)
+        lock.ticket_release(addr(_ticket))
+    syscall.exit(0)
+
+
+def _rw_writer(rounds: usize, a1: usize) -> None:
+    """Thread body: ``rounds`` times set both halves of _pair to a new value under _rw, yielding between; exit 0."""
+    for i in range(usize(1), rounds + 1):
+        lock.write_acquire(addr(_rw))
+        spawn.vstore(addr(_pair[0]), i)
+        syscall.thread_yield()
+        spawn.vstore(addr(_pair[1]), i)
+        lock.write_release(addr(_rw))
+        syscall.thread_yield()
+    syscall.exit(0)
+
+
+def _rw_reader(rounds: usize, a1: usize) -> None:
+    """Thread body: ``rounds`` reads of _pair under _rw (yielding between its halves), counting torn ones; exit 0."""
+    for i in range(usize(0), rounds):
+        lock.read_acquire(addr(_rw))
+        first = spawn.vload(addr(_pair[0]))
+        syscall.thread_yield()
+        if spawn.vload(addr(_pair[1])) != first:
+            atomic_add(addr(_torn), 1)
+        atomic_add(addr(_reads), 1)
+        lock.read_release(addr(_rw))
+    syscall.exit(0)
+
+
+def ticket_lock_contended() -> None:
+    """Two threads each add ROUNDS to a counter in read-yield-write steps under a ticket lock: no update is lost."""
+    a = spawn.start(addr(_ticket_worker), ROUNDS, 0, spawn.LOW)
+    b = spawn.start(addr(_ticket_worker), ROUNDS, 0, spawn.LOW)
+    if a == spawn.NONE or b == spawn.NONE:
+        return
+    spawn.expect_exit(a, 0, "worker a")
+    spawn.expect_exit(b, 0, "worker b")
+    harness.expect_eq(spawn.vload(addr(_counter)), 2 * ROUNDS, "counter")
+    harness.expect(_ticket.contended != 0, "the lock was never contended")
+    harness.expect_eq(usize(_ticket.serving), 2 * ROUNDS, "tickets served")
+    harness.expect(lock.ticket_try_acquire(addr(_ticket)), "try_acquire of a free lock")
+    harness.expect(not lock.ticket_try_acquire(addr(_ticket)), "try_acquire of a held lock")
+    lock.ticket_release(addr(_ticket))
+
+
+def rw_lock_contended() -> None:
+    """A writer and two readers on one reader-writer lock: no reader sees a half-written pair."""
+    w = spawn.start(addr(_rw_writer), ROUNDS, 0, spawn.LOW)
+    r = spawn.start(addr(_rw_reader), ROUNDS, 0, spawn.LOW)
+    q = spawn.start(addr(_rw_reader), ROUNDS, 0, spawn.LOW)
+    if w == spawn.NONE or r == spawn.NONE or q == spawn.NONE:
+        return
+    spawn.expect_exit(w, 0, "writer")
+    spawn.expect_exit(r, 0, "reader r")
+    spawn.expect_exit(q, 0, "reader q")
+    harness.expect_eq(usize(_torn), 0, "torn reads")
+    harness.expect_eq(usize(_reads), 2 * ROUNDS, "reads")
+    harness.expect_eq(spawn.vload(addr(_pair[1])), ROUNDS, "last value")
+    harness.expect_eq(usize(_rw.state), 0, "lock state after")
+
+
+def scanning() -> None:
+    """sscanf on the target: numbers, a word into a buffer, the position reached."""
+    out: Array[u64, 4]
+    word: Array[u8, 16]
+    out[2] = u64(usize(addr(word[0])))
+    n = scan.sscanf(" -5 0x1F name rest", "%d %x %15s%n", addr(out[0]), 4)
+    harness.expect_eq(n, 3, "conversions")
+    harness.expect_eq(usize(out[0]), usize(isize(-5)), "%d")
+    harness.expect_eq(usize(out[1]), 31, "%x")
+    harness.expect(string.streq(addr(word[0]), "name"), "%s")
+    harness.expect_eq(usize(out[3]), 13, "%n")
 
 
 def formatting() -> None:
@@ -67,6 +157,15 @@ def run() -> None:
     harness.begin("ulib: formatting")
     formatting()
     harness.end()
+    harness.begin("ulib: sscanf")
+    scanning()
+    harness.end()
+    harness.begin("ulib: ticket lock, two threads contending")
+    ticket_lock_contended()
+    spawn.done()
+    harness.begin("ulib: reader-writer lock, a writer and two readers")
+    rw_lock_contended()
+    spawn.done()
     harness.begin("ulib: heap alloc and free")
     heap_alloc_free()
     harness.end()
