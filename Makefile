@@ -13,9 +13,10 @@ TIMEOUT ?= 120
 SHELL_TIMEOUT ?= 86400
 KCCFLAGS = --arch $(ARCH) $(if $(BOARD),--board $(BOARD)) $(if $(RELEASE),--release)
 
-# The QEMU emulator for each architecture and the Debian package that ships it.
+# The QEMU emulator for each architecture and the Debian package that ships it, and the debugger
+# that `kcc debug` (make qemu-gdb) and tests/test_gdb.py drive on all three.
 QEMU_BINS := qemu-system-riscv64:qemu-system-misc qemu-system-arm:qemu-system-arm \
-             qemu-system-i386:qemu-system-x86
+             qemu-system-i386:qemu-system-x86 gdb-multiarch:gdb-multiarch
 
 .PHONY: all venv qemu-deps build qemu qemu-gdb systest check lint test benchmark docs clean distclean
 
@@ -42,14 +43,14 @@ APT_INSTALL = \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends$$missing
 
-# Installs the missing QEMU packages (see APT_INSTALL).
+# Installs the missing QEMU and gdb-multiarch packages (see APT_INSTALL).
 qemu-deps:
 	@missing=""; \
 	for pair in $(QEMU_BINS); do \
 	  bin=$${pair%%:*}; pkg=$${pair##*:}; \
 	  command -v $$bin >/dev/null 2>&1 || missing="$$missing $$pkg"; \
 	done; \
-	if [ -z "$$missing" ]; then echo "qemu-deps: QEMU is installed"; exit 0; fi; \
+	if [ -z "$$missing" ]; then echo "qemu-deps: QEMU and gdb-multiarch are installed"; exit 0; fi; \
 	$(APT_INSTALL)
 
 build: venv
@@ -60,8 +61,9 @@ build: venv
 qemu: venv qemu-deps
 	$(KCC) run $(KCCFLAGS) --timeout $(SHELL_TIMEOUT)
 
+# QEMU halted with its gdb stub and gdb-multiarch attached, at a (gdb) prompt (kcc debug).
 qemu-gdb: venv qemu-deps
-	$(KCC) run $(KCCFLAGS) --gdb
+	$(KCC) debug $(KCCFLAGS)
 
 # The user-space system tests (kernel_src/user/systest) booted as init: each PASS:/FAIL: line as it
 # comes, then `system tests: N/M passed`; exit status 0 only when all passed (kcc/systest.py).

@@ -239,8 +239,8 @@ def run_cmd(ctx: click.Context, arch: str, board: str | None, release: bool, opt
     cmd = qemu.qemu_command(board_desc, result.elf, gdb=gdb, icount=icount, initrd=result.initrd, append=append)
     click.echo(f"kcc: {' '.join(cmd)}", err=True)
     if gdb:
-        click.echo(f"kcc: waiting for gdb: gdb-multiarch {_shown(result.elf)} -ex 'target remote :1234'",
-                   err=True)
+        click.echo(f"kcc: waiting for gdb: gdb-multiarch {_shown(result.elf)} -ex 'target remote :1234' "
+                   "(kcc debug does both)", err=True)
     run = qemu.boot(board_desc, result.elf, timeout=timeout, gdb=gdb, icount=icount,
                     echo=sys.stdout.buffer, initrd=result.initrd, append=append)
     if run.timed_out:
@@ -248,6 +248,39 @@ def run_cmd(ctx: click.Context, arch: str, board: str | None, release: bool, opt
     elif run.exit_code != 0:
         click.echo(f"\nkcc: kernel exited with code {run.exit_code}", err=True)
     ctx.exit(run.exit_code)
+
+
+@cli.command("debug", context_settings={"ignore_unknown_options": True})
+@_build_options
+@click.option("--port", type=click.IntRange(1, 65535), default=1234, show_default=True,
+              help="TCP port of QEMU's gdb stub.")
+@click.option("--append", "append", default=None, metavar="TEXT",
+              help="The kernel command line (QEMU -append), as for kcc run.")
+@click.argument("gdb_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def debug_cmd(ctx: click.Context, arch: str, board: str | None, release: bool, opt_level: int | None,
+              out_dir: Path | None, src_root: Path | None, force: bool, port: int, append: str | None,
+              gdb_args: tuple[str, ...]) -> None:
+    """Build the kernel, start it halted under QEMU and debug it with gdb-multiarch.
+
+    QEMU waits at the first instruction with its gdb stub on --port; gdb-multiarch
+    loads kernel.elf with full DWARF (locals, arguments, globals, types), the
+    source directory, kcc/gdb/kcc.gdb and the pretty-printers of kcc/gdb/printers.py,
+    connects, and gives its prompt: `break kmain`, `continue`. The guest's console
+    goes to standard output. GDB_ARGS after `--` are passed on to gdb, e.g.
+    `kcc debug --arch armv8m -- -batch -x session.gdb`. QEMU stops when gdb exits;
+    the exit status is gdb's. Needs gdb-multiarch (`make qemu-deps` installs it).
+    """
+    from kcc import gdbsession
+    from kcc.paths import data_dir
+
+    gdbsession.find_gdb()  # before a build that would be wasted
+    result = _do_build(arch, board, release, opt_level, out_dir, src_root, force)
+    board_desc = load_board(board or default_board(arch))
+    root = (src_root or data_dir("kernel_src")).resolve()
+    click.echo(f"kcc: QEMU halted with its gdb stub on localhost:{port}; gdb-multiarch attached", err=True)
+    ctx.exit(gdbsession.debug(board_desc, result.elf, source_dirs=[root], port=port, gdb_args=gdb_args,
+                              initrd=result.initrd, append=append))
 
 
 def source_root_of(path: Path) -> Path:

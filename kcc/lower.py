@@ -9,6 +9,7 @@ import llvmlite
 from llvmlite import ir
 
 from kcc.builtins import BUILTINS, Builtin
+from kcc.debuginfo import DebugInfo
 from kcc.notes import KCALL, KCONST, KFUNC, KPRUNE, KREF, KTY
 from kcc.resolve import ZERO, ConstSym, FuncSym, GlobalSym, LangSym, Module, Program
 from kcc.runtime import PANIC_SYMBOL, PanicKind
@@ -129,8 +130,7 @@ class Lowerer:
         self.panic_fn.attributes = KccFunctionAttributes()
         for arg in (self.panic_fn.args[0], *self.panic_fn.args[3:]):  # kind, line, col: i32
             self.extend(arg, IntType(32, True, "i32"))
-        self.di_files: dict[str, ir.DIValue] = {}
-        self.di_unit = self._debug_unit()
+        self.debug = DebugInfo(self.module, prog, optimized=not checked)
         self.panic_fn.attributes.add("noreturn")
         self.panic_fn.attributes.add("cold")
         self.panic_fn.attributes.add("nounwind")
@@ -173,10 +173,16 @@ class Lowerer:
 
     def lower(self) -> ir.Module:
         """Declare every global and function of the unit, then lower each body; returns the module."""
+        variables = []
         for mod in self.prog.modules.values():
             for g in mod.globals:
                 if self.owns(g):
                     self.declare_global(g)
+                    variables.append(self.debug.global_variable(g, self.gvalues[id(g)]))
+            if self.unit is None or mod is self.unit:
+                variables += self.debug.constants(mod)
+        entry = self.unit or self.prog.entry
+        self.debug.compile_unit(entry.source.path if entry else "kcc", variables)
         mine = [cf for cf in self.functions if self.owns(cf.sym)]
         for cf in mine:
             self.declare_function(cf.sym)
@@ -255,6 +261,8 @@ class Lowerer:
             f.attributes.add("noreturn")
         if a.naked:
             f.attributes.add("naked")
+        elif self.target.unwind_tables:
+            f.attributes.add("uwtable")
         if a.interrupt:
             for k, v in self.target.interrupt_attrs:
                 f.attributes.add(f'"{k}"="{v}"')
@@ -301,51 +309,6 @@ class Lowerer:
             return
         if attr is not None and attr not in value.attributes:
             value.add_attribute(attr)
-
-    def _debug_unit(self) -> ir.DIValue:
-        """The DWARF compile unit, so that debuggers map machine code back to the Python source lines."""
-        entry = self.unit.source.path if self.unit else self.prog.entry.source.path if self.prog.entry else "kcc"
-        unit = self.module.add_debug_info("DICompileUnit", {
-            "language": ir.DIToken("DW_LANG_Python"),
-            "file": self.di_file(entry),
-            "producer": "kcc",
-            "runtimeVersion": 0,
-            "isOptimized": not self.checked,
-            "emissionKind": ir.DIToken("LineTablesOnly"),
-        }, is_distinct=True)
-        self.module.add_named_metadata("llvm.dbg.cu", unit)
-        self.module.add_named_metadata("llvm.module.flags", [ir.Constant(I32, 2), "Dwarf Version",
-                                                             ir.Constant(I32, 4)])
-        self.module.add_named_metadata("llvm.module.flags", [ir.Constant(I32, 2), "Debug Info Version",
-                                                             ir.Constant(I32, 3)])
-        return unit
-
-    def di_file(self, path: str) -> ir.DIValue:
-        """The DIFile of a source path (as shown in diagnostics), made once."""
-        if path not in self.di_files:
-            directory, _, name = path.rpartition("/")
-            self.di_files[path] = self.module.add_debug_info(
-                "DIFile", {"filename": name, "directory": directory or "."})
-        return self.di_files[path]
-
-    def di_subprogram(self, fn: FuncSym, func: ir.Function) -> ir.DIValue:
-        """A function's DISubprogram (line tables only: no types or variables)."""
-        file = self.di_file(fn.module.source.path)
-        sub_type = self.module.add_debug_info("DISubroutineType", {"types": self.module.add_metadata([])})
-        line = fn.node.lineno
-        sp = self.module.add_debug_info("DISubprogram", {
-            "name": fn.name,
-            "linkageName": func.name,
-            "scope": file,
-            "file": file,
-            "line": line,
-            "type": sub_type,
-            "scopeLine": line,
-            "spFlags": ir.DIToken("DISPFlagDefinition"),
-            "unit": self.di_unit,
-        }, is_distinct=True)
-        func.set_metadata("dbg", sp)
-        return sp
 
     def string(self, text: str) -> ir.GlobalVariable:
         """A private NUL-terminated constant for a string literal (language.md, "Memory: pointers, MMIO, linker symbols")."""
@@ -489,7 +452,7 @@ class FunctionLowerer:
         """Lower the function: stack slots for every local, parameters stored, then the body."""
         entry = self.new_block("entry")
         self.builder = ir.IRBuilder(entry)
-        self.di_scope = self.low.di_subprogram(self.fn, self.func)
+        self.di_scope = self.low.debug.subprogram(self.fn, self.func)
         self.locate(self.fn.node)
         if self.fn.attrs.naked:
             for stmt in self.fn.node.body:
@@ -497,9 +460,11 @@ class FunctionLowerer:
             if not self.builder.block.is_terminated:
                 self.builder.unreachable()
             return
-        for var in self.cf.locals:
+        file = self.low.debug.file(self.src.path)
+        for number, var in enumerate(self.cf.locals, 1):
             slot = self.builder.alloca(self.low.mem_ty(var.type), name=var.name)
             self.slots[id(var)] = slot
+            self.low.debug.declare(self.builder, slot, var, number if var.is_param else 0, self.di_scope, file)
         params = iter(self.func.args)
         for var in self.cf.locals:
             if var.is_param:

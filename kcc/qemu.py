@@ -56,15 +56,17 @@ class RunResult:
 
 
 def qemu_command(board: Board, kernel: Path, *, gdb: bool = False, icount: bool = False,
-                 extra: tuple[str, ...] = (), initrd: Path | None = None, append: str | None = None) -> list[str]:
+                 extra: tuple[str, ...] = (), initrd: Path | None = None, append: str | None = None,
+                 gdb_port: int = 1234) -> list[str]:
     """The QEMU command line that boots ``kernel`` (an ELF) on ``board``.
 
     ``binary -M machine [-m memory] [-smp n] <args> [-icount shift=0] [-s -S] <extra>
     [-initrd initrd] [-append text] -kernel kernel``.
     ``icount`` makes the guest execute exactly one instruction per virtual
     nanosecond (QEMU docs, "-icount shift=0"), so instruction counts and timer
-    ticks are reproducible; ``gdb`` opens the gdb stub on TCP port 1234 (``-s``)
-    and halts the CPU until a debugger continues it (``-S``). ``initrd`` is
+    ticks are reproducible; ``gdb`` opens the gdb stub on TCP port ``gdb_port``
+    (``-s`` for the default 1234, else ``-gdb tcp::PORT``) and halts the CPU until a
+    debugger continues it (``-S``). ``initrd`` is
     loaded into RAM and announced to the kernel (riscv64: /chosen
     linux,initrd-start/-end in the device tree; i586: the first Multiboot
     module); ``append`` is the kernel command line (/chosen bootargs; the
@@ -90,7 +92,7 @@ def qemu_command(board: Board, kernel: Path, *, gdb: bool = False, icount: bool 
     if icount:
         cmd += ["-icount", "shift=0"]
     if gdb:
-        cmd += ["-s", "-S"]
+        cmd += (["-s"] if gdb_port == 1234 else ["-gdb", f"tcp::{gdb_port}"]) + ["-S"]
     cmd += list(extra)
     if initrd is not None:
         cmd += ["-initrd", str(initrd)]

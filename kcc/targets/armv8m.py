@@ -39,4 +39,5 @@ TARGET = Target(
     interrupt_attrs=(("interrupt", "IRQ"),),
     elf_machine="EM_ARM",
     link_emulation="armelf",
+    unwind_tables=True,
 )

@@ -61,6 +61,14 @@ class Target:
         sign_extend_i32: True where the calling convention passes and returns 32-bit integers
             sign-extended to the 64-bit register whatever their signedness (RISC-V psABI,
             "Integer Calling Convention"); see Target.extension.
+        unwind_tables: True where every function must carry LLVM's ``uwtable`` attribute for
+            its call frames to be described correctly. LLVM's Arm frame lowering saves no
+            callee-saved register, lr included, in a function that is ``noreturn`` and
+            ``nounwind`` but not ``uwtable`` (TargetFrameLowering::determineCalleeSaves), and
+            LLVM infers ``noreturn`` for functions such as kmain that end by powering off; the
+            call-frame information then says lr still holds the return address, which the
+            calls made since have overwritten, and gdb's backtrace repeats that frame forever
+            (DWARF 5, "Call Frame Information": the same-value rule).
     """
 
     name: str
@@ -79,6 +87,7 @@ class Target:
     freestanding: bool = True
     int64_align: int = 8
     sign_extend_i32: bool = False
+    unwind_tables: bool = False
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def target_machine(self, opt: int = 2) -> llvm.TargetMachine:
