@@ -27,7 +27,6 @@ _NAME_MAX: Final = 32
 _current: u32 = NO_THREAD
 _resched: bool = False
 _yield: bool = False
-_init_process: u32 = NO_INDEX
 
 
 def request_yield() -> None:
@@ -73,23 +72,11 @@ def schedule() -> u32:
     return t
 
 
-def _init_gone() -> None:
-    """Init's process was destroyed with everything it owned: nothing can ever run again, so power off (status 3)."""
-    fmt.kprintf("init is gone: nothing can run any more\n")
-    cpu.halt(3)
-
-
 def handle_syscall() -> None:
-    """The running thread made a system call: run it (core.syscall) and set its error unless it blocked.
-
-    A call that destroyed init's process (OP_CAP_DESTROY on it) powers the
-    machine off, as a fault that kills init does, instead of idling for ever.
-    """
+    """The running thread made a system call: run it (core.syscall) and set its error unless it blocked."""
     t = _current
     context.syscall_done(t)
     err = syscall.dispatch(t, events.ticks())
-    if not objects.is_allocated(abi.KIND_PROCESS, _init_process):
-        _init_gone()
     if err != syscall.BLOCKED:
         context.set_error(t, usize(err))
 
@@ -123,10 +110,14 @@ def user_fault(kind: u32, address: usize, write: bool, cause: usize) -> None:
     if kind == abi.FAULT_PAGE and write and process.cow_fault(p, address):
         return
     if migrate.depth(t) > 0:
-        # A callee's fault ends that migrated call, not the caller's thread (kmi's rule).
+        # A callee's fault ends that migrated call, not the caller's thread (kmi's rule); at the
+        # bottom of a one-way activation nobody waits for the call, so the activation ends.
+        outcome: Ptr[u8] = "the call returns ERR_FAULTED"
+        if migrate.in_one_way(t):
+            outcome = "the one-way activation ends"
         fmt.kprintf("fault: thread %u in process %u during a migrated call: %s (cause %u) at pc %p, "
-                    "address %p: the call returns ERR_FAULTED\n", usize(t), usize(p), usize(fault_name(kind)),
-                    cause, context.pc(t), address)
+                    "address %p: %s\n", usize(t), usize(p), usize(fault_name(kind)),
+                    cause, context.pc(t), address, usize(outcome))
         migrate.unwind(t, abi.ERR_FAULTED)
         return
     th.fault_kind = kind
@@ -140,8 +131,6 @@ def user_fault(kind: u32, address: usize, write: bool, cause: usize) -> None:
     fmt.kprintf("fault: thread %u of process %u: %s (cause %u) at pc %p, address %p: process destroyed\n",
                 usize(t), usize(p), usize(fault_name(kind)), cause, th.fault_pc, address)
     process.destroy(p)
-    if p == _init_process:
-        _init_gone()
 
 
 def timer_tick() -> None:
@@ -261,7 +250,6 @@ def start(hartid: usize, boot_info: usize, ram: Ptr[MemRegion], nram: u32) -> No
     capabilities of lib/initcaps.py, priority NUM_PRIORITIES - 1, and a thread
     starting at the image's entry with sp at board.USER_STACK_TOP.
     """
-    global _init_process
     objects.reset()
     cap.reset()
     sched.reset()
@@ -281,7 +269,6 @@ def start(hartid: usize, boot_info: usize, ram: Ptr[MemRegion], nram: u32) -> No
     p: u32 = NO_INDEX
     if process.create(NO_INDEX, pagealloc.free_pages(), addr(p)) != abi.OK:
         _fail("cannot create init's process")
-    _init_process = p
     entry = _load_init(member.data, member.size, p)
     if entry == 0:
         fmt.kprintf("boot: '%s' is not a usable user image\n", usize(addr(name[0])))

@@ -24,9 +24,10 @@ when the mapping goes.
 import board
 from kcc.lang import *
 
-from arch import irq, vm
+from arch import cpu, irq, vm
 from core import cap, ipc, memory, migrate, objects, sched, thread
 from lib import abi
+from lib import kprintf as fmt
 
 NO_INDEX: Final[u32] = objects.NO_INDEX
 MAX_MAPPINGS: Final = 4 * board.MAX_FRAMES
@@ -443,6 +444,10 @@ def destroy(p: u32) -> None:
     are destroyed, then its other objects, its mappings, page tables and
     capability table; the pages it was granted go back to its creator.
     Cost: bounded by the pool sizes (each object is destroyed once).
+
+    Only init has no creator: once init's process is gone (a fault with no
+    handler, or OP_CAP_DESTROY on it) nothing can ever run again, so this
+    powers the machine off with exit status 3 instead of idling for ever.
     """
     _destroy_owned(abi.KIND_PROCESS, p)
     for t in range(u32(board.MAX_THREADS)):
@@ -465,3 +470,6 @@ def destroy(p: u32) -> None:
     if parent != NO_INDEX and objects.is_allocated(abi.KIND_PROCESS, parent):
         memory.credit(parent, _processes[p].granted)
     objects.free(abi.KIND_PROCESS, p)
+    if parent == NO_INDEX:
+        fmt.kprintf("init is gone: nothing can run any more\n")
+        cpu.halt(3)
