@@ -56,10 +56,12 @@ class PtrPrinter:
         shown = f"{kcc_type_name(self.value.type)}({address:#x})"
         target = self.value.type.strip_typedefs().target()
         if address and target.name == "u8":
+            # Read a bounded block and cut it at the NUL: the text may end anywhere in it.
             try:
-                text = self.value.string("utf-8", "replace", self.MAX_TEXT)
+                data = bytes(gdb.selected_inferior().read_memory(address, self.MAX_TEXT))
             except gdb.MemoryError:
                 return shown
+            text = data.split(b"\0", 1)[0].decode("utf-8", "replace")
             shown += f" {text!r}"
         return shown
 
