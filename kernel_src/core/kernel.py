@@ -115,9 +115,9 @@ def user_fault(kind: u32, address: usize, write: bool, cause: usize) -> None:
         outcome: Ptr[u8] = "the call returns ERR_FAULTED"
         if migrate.in_one_way(t):
             outcome = "the one-way activation ends"
-        fmt.kprintf("fault: thread %u in process %u during a migrated call: %s (cause %u) at pc %p, "
-                    "address %p: %s\n", usize(t), usize(p), usize(fault_name(kind)),
-                    cause, context.pc(t), address, usize(outcome))
+        fmt.kprintf("fault: thread %u in process %u during a migrated call: %s (cause %u) at pc %p, address %p: ",
+                    usize(t), usize(p), usize(fault_name(kind)), cause, context.pc(t), address)
+        fmt.kprintf("%s\n", usize(outcome))
         migrate.unwind(t, abi.ERR_FAULTED)
         return
     th.fault_kind = kind

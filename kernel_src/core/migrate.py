@@ -261,6 +261,12 @@ def is_activation(t: u32) -> bool:
     return thread.get(t).depth > 0 and _levels[t * board.MIGRATE_DEPTH].caller == NO_CALLER
 
 
+def in_one_way(t: u32) -> bool:
+    """True when thread ``t``'s innermost migrated call is an activation's one-way bottom level (no caller)."""
+    th = thread.get(t)
+    return th.depth == 1 and _levels[t * board.MIGRATE_DEPTH].caller == NO_CALLER
+
+
 def end_activation(t: u32) -> None:
     """End activation ``t``: every stack it holds goes back, it leaves every queue and its slot is freed.
 
