@@ -5,7 +5,8 @@ console driver, the file system and the shell from its manifest, and each
 test types commands at the ``$ `` prompt and checks what comes back, in
 file order, as one session: built-ins, line editing, programs with
 arguments and their exit status, files listed, read, written with ``>`` and
-removed, pipes and a program's output into a file, ``wc`` and ``life``, the
+removed, pipes and a program's output into a file, ``wc`` and ``life``,
+the programs ``ls``, ``cat``, ``ps`` and ``kill`` beside their built-ins, the
 game played with keys, a program copied into the file system and run from
 there, a faulting program contained, Ctrl-C stopping a spinning program,
 ``kill`` stopping one started with ``&``, the console driver and the file
@@ -156,6 +157,31 @@ def test_pipes_and_program_output_into_a_file(console: pexpect.spawn) -> None:
     assert run(console, "hello | nosuch") == "sh: nosuch: command not found"
     assert run(console, "echo $?") == "127"
     assert run(console, "| wc") == "sh: | needs one program on each side"
+
+
+def test_ls_cat_ps_and_kill_are_programs_too(console: pexpect.spawn) -> None:
+    assert {"ls", "cat", "ps", "kill"} <= set(run(console, "ls /bin").split("\n"))
+    assert run(console, "run ls /etc") == "init.rc"                        # the program, not the built-in
+    assert run(console, "cd /etc") == ""
+    assert sorted(run(console, "run ls").split("\n")) == ["bin/", "boot/", "etc/"]   # programs take paths from /
+    assert run(console, "ls") == "init.rc"                                 # the built-in from the current directory
+    assert run(console, "cd /") == ""
+    assert run(console, "/bin/cat /etc/init.rc") == run(console, "cat /etc/init.rc")
+    assert run(console, "echo through a pipe | cat") == "through a pipe"   # cat without a file copies its input
+    assert run(console, "run cat /etc/init.rc /nope").endswith("cat: /nope: no such file or directory")
+    assert run(console, "echo $?") == "1"
+    rows = [line.split() for line in run(console, "run ps").split("\n")[1:]]
+    assert ["running", "ps"] in [[r[2], r[5]] for r in rows]              # ps sees itself
+    started = run(console, "spin quiet &")
+    m = re.search(r"^\[(\d+)\]$", started, re.MULTILINE)
+    assert m, started
+    pid = int(m.group(1))
+    assert run(console, f"run kill {pid}") == ""
+    assert (pid, "killed", 0) in _ps(console)["spin"]
+    assert run(console, f"run kill {pid}") == f"kill: {pid}: no such process"
+    assert run(console, "echo $?") == "1"
+    assert run(console, "run kill 12x") == "kill: 12x: not a process id"
+    assert run(console, "echo $?") == "2"
 
 
 def test_sysinfo(console: pexpect.spawn) -> None:

@@ -143,6 +143,15 @@ def test_to_u64_prefixes_and_no_digits() -> None:
     assert h.to_i64(10) == 0
 
 
+def test_parse_u64_takes_the_whole_text_or_nothing() -> None:
+    h = _HOST
+    for text, ok, value in [("42", True, 42), ("0x10", True, 16), ("42 ", False, 0), ("", False, 0), ("4a", False, 0)]:
+        _load(h, 0, text.encode())
+        assert h.parse_u64(0 if text.startswith("0x") else 10) == ok, text
+        if ok:
+            assert h.value_u() == value
+
+
 def _digits(value: int, base: int) -> str:
     """``value`` written in ``base`` (Python's int() reads it back)."""
     out = ""

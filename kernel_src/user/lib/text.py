@@ -143,3 +143,13 @@ def to_i64(s: Ptr[u8], base: u32, value: Ptr[i64]) -> usize:
             return 0
         value[0] = i64(magnitude)
     return i + n
+
+
+def parse_u64(s: Ptr[u8], base: u32, value: Ptr[u64]) -> bool:
+    """Read the whole of ``s`` as one unsigned integer (to_u64's rules) into ``value[0]``; False when anything else is there."""
+    v: u64 = 0
+    n = to_u64(s, base, addr(v))
+    if n == 0 or s[n] != 0:
+        return False
+    value[0] = v
+    return True

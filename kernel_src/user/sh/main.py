@@ -17,14 +17,12 @@ keeps a current directory and resolves relative paths against it
 from kcc.lang import *
 
 from lib import abi, initcaps, string
-from lib import kprintf as fmt
-from user.lib import fsc, line, path, pm, proto, syscall, tty
+from user.lib import cmds, fsc, line, path, pm, proto, syscall, text, tty
 from user.lib import rt as _rt  # noqa: F401  _start and __kcc_panic
 
 MAX_WORDS: Final = 16
 WAIT_TICKS: Final = 1           # between two looks at a foreground program
 NO_FD: Final = 0xFFFF_FFFF      # _redirect_fd when output goes to the console
-OUT_MAX: Final = 256            # one formatted output line
 
 _words: Array[usize, MAX_WORDS]     # addresses of the words in _store
 _nwords: usize = 0
@@ -56,41 +54,29 @@ _job_fd: usize = NO_FD          # the file of "> FILE" for a job's console outpu
 _job_io: Array[u8, JOB_IO]
 
 
-def _write(text: Ptr[u8], n: usize) -> None:
-    """Built-in output: into the pipe, to the redirection's file while one is in force, else to the console."""
+def _write(data: Ptr[u8], n: usize) -> usize:
+    """Built-in output: into the pipe, to the redirection's file while one is in force, else to the console.
+
+    Returns the error code (a full pipe drops the rest: the built-in ran
+    before the program that reads it started).
+    """
     if _to_pipe:
-        _pipe_put(text, n)
-    elif _redirect_fd != NO_FD:
-        fsc.write(_redirect_fd, text, n)
-    else:
-        tty.write(text, n)
+        _pipe_put(data, n)
+        return abi.OK
+    if _redirect_fd != NO_FD:
+        return fsc.write(_redirect_fd, data, n)
+    return tty.write(data, n)
 
 
-def _puts(text: Ptr[u8]) -> None:
+def _puts(msg: Ptr[u8]) -> None:
     """Built-in output of a NUL-terminated string."""
-    _write(text, string.strlen(text))
-
-
-def _printf(fmt_text: Ptr[u8], a: usize = 0, b: usize = 0, c: usize = 0, d: usize = 0, e: usize = 0,
-            f: usize = 0) -> None:
-    """Built-in formatted output (lib/kprintf.py's conversions), cut at OUT_MAX - 1 bytes."""
-    buf: Array[u8, OUT_MAX]
-    n = fmt.ksnprintf(addr(buf[0]), OUT_MAX, fmt_text, a, b, c, d, e, f)
-    if n >= OUT_MAX:
-        n = OUT_MAX - 1
-    _write(addr(buf[0]), n)
+    _write(msg, string.strlen(msg))
 
 
 def _resolve(arg: Ptr[u8]) -> Ptr[u8]:
     """``arg`` made absolute against the current directory, in _path."""
     path.resolve(addr(_cwd[0]), arg, addr(_path[0]))
     return addr(_path[0])
-
-
-def _fail(what: Ptr[u8], arg: Ptr[u8], err: usize) -> usize:
-    """Report a file error on the console; return status 1."""
-    tty.printf("%s: %s: %s\n", usize(what), usize(arg), usize(fsc.error_text(err)))
-    return 1
 
 
 def _word(i: usize) -> Ptr[u8]:
@@ -101,19 +87,6 @@ def _word(i: usize) -> Ptr[u8]:
 def _is(i: usize, name: Ptr[u8]) -> bool:
     """True when word ``i`` exists and is ``name``."""
     return i < _nwords and string.streq(_word(i), name)
-
-
-def _number(text: Ptr[u8], value: Ptr[usize]) -> bool:
-    """Parse the decimal ``text`` into ``value[0]``; False when it is not a number."""
-    v: usize = 0
-    i: usize = 0
-    while text[i] != 0:
-        if text[i] < 0x30 or text[i] > 0x39:
-            return False
-        v = v * 10 + usize(text[i] - 0x30)
-        i += 1
-    value[0] = v
-    return i != 0
 
 
 def _split(text: Ptr[u8]) -> None:
@@ -202,6 +175,8 @@ def _help() -> None:
              "  mem               free memory and kernel object pools\n"
              "  exit [N]          leave this shell (Ctrl-D on an empty line too)\n"
              "  halt              power the machine off\n"
+             "ls, cat, ps and kill are also programs in /bin: run ls, /bin/cat, ... | cat\n"
+             "  (they take paths from /; the built-ins from the current directory)\n"
              "CMD > FILE writes the output of CMD to FILE; A | B pipes A's output into B;\n"
              "$? is the last exit status;\n"
              "Ctrl-C stops the program running in the foreground.\n")
@@ -216,30 +191,12 @@ def _echo() -> None:
     _puts("\n")
 
 
-def _ps() -> usize:
-    """ps: one line per process the process manager knows (running or ended)."""
-    info: pm.ProcInfo
-    _puts("  PID  PARENT  STATE     CODE  RESTARTS  NAME\n")
-    i: usize = 0
-    while pm.ps(i, addr(info)) == abi.OK:
-        if info.pid != 0:
-            _printf("%5u  %6u  %-8s  %4u  %8u  %s\n", info.pid, info.parent, usize(pm.state_name(info.state)),
-                       info.exit_code, info.restarts, usize(addr(info.name[0])))
-        i += 1
-    return 0
-
-
 def _kill() -> usize:
     """kill PID: ask the process manager to destroy the process."""
-    pid: usize = 0
-    if _nwords != 2 or not _number(_word(1), addr(pid)):
+    if _nwords != 2:
         tty.puts("usage: kill PID\n")
         return 2
-    err = pm.kill(pid)
-    if err != abi.OK:
-        tty.printf("kill: %u: %s\n", pid, usize("no such process" if err == proto.E_NOENT else "refused"))
-        return 1
-    return 0
+    return cmds.kill(_word(1))
 
 
 def _mem() -> usize:
@@ -248,7 +205,7 @@ def _mem() -> usize:
     if pm.mem(addr(res)) != abi.OK:
         tty.puts("mem: the process manager did not answer\n")
         return 1
-    _printf("memory: %u KiB free, %u KiB used by init and its processes\n", res.v2 * 4, res.v3 * 4)
+    cmds.printf(_write, "memory: %u KiB free, %u KiB used by init and its processes\n", res.v2 * 4, res.v3 * 4)
     names: Array[usize, 6]
     names[0] = usize("processes")
     names[1] = usize("threads")
@@ -259,52 +216,23 @@ def _mem() -> usize:
     pool: syscall.SysResult
     for k in range(usize(0), 6):
         if syscall.console_pool(initcaps.SLOT_CONSOLE, k + abi.KIND_PROCESS, addr(pool)) == abi.OK:
-            _printf("  %-14s %3u of %3u free\n", names[k], pool.v0, pool.v1)
+            cmds.printf(_write, "  %-14s %3u of %3u free\n", names[k], pool.v0, pool.v1)
     if fsc.usage(addr(res)) == abi.OK:
-        _printf("  %-14s %3u of %3u free\n", usize("file nodes"), res.v3 - res.v2, res.v3)
-        _printf("  %-14s %3u of %3u free (4 KiB each)\n", usize("file blocks"), res.v5 - res.v4, res.v5)
+        cmds.printf(_write, "  %-14s %3u of %3u free\n", usize("file nodes"), res.v3 - res.v2, res.v3)
+        cmds.printf(_write, "  %-14s %3u of %3u free (4 KiB each)\n", usize("file blocks"), res.v5 - res.v4, res.v5)
     return 0
 
 
 def _ls() -> usize:
-    """ls [PATH]: the entries of a directory, one a line ("name/" for a directory), or a file's name."""
-    arg: Ptr[u8] = "."
-    if _nwords > 1:
-        arg = _word(1)
-    p = _resolve(arg)
-    kind: usize = 0
-    size: usize = 0
-    err = fsc.stat(p, addr(kind), addr(size))
-    if err != abi.OK:
-        return _fail("ls", p, err)
-    if kind == proto.FS_FILE:
-        _printf("%s\n", usize(p))
-        return 0
-    name: Array[u8, proto.FS_NAME_MAX + 1]
-    i: usize = 0
-    while fsc.readdir(p, i, addr(kind), addr(size), addr(name[0])) == abi.OK:
-        if kind == proto.FS_DIR:
-            _printf("%s/\n", usize(addr(name[0])))
-        else:
-            _printf("%s\n", usize(addr(name[0])))
-        i += 1
-    return 0
+    """ls [PATH]: the entries of a directory (the current one without PATH), or a file's name."""
+    return cmds.ls(_write, _resolve(_word(1) if _nwords > 1 else "."))
 
 
 def _cat() -> usize:
     """cat FILE...: print each file."""
     status: usize = 0
     for w in range(usize(1), _nwords):
-        p = _resolve(_word(w))
-        fd: usize = 0
-        err = fsc.open(p, 0, addr(fd))
-        if err != abi.OK:
-            status = _fail("cat", _word(w), err)
-            continue
-        n: usize = 0
-        while fsc.read(fd, addr(_io[0]), 256, addr(n)) == abi.OK and n != 0:
-            _write(addr(_io[0]), n)
-        fsc.close(fd)
+        status |= cmds.cat(_write, _resolve(_word(w)), _word(w))
     return status
 
 
@@ -327,11 +255,11 @@ def _cp() -> usize:
     dst: usize = 0
     err = fsc.open(_resolve(_word(1)), 0, addr(src))
     if err != abi.OK:
-        return _fail("cp", _word(1), err)
+        return cmds.fail("cp", _word(1), err)
     err = fsc.open(_resolve(_word(2)), proto.OPEN_WRITE | proto.OPEN_CREATE | proto.OPEN_TRUNC, addr(dst))
     if err != abi.OK:
         fsc.close(src)
-        return _fail("cp", _word(2), err)
+        return cmds.fail("cp", _word(2), err)
     n: usize = 0
     while err == abi.OK:
         err = fsc.read(src, addr(_io[0]), 256, addr(n))
@@ -341,7 +269,7 @@ def _cp() -> usize:
     fsc.close(src)
     fsc.close(dst)
     if err != abi.OK:
-        return _fail("cp", _word(2), err)
+        return cmds.fail("cp", _word(2), err)
     return 0
 
 
@@ -357,7 +285,7 @@ def _cd() -> usize:
     if err == abi.OK and kind != proto.FS_DIR:
         err = proto.E_NOTDIR
     if err != abi.OK:
-        return _fail("cd", arg, err)
+        return cmds.fail("cd", arg, err)
     string.memcpy(addr(_cwd[0]), p, string.strlen(p) + 1)
     return 0
 
@@ -372,7 +300,7 @@ def _each_path(what: Ptr[u8], make: bool) -> usize:
         p = _resolve(_word(w))
         err = fsc.mkdir(p) if make else fsc.unlink(p)
         if err != abi.OK:
-            status = _fail(what, _word(w), err)
+            status = cmds.fail(what, _word(w), err)
     return status
 
 
@@ -551,7 +479,7 @@ def _job(bar: usize) -> usize:
         err = fsc.open(p, proto.OPEN_WRITE | proto.OPEN_CREATE | proto.OPEN_TRUNC, addr(_job_fd))
         if err != abi.OK:
             _job_fd = NO_FD
-            return _fail("sh", _word(_target - 1), err)
+            return cmds.fail("sh", _word(_target - 1), err)
         last = _nwords - 1
     _pipe_head = 0
     _pipe_tail = 0
@@ -604,7 +532,7 @@ def _builtin() -> bool:
         _echo()
         _status = 0
     elif _is(0, "ps"):
-        _status = _ps()
+        _status = cmds.ps(_write)
     elif _is(0, "mem"):
         _status = _mem()
     elif _is(0, "ls"):
@@ -612,7 +540,7 @@ def _builtin() -> bool:
     elif _is(0, "cat"):
         _status = _cat()
     elif _is(0, "pwd"):
-        _printf("%s\n", usize(addr(_cwd[0])))
+        cmds.printf(_write, "%s\n", usize(addr(_cwd[0])))
         _status = 0
     else:
         return False
@@ -628,7 +556,7 @@ def _redirected() -> bool:
     fd: usize = 0
     err = fsc.open(p, proto.OPEN_WRITE | proto.OPEN_CREATE | proto.OPEN_TRUNC, addr(fd))
     if err != abi.OK:
-        _status = _fail("sh", target, err)
+        _status = cmds.fail("sh", target, err)
         return True
     _redirect_fd = fd
     done = _builtin()
@@ -666,10 +594,10 @@ def _execute() -> bool:
     if _builtin():
         return True
     if _is(0, "exit"):
-        code: usize = 0
-        if _nwords > 1 and not _number(_word(1), addr(code)):
+        code: u64 = 0
+        if _nwords > 1 and not text.parse_u64(_word(1), 10, addr(code)):
             code = 2
-        _status = code
+        _status = usize(code)
         return False
     elif _is(0, "halt"):
         tty.puts("halting\n")
