@@ -473,7 +473,10 @@ def _atomic(name: str, values: int, orders: tuple[str, ...], integers_only: bool
         if name == "atomic_load":
             return b.load_atomic(ptr, node.korder, align, typ=fl.low.val_ty(target))
         if name == "atomic_store":
-            b.store_atomic(operands[0], ptr, node.korder, align)
+            # IRBuilder.store_atomic compares the value's type with the pointer's pointee, which an
+            # opaque pointer (a Ptr parameter, a loaded pointer) does not have, and which a typed
+            # one from a cast may contradict; LLVM's opaque-pointer "store atomic" needs neither.
+            b._insert(ir.instructions.StoreAtomicInstr(b.block, operands[0], ptr, node.korder, align))
             return None
         if name == "atomic_cas":
             pair = b.cmpxchg(ptr, operands[0], operands[1], node.korder, _CAS_FAILURE[node.korder])

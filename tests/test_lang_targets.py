@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,9 @@ def _outcome(module: Any, name: str, args: list[Any]) -> tuple[str, Any]:
 class Suite:
     """The case modules of one run, the calls kept for the batch, and their expected results."""
 
-    def __init__(self, root: Path, modules: dict[str, str], pointer_bits: int) -> None:
+    def __init__(self, root: Path, modules: dict[str, str], pointer_bits: int,
+                 models: dict[str, Callable[[], Any]] | None = None) -> None:
+        """``models`` gives, by alias, a fresh reference for modules load_python cannot run (atomics)."""
         self.root = root
         self.modules = modules          # alias -> module name
         self.calls: list[tuple[str, str, list[Any], str]] = []    # (alias, function, args, result type)
@@ -133,7 +136,8 @@ class Suite:
         # Calls that stop under CPython cannot share a boot; a later call's outcome may depend on
         # globals an earlier one changed, so classify again on fresh modules until stable.
         while True:
-            loaded = {alias: load_python(self.root / f"{mod}.py", root=self.root) for alias, mod in modules.items()}
+            loaded = {alias: models[alias]() if models and alias in models
+                      else load_python(self.root / f"{mod}.py", root=self.root) for alias, mod in modules.items()}
             kept, expected = [], []
             for alias, name, args, result in candidates:
                 kind, value = _outcome(loaded[alias], name, args)
