@@ -462,7 +462,7 @@ def fast_call(t: u32, ep: u32, badge: u64) -> u32:
     if not _fastpath or r == NO_THREAD or context.syscall_arg(t, 5) != abi.NO_CAP:
         return NO_THREAD
     prio = i32(sched.priority(r))
-    if prio < i32(sched.priority(t)) or sched.highest_ready() > prio:
+    if prio < i32(sched.priority(t)) or sched.ready_above(u32(prio)):
         return NO_THREAD
     _pop(addr(e.receivers))
     sched.remove(r)                 # a receive timeout
@@ -492,7 +492,7 @@ def fast_reply_recv(t: u32, ep: u32) -> u32:
     if e.senders.head != NO_THREAD or ring.count(ep) != 0:
         return NO_THREAD
     c = _caller(t)
-    if c == NO_THREAD or sched.highest_ready() > i32(sched.priority(c)):
+    if c == NO_THREAD or sched.ready_above(sched.priority(c)):
         return NO_THREAD
     _deliver_reply(c, t)
     thread.get(t).reply_to = NO_THREAD

@@ -45,20 +45,30 @@ def switch_to(t: u32) -> None:
     vm.activate(thread.process_of(t))
 
 
+@inline
 def schedule() -> u32:
     """Choose the thread to run now, switch to its address space and return it; NO_THREAD to idle.
 
     The running thread keeps the hart unless it stopped being ready, yielded,
     used up its timeslice or budget (a tick asked to reschedule), or a
     higher-priority thread became ready. O(1) apart from arch.vm.activate.
+    Inlined into the trap path: the usual answer (the same thread again) is
+    a handful of loads; the rest is _reschedule, out of line.
     """
+    cur = _current
+    if cur != NO_THREAD and not _resched and not _yield and thread.state(cur) == abi.STATE_READY \
+            and not sched.ready_above(sched.priority(cur)):
+        # Its space may have changed (a migrated call or return); activate is free when it did not.
+        vm.activate(thread.process_of(cur))
+        return cur
+    return _reschedule()
+
+
+def _reschedule() -> u32:
+    """schedule() when the running thread does not simply go on: requeue it if ready, pick the next one."""
     global _current, _resched, _yield
     cur = _current
     if cur != NO_THREAD and thread.state(cur) == abi.STATE_READY:
-        if not _resched and not _yield and sched.highest_ready() <= i32(sched.priority(cur)):
-            # Its space may have changed (a migrated call or return); activate is free when it did not.
-            vm.activate(thread.process_of(cur))
-            return cur
         if _yield:
             sched.make_ready(cur)
         else:

@@ -452,11 +452,19 @@ def translate(space: u32, va: usize, write: bool) -> usize:
     return _pte_address(e) | (va & (PAGE_SIZE - 1))
 
 
+@inline
 def activate(space: u32) -> None:
-    """Switch the hart to ``space`` (satp with its root and ASID); a no-op when it is already active."""
+    """Switch the hart to ``space`` (satp with its root and ASID); a no-op when it is already active.
+
+    Inlined: nearly every return to user mode asks for the space already active.
+    """
+    if _active != space:
+        _switch(space)
+
+
+def _switch(space: u32) -> None:
+    """Make ``space`` the active one: write satp, and flush the TLB where ASIDs are off."""
     global _active
-    if _active == space:
-        return
     _active = space
     value = _satp(_roots[space], _asid(space))
     if asids_enabled():
