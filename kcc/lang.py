@@ -75,6 +75,7 @@ __all__ = [
     "noinline",
     "noreturn",
     "panic",
+    "printf_like",
     "section",
     "sizeof",
     "struct",
@@ -1073,6 +1074,14 @@ def extern(f: _F) -> _F:
     call.__name__ = f.__name__
     call.__doc__ = f.__doc__
     return typing.cast(_F, call)
+
+
+def printf_like(param: str) -> Callable[[_F], _F]:
+    """``@printf_like("fmt")``: parameter ``fmt`` is a kprintf-style format checked against each call's
+    arguments at compile time (language.md, "Checked format strings"); no effect under CPython."""
+    def wrap(f: _F) -> _F:
+        return f
+    return wrap
 
 
 def _marker(doc: str) -> Callable[[_F], _F]:

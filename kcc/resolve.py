@@ -34,13 +34,13 @@ LANG_NAMES = frozenset({
     "section", "export", "extern", "naked", "inline", "noinline", "noreturn", "interrupt",
     "extern_symbol", "panic", "min", "max", "abs",
     "atomic_load", "atomic_store", "atomic_add", "atomic_swap", "atomic_cas",
-    "RELAXED", "ACQUIRE", "RELEASE", "ACQ_REL", "SEQ_CST", "IntEnum", "Arg",
+    "RELAXED", "ACQUIRE", "RELEASE", "ACQ_REL", "SEQ_CST", "IntEnum", "Arg", "printf_like",
 })
 # Constant expressions are folded exactly, but no wider than this (the widest type has 64 bits;
 # the bound keeps `1 << (1 << 40)` from exhausting memory).
 MAX_CONST_BITS = 4096
 DECORATORS = frozenset({"section", "export", "extern", "naked", "inline", "noinline", "noreturn",
-                        "interrupt"})
+                        "interrupt", "printf_like"})
 
 
 class Symbol:
@@ -135,6 +135,8 @@ class FuncAttrs:
     noinline: bool = False
     noreturn: bool = False
     interrupt: bool = False
+    printf_like: str | None = None
+    """The parameter holding a format string checked at each call (kcc/formats.py)."""
 
 
 @dataclass(eq=False)
@@ -896,6 +898,8 @@ class Program:
                 elif dsym is None:
                     dsym = ConstSym("NULL", 0, ty, default, mod)
             fn.params.append(Param(arg.arg, ty, dsym, arg, converts))
+        if fn.attrs.printf_like is not None:
+            self._check_printf_like(fn)
         if node.returns is None:
             err(mod.source, node, f"function '{node.name}' needs a return annotation", "write -> None")
         else:
@@ -911,6 +915,28 @@ class Program:
                 err(mod.source, node, "an @extern function's body is '...'",
                     "it is defined in assembly or by the linker")
 
+    def _check_printf_like(self, fn: FuncSym) -> None:
+        """``@printf_like("fmt")``: ``fmt`` is a Ptr[u8] parameter and every later one an Arg or a usize."""
+        names = [p.name for p in fn.params]
+        dec = next(d for d in fn.node.decorator_list if decorator_name(d) == "printf_like")
+        if fn.attrs.printf_like not in names:
+            self.reporter.error(fn.module.source, dec, f"'{fn.name}' has no parameter '{fn.attrs.printf_like}'",
+                                "parameters: " + ", ".join(names))
+            fn.attrs.printf_like = None
+            return
+        index = names.index(fn.attrs.printf_like)
+        fmt = fn.params[index]
+        if fmt.type != PtrType(self.ints["u8"]):
+            self.reporter.error(fn.module.source, fmt.node, f"the format parameter '{fmt.name}' must be a Ptr[u8], "
+                                f"not {fmt.type}")
+            fn.attrs.printf_like = None
+            return
+        for p in fn.params[index + 1:]:
+            if not p.converts and p.type != self.ints["usize"]:
+                self.reporter.error(fn.module.source, p.node, f"'{p.name}' follows the format parameter: "
+                                    f"it must be an Arg or a usize, not {p.type}")
+                fn.attrs.printf_like = None
+
     def _apply_decorator(self, fn: FuncSym, dec: ast.expr) -> None:
         mod = fn.module
         err = self.reporter.error
@@ -922,6 +948,12 @@ class Program:
             return
         name = sym.name
         args = dec.args if isinstance(dec, ast.Call) else []
+        if name == "printf_like":
+            if len(args) != 1 or not isinstance(args[0], ast.Constant) or not isinstance(args[0].value, str):
+                err(mod.source, dec, "@printf_like takes the name of the format parameter: @printf_like(\"fmt\")")
+                return
+            fn.attrs.printf_like = args[0].value
+            return
         if name in ("section", "export"):
             if not args and name == "export":
                 fn.attrs.export = fn.name

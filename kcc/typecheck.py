@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 
+from kcc import formats
 from kcc.builtins import BUILTINS, PYTHON_NAMES, REFUSED, REG_METHODS, Builtin
 from kcc.diagnostics import SourceFile
 from kcc.notes import KCALL, KCONST, KPRUNE, KREF, KTY
@@ -977,7 +978,11 @@ class FunctionChecker:
         return isinstance(KREF.get(node), LocalVar | GlobalSym)
 
     def call_function(self, node: ast.Call, fn: FuncSym) -> Type:
-        """Bind positional and keyword arguments to ``fn``'s parameters, fill defaults, check each argument."""
+        """Bind positional and keyword arguments to ``fn``'s parameters, fill defaults, check each argument.
+
+        A call of a ``@printf_like`` function with a constant format also has the format checked
+        against its arguments (kcc/formats.py).
+        """
         if fn.attrs.interrupt:
             raise self.error(node, f"'{fn.name}' is an @interrupt handler: only the hardware calls it",
                              "move the work into an ordinary function both can call")
@@ -1006,6 +1011,8 @@ class FunctionChecker:
                 self.format_argument(bound[i], fn, p)
             else:
                 self.coerce(bound[i], p.type)
+        if fn.attrs.printf_like is not None:
+            formats.check_call(self, node, fn, bound)
         node.kcall = fn
         node.kargs = bound
         return fn.result

@@ -10,7 +10,7 @@ from kcc.resolve import LANG_NAMES
 
 # kcc.lang names that are not called as functions: types, decorators, constants, markers.
 NOT_CALLED = {"Ptr", "Array", "Reg", "Callable", "struct", "Final", "NULL", "TARGET", "section", "export",
-              "extern", "naked", "inline", "noinline", "noreturn", "interrupt", "IntEnum", "Arg",
+              "extern", "naked", "inline", "noinline", "noreturn", "interrupt", "printf_like", "IntEnum", "Arg",
               "RELAXED", "ACQUIRE", "RELEASE", "ACQ_REL", "SEQ_CST"}
 
 

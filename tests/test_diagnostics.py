@@ -221,3 +221,121 @@ def test_debug_reraises_compile_errors(root: Path) -> None:
     write_core(root, "m", b"from kcc.lang import *\nx: u8 = 300\n")
     result = CliRunner().invoke(cli, ["--debug", "check", "--arch", "host", "core/m.py"])
     assert isinstance(result.exception, CompileError)
+
+
+# ----- format strings checked at compile time (language.md, "Checked format strings") ------------------
+
+PRINTF = '''from kcc.lang import *
+
+NAME: Final = "kcc"
+PERCENT: Final = "%u%%"
+counter: u32 = 7
+names: Array[usize, 2]
+
+
+@printf_like("fmt")
+def out(fmt: Ptr[u8], a: Arg = 0, b: Arg = 0, c: Arg = 0) -> usize:
+    return a + b + c
+
+
+@printf_like("text")
+def wout(w: u8, text: Ptr[u8], a: usize = 0, b: usize = 0) -> usize:
+    return a + b
+
+
+def passes_on(fmt: Ptr[u8], v: u32) -> usize:
+    return out(fmt, v, NULL, "not checked")      # not a constant format: nothing to check
+
+
+def uses(p: Ptr[u8], q: Ptr[u32], small: u8, flag: bool, n: i64, wide: u64) -> usize:
+'''
+
+
+def format_errors(root: Path, body: str, arch: str = "host") -> list[str]:
+    """``line:col: message`` of each diagnostic of a function ``uses`` whose body is ``body``."""
+    text = PRINTF + "".join(f"    {line}\n" for line in body.splitlines())
+    (root / "m.py").write_text(text, encoding="utf-8")
+    try:
+        compile_program(root, "m", BuildOptions(get_target(arch)))
+    except CompileError as exc:
+        return [f"{d.line}:{d.col}: {d.message}" for d in exc.diagnostics]
+    return []
+
+
+FIRST = PRINTF.count("\n") + 1      # the line of the body's first statement
+
+
+@pytest.mark.parametrize("body", [
+    'return out("%s %u %d\\n", p, small, n)',
+    'return out("%p %p %p", p, q, 0x8000_0000)',       # pointers, and an address written as a constant
+    'return out("%x %X %c", flag, wide, small)',       # a bool is 0 or 1; %c prints an integer's low byte
+    'return out("%-8s|%08x|%3lu%%", NAME, counter, small) + out("%zd", -1)',
+    'return out(NAME) + out("100%%") + out(PERCENT, 5)',   # Final strings are checked like literals
+    'return out("%s%s", "a", NULL)',                   # NULL prints "(null)"
+    'return wout(1, "%s=%u", usize(p), usize(small))', # usize parameters: usize(p) passes a pointer
+    'return wout(1, "%s", names[1])',                  # an address held in a usize
+    'return out("%u", usize(p)) + out("%x", usize(q))',   # an explicit usize() asks for the address
+    'return passes_on("%s", 1)',
+])
+def test_a_constant_format_that_matches_its_arguments_compiles(root: Path, body: str) -> None:
+    assert format_errors(root, body) == []
+
+
+@pytest.mark.parametrize(("body", "expected"), [
+    ('return out("%u\\n", p)', ["'%u' formats an unsigned integer, not Ptr[u8]"]),
+    ('return out("%s", small)', ["'%s' formats a string, not u8"]),
+    ('return out("%s", 5)', ["'%s' formats a string, not an integer constant"]),
+    ('return out("%d", "text")', ["'%d' formats a signed integer, not Ptr[u8]"]),
+    ('return out("%x", NULL)', ["'%x' formats an integer, not Ptr[u8]"]),
+    ('return out("%c", flag)', ["'%c' formats a character (an integer), not bool"]),
+    ('return out("%s", q)', ["'%s' formats a string, not Ptr[u32]"]),
+    ('return out("%p", small)', ["'%p' formats a pointer, not u8"]),
+    ('return out("%p", n)', ["'%p' formats a pointer, not i64"]),
+    ('return wout(1, "%s", usize(small))', ["'%s' formats a string, not u8"]),   # usize() is looked through
+    ('return wout(1, "%p", usize(counter))', ["'%p' formats a pointer, not u32"]),
+    ('return out("%u %u", small)', ["'%u' has no argument: the format converts 2, the call passes 1"]),
+    ('return out("%s")', ["'%s' has no argument: the format converts 1, the call passes 0"]),
+    ('return out("done\\n", small)', ["the format converts 0 arguments, the call passes 1"]),
+    ('return out("%u", small, n, p)', ["the format converts 1 arguments, the call passes 3"]),
+    ('return out("%u%u%u%u", 1, 2, 3)', ["the format converts 4 arguments, 'out' takes at most 3"]),
+    ('return out("%q", small)', ["'%q' is not a conversion (%d %u %x %X %p %s %c %%)",
+                                 "the format converts 0 arguments, the call passes 1"]),
+    ('return out("50%")', ["a '%' ends the format"]),
+    ('return out("%u %s", p, small)', ["'%u' formats an unsigned integer, not Ptr[u8]",
+                                       "'%s' formats a string, not u8"]),
+])
+def test_a_mismatch_is_a_located_error_at_the_call(root: Path, body: str, expected: list[str]) -> None:
+    assert [e.split(": ", 1)[1] for e in format_errors(root, body)] == expected
+
+
+def test_the_error_points_at_the_argument_or_at_the_conversion(root: Path) -> None:
+    col = 4 + len('return out("a %s %x", ') + 1
+    assert format_errors(root, 'return out("a %s %x", small, n)') == \
+        [f"{FIRST}:{col}: '%s' formats a string, not u8"]
+    statement = '    return out("é %08u and %s", 1)'
+    [diag] = compile_text(root, (PRINTF + statement + "\n").encode("utf-8"))
+    lines = diag.render().splitlines()
+    col = statement.index("%s") + 1           # characters, not UTF-8 bytes
+    assert lines[0] == f"m.py:{FIRST}:{col}: error: '%s' has no argument: the format converts 2, the call passes 1"
+    assert lines[2] == "      | " + " " * (col - 1) + "^^"
+
+
+def test_p_takes_an_unsigned_integer_as_wide_as_a_pointer(root: Path) -> None:
+    body = 'return out("%p", counter)'
+    assert format_errors(root, body, "armv8m") == []
+    assert [e.split(": ", 1)[1] for e in format_errors(root, body, "riscv64")] == \
+        ["'%p' formats a pointer, not u32"]
+
+
+@pytest.mark.parametrize(("decorated", "expected"), [
+    ('@printf_like("nope")\ndef g(fmt: Ptr[u8]) -> None:\n    pass\n', "'g' has no parameter 'nope'"),
+    ('@printf_like("fmt")\ndef g(fmt: u32) -> None:\n    pass\n', "the format parameter 'fmt' must be a Ptr[u8], not u32"),
+    ('@printf_like("fmt")\ndef g(fmt: Ptr[u8], a: u32) -> None:\n    pass\n',
+     "'a' follows the format parameter: it must be an Arg or a usize, not u32"),
+    ('@printf_like\ndef g(fmt: Ptr[u8]) -> None:\n    pass\n',
+     '@printf_like takes the name of the format parameter: @printf_like("fmt")'),
+])
+def test_printf_like_names_a_string_parameter_followed_by_arguments(root: Path, decorated: str,
+                                                                     expected: str) -> None:
+    diags = compile_text(root, f"from kcc.lang import *\n\n\n{decorated}".encode())
+    assert [d.message for d in diags] == [expected]

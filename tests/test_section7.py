@@ -223,7 +223,7 @@ TYPING = [
     pytest.param("def f(a: u32) -> u32:\n    b = a + c\n    c = a\n    return b\n", "c\n",
                  "local 'c' is used before it is assigned", None, id="used-before-assigned"),
     pytest.param("@foo\ndef f() -> None:\n    pass\n", "foo", "unknown decorator 'foo'",
-                 "known: export, extern, inline, interrupt, naked, noinline, noreturn, section",
+                 "known: export, extern, inline, interrupt, naked, noinline, noreturn, printf_like, section",
                  id="unknown-decorator"),
     pytest.param("@staticmethod\ndef f() -> None:\n    pass\n", "staticmethod", "unknown decorator 'staticmethod'",
                  None, id="python-decorator"),

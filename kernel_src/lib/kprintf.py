@@ -7,7 +7,9 @@ decimal field width; 'l' and 'z' length modifiers are accepted and ignored
 because every argument is a usize. The language has no varargs, so each
 function takes up to six formatting arguments (``Arg``): integers of any width,
 bools, pointers and strings, passed as they are and converted as usize(x)
-would (signed values sign-extend, so %d prints them).
+would (signed values sign-extend, so %d prints them). The functions are
+``@printf_like``: a constant format is checked against the arguments where
+the call is compiled (language.md, "Checked format strings").
 """
 
 from kcc.lang import *
@@ -120,6 +122,7 @@ def _arg(index: u32, a: usize, b: usize, c: usize, d: usize, e: usize, f: usize)
     return 0
 
 
+@printf_like("fmt")
 def format_to(s: Ptr[Sink], fmt: Ptr[u8], a: Arg = 0, b: Arg = 0, c: Arg = 0,
               d: Arg = 0, e: Arg = 0, f: Arg = 0) -> None:
     """Format ``fmt`` with the arguments into sink ``s`` (conversions in the module docstring).
@@ -196,6 +199,7 @@ def format_to(s: Ptr[Sink], fmt: Ptr[u8], a: Arg = 0, b: Arg = 0, c: Arg = 0,
             _emit(s, conv)
 
 
+@printf_like("fmt")
 def kprintf(fmt: Ptr[u8], a: Arg = 0, b: Arg = 0, c: Arg = 0,
             d: Arg = 0, e: Arg = 0, f: Arg = 0) -> usize:
     """Print ``fmt`` formatted with the arguments on the console; returns the bytes printed ('\\n' counts once)."""
@@ -208,6 +212,7 @@ def kprintf(fmt: Ptr[u8], a: Arg = 0, b: Arg = 0, c: Arg = 0,
     return sink.length
 
 
+@printf_like("fmt")
 def ksnprintf(buf: Ptr[u8], size: usize, fmt: Ptr[u8], a: Arg = 0, b: Arg = 0,
               c: Arg = 0, d: Arg = 0, e: Arg = 0, f: Arg = 0) -> usize:
     """Format into ``buf`` of ``size`` bytes, always NUL-terminated when size > 0.

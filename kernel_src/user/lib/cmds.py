@@ -16,6 +16,7 @@ from user.lib import fsc, pm, proto, text, tty
 LINE_MAX: Final = 160               # one formatted output line
 
 
+@printf_like("fmt_text")
 def printf(out: Callable[[Ptr[u8], usize], usize], fmt_text: Ptr[u8], a: usize = 0, b: usize = 0, c: usize = 0,
            d: usize = 0, e: usize = 0, f: usize = 0) -> usize:
     """Format ``fmt_text`` (lib/kprintf.py's conversions) with up to six arguments and pass it to ``out``; its error.

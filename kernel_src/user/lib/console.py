@@ -28,6 +28,7 @@ def puts(text: Ptr[u8]) -> usize:
     return write(text, string.strlen(text))
 
 
+@printf_like("fmt_text")
 def printf(fmt_text: Ptr[u8], a: usize = 0, b: usize = 0, c: usize = 0, d: usize = 0, e: usize = 0,
            f: usize = 0) -> usize:
     """Format ``fmt_text`` with the arguments (lib/kprintf.py's conversions) and write it; return the error code.

@@ -81,6 +81,7 @@ def putc(c: u8) -> usize:
     return write(addr(b[0]), 1)
 
 
+@printf_like("fmt_text")
 def printf(fmt_text: Ptr[u8], a: usize = 0, b: usize = 0, c: usize = 0, d: usize = 0, e: usize = 0,
            f: usize = 0) -> usize:
     """Format ``fmt_text`` (lib/kprintf.py's conversions) with up to six arguments and print it; the error."""
