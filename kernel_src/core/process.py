@@ -19,6 +19,15 @@ private copy of that page, charged to its quota, mapped writable in its
 place. The mapping record needs nothing more: a page of a COW mapping whose
 physical address is not the frame's is a private copy, freed (and credited)
 when the mapping goes.
+
+Cloning (OP_PROC_CLONE, clone_space): every frame mapping of one process is
+mapped at the same address in another, empty one. Read-only and executable
+mappings are shared as they are; writable ones become copy-on-write on *both*
+sides, so a store by either gives the storing process its own copy and the
+other keeps seeing the memory as it was at the clone. Pages the source had
+already copied privately (it was itself a clone, or wrote to a COW mapping)
+are copied for the clone at once, charged to it: a private page has one
+owner, and sharing it would need a reference count per page.
 """
 
 import board
@@ -69,6 +78,7 @@ class Mapping:
     space: u32
     object: u32
     kind: u8
+    rights: u8              # the R/W/X asked for (a copy-on-write mapping keeps its WRITE here), for clone_space
     cow: bool               # copy-on-write: stores make private copies (see the module docstring)
 
 
@@ -226,6 +236,7 @@ def map(space: u32, kind: u32, obj: u32, va: usize, rights: usize) -> u32:
         return err
     m = addr(_maps[rec])
     m.cow = cow
+    m.rights = u8(rights & (abi.RIGHT_READ | abi.RIGHT_WRITE | abi.RIGHT_EXEC))
     m.kind = u8(kind)
     m.space = space
     m.object = obj
@@ -298,13 +309,114 @@ def cow_fault(space: u32, va: usize) -> bool:
             copy = memory.alloc_pages(space, 1)
             if copy == 0:
                 return False
-            src = cast(Ptr[u64], original)
-            dst = cast(Ptr[u64], copy)
-            for w in range(usize(PAGE_SIZE // 8)):
-                dst[w] = src[w]
+            _copy_page(copy, original)
             vm.remap(space, page_va, copy, abi.RIGHT_READ | abi.RIGHT_WRITE)
             return True
     return False
+
+
+def _copy_page(dst: usize, src: usize) -> None:
+    """Copy one page of physical memory from ``src`` to ``dst`` (both identity mapped, page aligned)."""
+    s = cast(Ptr[u64], src)
+    d = cast(Ptr[u64], dst)
+    for w in range(usize(PAGE_SIZE // 8)):
+        d[w] = s[w]
+
+
+def _clone_mapping(dst: u32, src_rec: u32, dst_rec: u32) -> u32:
+    """Map frame mapping record ``src_rec`` at the same address in ``dst``, filling the free record ``dst_rec``.
+
+    A writable mapping arrives copy-on-write (read-only until a store); the
+    source's private copies of a COW mapping are copied for ``dst`` now,
+    charged to it. Errors: ERR_NO_MEMORY (page tables or copies past
+    ``dst``'s quota); the record is filled as soon as the pages are mapped,
+    so the caller's rollback (_unmap_space) frees the copies made so far.
+    Cost: O(pages) plus a page copy per private page.
+    """
+    s = addr(_maps[src_rec])
+    rights = usize(s.rights)
+    cow = s.cow or rights & abi.RIGHT_WRITE != 0
+    shown = rights & ~usize(abi.RIGHT_WRITE) if cow else rights
+    base = _frames[s.object].base
+    err = vm.map(dst, s.va, base, s.pages, shown, False)
+    if err != abi.OK:
+        return err
+    d = addr(_maps[dst_rec])
+    d.cow = cow
+    d.rights = s.rights
+    d.kind = abi.KIND_FRAME
+    d.space = dst
+    d.object = s.object
+    d.va = s.va
+    d.pages = s.pages
+    if not s.cow:
+        return abi.OK
+    for i in range(s.pages):
+        va = s.va + i * PAGE_SIZE
+        pa = vm.page_of(s.space, va)
+        if pa != 0 and pa != base + i * PAGE_SIZE:
+            copy = memory.alloc_pages(dst, 1)
+            if copy == 0:
+                return abi.ERR_NO_MEMORY
+            _copy_page(copy, pa)
+            vm.remap(dst, va, copy, abi.RIGHT_READ | abi.RIGHT_WRITE)
+    return abi.OK
+
+
+def clone_space(dst: u32, src: u32) -> u32:
+    """OP_PROC_CLONE: map every frame mapping of process ``src`` into the empty process ``dst``, copy-on-write.
+
+    Read-only and executable mappings are shared; writable ones become
+    copy-on-write in both processes (``src``'s are write-protected here),
+    so each side's later stores are private and charged to the storing
+    process. Pages ``src`` had already copied privately are copied for
+    ``dst`` now (module docstring). The frames stay their owners': a clone
+    loses a mapping when its frame is destroyed, as any mapper does.
+    Errors: ERR_INVALID_ARG (``dst`` is ``src``), ERR_BAD_STATE (``dst``
+    has a mapping already, or ``src`` maps a device region: registers are
+    not shared by cloning), ERR_NO_OBJECTS (too few free mapping records),
+    ERR_NO_MEMORY (``dst``'s quota: its page tables and the private copies).
+    On an error nothing of ``src`` has changed and ``dst`` has no mapping
+    (page tables it gained stay charged to it until it is destroyed).
+    Cost: O(MAX_MAPPINGS + pages mapped in ``src``), plus one page copy per
+    private page of ``src``.
+    """
+    if dst == src:
+        return abi.ERR_INVALID_ARG
+    free: u32 = 0
+    needed: u32 = 0
+    for i in range(u32(MAX_MAPPINGS)):
+        m = addr(_maps[i])
+        if m.kind == abi.KIND_NULL:
+            free += 1
+        elif m.space == dst:
+            return abi.ERR_BAD_STATE
+        elif m.space == src:
+            if m.kind != abi.KIND_FRAME:
+                return abi.ERR_BAD_STATE
+            needed += 1
+    if needed > free:
+        return abi.ERR_NO_OBJECTS
+    # The free records are taken in order by one cursor, so the walk stays O(MAX_MAPPINGS); a record
+    # filled for dst ahead of the walk is skipped by it (its space is dst).
+    cursor: u32 = 0
+    for i in range(u32(MAX_MAPPINGS)):
+        if _maps[i].kind != abi.KIND_FRAME or _maps[i].space != src:
+            continue
+        while _maps[cursor].kind != abi.KIND_NULL:
+            cursor += 1
+        err = _clone_mapping(dst, i, cursor)
+        if err != abi.OK:
+            _unmap_space(dst)
+            return err
+    for i in range(u32(MAX_MAPPINGS)):
+        m = addr(_maps[i])
+        if m.kind == abi.KIND_FRAME and m.space == src and not m.cow and usize(m.rights) & abi.RIGHT_WRITE != 0:
+            m.cow = True
+            base = _frames[m.object].base
+            for k in range(m.pages):
+                vm.remap(src, m.va + k * PAGE_SIZE, base + k * PAGE_SIZE, abi.RIGHT_READ)
+    return abi.OK
 
 
 def frame_destroy(f: u32) -> None:

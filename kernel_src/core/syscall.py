@@ -146,6 +146,12 @@ def _process_op(t: u32, p: u32, slot: u32, op: usize) -> u32:
         return err
     if op == abi.OP_PROC_GIVE:
         return cap.give(p, _slot_arg(t, 0), target, _slot_arg(t, 1))
+    if op == abi.OP_PROC_CLONE:
+        src = _slot_arg(t, 0)
+        err = cap.lookup(p, src, abi.KIND_PROCESS, abi.RIGHT_WRITE)
+        if err != abi.OK:
+            return err
+        return process.clone_space(target, cap.index_of(p, src))
     if op == abi.OP_PROC_INFO:
         context.set_result(t, 0, memory.limit(target))
         context.set_result(t, 1, memory.used(target))

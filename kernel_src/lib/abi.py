@@ -61,6 +61,8 @@ OP_PROC_MAP: Final = 33         # (frame_or_device_slot, vaddr, rights) -> ()
 OP_PROC_UNMAP: Final = 34       # (vaddr, pages) -> (pages unmapped)
 OP_PROC_GIVE: Final = 35        # (src_slot, dst_slot) -> (); src needs GRANT; copies into the process's table
 OP_PROC_INFO: Final = 36        # () -> (quota pages, pages used, threads); READ
+OP_PROC_CLONE: Final = 37       # (src process slot, WRITE on it) -> (); the empty process gets src's frame mappings,
+                                # writable ones copy-on-write on both sides
 # Thread (WRITE unless noted).
 OP_THREAD_SET_REGS: Final = 48  # (pc, sp, arg0, arg1) -> ()
 OP_THREAD_SET_SCHED: Final = 49 # (priority, budget ticks, period ticks) -> (); priority <= the caller's

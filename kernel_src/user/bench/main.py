@@ -10,13 +10,38 @@ benchmarks/run.py:
     bench: <name> <instructions>
 
 and last ``bench: done``; the machine then powers off with status 0.
+
+Two figures count from a process's making to the first instruction of its
+thread, over SPAWN_ITERATIONS runs after SPAWN_WARMUP (each run costs a
+whole process, so fewer of them). The new thread reads rdinstret and
+exits with it as its exit code, which this program reads back:
+
+- ``spawn_elf``: user/init/loader.py's ``load`` of ``bin/bench`` from the
+  initrd, the very code init runs for ``run PROG`` or a bare program name
+  (init reads every ``/bin`` program from the initrd, which is what the file
+  system serves as ``/bin``, without asking the file system service), then
+  the thread's start and the switch to it. bench runs as init without the
+  file system service, so the program loaded is bench itself, whose main
+  exits at once with rdinstret when it has an argument: the figure ends at
+  main's first statement, a few instructions (``call main``, main's
+  prologue) after the ELF's entry. It leaves out init's own bookkeeping of
+  a spawn (the table entry, the five capabilities given) and the
+  spawner's PM_STAGE and PM_SPAWN calls to init.
+- ``clone_64k``: user/lib/clone.py's ``make`` of a process holding bench's
+  text and rodata, 64 KiB of data and a one-page stack, never cloned
+  before (a fresh one each run, made outside the count): the clone's
+  process, OP_PROC_CLONE, its thread, the start and the switch; the thread
+  starts at ``_probe``, whose first instruction is the rdinstret. The same
+  ``make`` is what init runs for a program's PM_CLONE (user/lib/pm.py's
+  ``clone``), less the PM_CLONE call itself and init's bookkeeping.
 """
 
 import board
 from kcc.lang import *
 
 from lib import abi, initcaps
-from user.lib import console, image, syscall
+from user.init import loader
+from user.lib import clone, console, image, syscall
 from user.lib import rt as _rt  # noqa: F401  _start and __kcc_panic
 
 ITERATIONS: Final = 1000
@@ -43,6 +68,21 @@ SLOT_ASYNC_EP: Final = initcaps.INIT_FIRST_FREE + 10
 PAYLOAD_BYTES: Final = 4096
 PORTAL_STACKS_VA: Final = 0x30_2000_0000                   # in the server: its portal's stacks
 PORTAL_STACK_BYTES: Final = 4 * PAGE
+SPAWN_ITERATIONS: Final = 101
+SPAWN_WARMUP: Final = 5
+SLOT_CHILD: Final = initcaps.INIT_FIRST_FREE + 11          # the spawned or cloned process and its thread
+SLOT_CHILD_THREAD: Final = initcaps.INIT_FIRST_FREE + 12
+SLOT_LOAD_FRAME: Final = initcaps.INIT_FIRST_FREE + 13     # the loader's scratch frame and file buffer
+SLOT_LOAD_FILE: Final = initcaps.INIT_FIRST_FREE + 14
+SLOT_FAULT_EP: Final = initcaps.INIT_FIRST_FREE + 15       # the spawned thread's fault endpoint
+SLOT_SOURCE: Final = initcaps.INIT_FIRST_FREE + 16         # clone_64k's source process
+SLOT_SOURCE_FRAME: Final = initcaps.INIT_FIRST_FREE + 17
+SOURCE_QUOTA: Final = 48
+SOURCE_DATA_VA: Final = 0x30_3000_0000
+SOURCE_DATA_PAGES: Final = 16                              # 64 KiB
+CLONE_QUOTA: Final = 16                                    # the clone's page tables, with room to spare
+PROBE_ARGS: Final = "bench\x00probe"                      # argv of the spawned bench: two strings
+PROBE_ARGS_LEN: Final = 12
 
 _samples: Array[u64, ITERATIONS]
 _payload_out: Array[u8, PAYLOAD_BYTES]      # what the peer offers
@@ -64,10 +104,10 @@ def _check(err: usize, what: Ptr[u8]) -> None:
         syscall.console_halt(initcaps.SLOT_CONSOLE, 1)
 
 
-def _median() -> u64:
-    """Return the median of _samples (sorted in place by insertion sort: O(ITERATIONS**2) in the worst case)."""
+def _median(n: u32 = ITERATIONS) -> u64:
+    """Return the median of the first ``n`` _samples (sorted in place by insertion sort: O(n**2) at worst)."""
     i: u32 = 1
-    while i < ITERATIONS:
+    while i < n:
         v = _samples[i]
         j = i
         while j > 0 and _samples[j - 1] > v:
@@ -75,7 +115,7 @@ def _median() -> u64:
             j -= 1
         _samples[j] = v
         i += 1
-    return _samples[ITERATIONS // 2]
+    return _samples[n // 2]
 
 
 def _report(name: Ptr[u8], value: u64) -> None:
@@ -347,9 +387,90 @@ def _ipc_large_4k() -> None:
     _report("ipc_large_4k", _median())
 
 
+if TARGET == "riscv64":
+    @naked
+    def _probe() -> None:
+        """clone_64k's clone thread: its first instruction reads the counter, which becomes its exit code (OP_EXIT 18)."""
+        asm("rdinstret a1\nli a7, 18\necall\nunimp")
+
+
+def _first_instruction_at(t0: u64) -> u64:
+    """Run the new thread in SLOT_CHILD_THREAD until it exits; return its rdinstret less ``t0`` and half the overhead."""
+    _check(syscall.thread_start(SLOT_CHILD_THREAD), "start")
+    syscall.thread_yield()          # the thread has bench's priority: it runs now, to its exit
+    res: syscall.SysResult
+    _check(syscall.thread_state(SLOT_CHILD_THREAD, addr(res)), "thread state")
+    if res.v0 != abi.STATE_EXITED:
+        _check(abi.ERR_BAD_STATE, "the new thread's exit")
+    return u64(res.v1) - t0 - _overhead // 2
+
+
+def _spawn_elf() -> None:
+    """spawn_elf: the loader builds bench from its ELF in the initrd; until main's first statement (docstring)."""
+    self_slot: usize = initcaps.SLOT_SELF_PROCESS
+    _check(loader.map_initrd(), "map the initrd")
+    _check(syscall.proc_create(self_slot, abi.KIND_ENDPOINT, SLOT_FAULT_EP, 0), "fault endpoint")
+    me: syscall.SysResult
+    _check(syscall.self_info(addr(me)), "self")
+    for i in range(u32(SPAWN_WARMUP + SPAWN_ITERATIONS)):
+        t0 = rdinstret()
+        err = loader.load("bench", PROBE_ARGS, PROBE_ARGS_LEN, 2, 0, SLOT_CHILD, SLOT_CHILD_THREAD, SLOT_LOAD_FRAME,
+                          me.v2, SLOT_FAULT_EP, 0, SLOT_LOAD_FILE)
+        _check(err, "load bin/bench")
+        took = _first_instruction_at(t0)
+        _check(syscall.cap_destroy(SLOT_CHILD), "process destroy")
+        syscall.cap_delete(SLOT_CHILD)
+        syscall.cap_delete(SLOT_CHILD_THREAD)
+        if i >= SPAWN_WARMUP:
+            _samples[i - SPAWN_WARMUP] = took
+    _check(syscall.cap_destroy(SLOT_FAULT_EP), "endpoint destroy")
+    syscall.cap_delete(SLOT_FAULT_EP)
+    _report("spawn_elf", _median(SPAWN_ITERATIONS))
+
+
+def _make_source() -> None:
+    """clone_64k's source in SLOT_SOURCE: bench's text and rodata, 64 KiB of data and a one-page stack, read-write."""
+    _check(syscall.proc_create(initcaps.SLOT_SELF_PROCESS, abi.KIND_PROCESS, SLOT_SOURCE, SOURCE_QUOTA), "source")
+    _check(image.map_into(SLOT_SOURCE, False), "source image")
+    _check(syscall.proc_create(SLOT_SOURCE, abi.KIND_FRAME, SLOT_SOURCE_FRAME, SOURCE_DATA_PAGES), "source data")
+    _check(syscall.proc_map(SLOT_SOURCE, SLOT_SOURCE_FRAME, SOURCE_DATA_VA, abi.RIGHT_READ | abi.RIGHT_WRITE),
+           "map the source data")
+    syscall.cap_delete(SLOT_SOURCE_FRAME)
+    _check(syscall.proc_create(SLOT_SOURCE, abi.KIND_FRAME, SLOT_SOURCE_FRAME, 1), "source stack")
+    _check(syscall.proc_map(SLOT_SOURCE, SLOT_SOURCE_FRAME, board.USER_STACK_TOP - PAGE,
+                            abi.RIGHT_READ | abi.RIGHT_WRITE), "map the source stack")
+    syscall.cap_delete(SLOT_SOURCE_FRAME)
+
+
+def _clone_64k() -> None:
+    """clone_64k: clone.make of a fresh process with 64 KiB of data, until the clone's first instruction."""
+    me: syscall.SysResult
+    _check(syscall.self_info(addr(me)), "self")
+    for i in range(u32(SPAWN_WARMUP + SPAWN_ITERATIONS)):
+        _make_source()
+        t0 = rdinstret()
+        err = clone.make(SLOT_SOURCE, CLONE_QUOTA, SLOT_CHILD, SLOT_CHILD_THREAD, addr(_probe), 0, 0, me.v2,
+                         abi.NO_CAP)
+        _check(err, "clone")
+        took = _first_instruction_at(t0)
+        _check(syscall.cap_destroy(SLOT_SOURCE), "source destroy")      # the clone, owned by it, goes too
+        for slot in range(usize(SLOT_CHILD), usize(SLOT_CHILD_THREAD + 1)):
+            syscall.cap_delete(slot)
+        syscall.cap_delete(SLOT_SOURCE)
+        if i >= SPAWN_WARMUP:
+            _samples[i - SPAWN_WARMUP] = took
+    _report("clone_64k", _median(SPAWN_ITERATIONS))
+
+
 @export("main")
 def main(arg0: usize, arg1: usize) -> usize:
-    """Run every benchmark, print its figure, and power off with status 0."""
+    """Run every benchmark, print its figure, and power off with status 0; as spawn_elf's child, exit at once.
+
+    Started by the loader with an argument (``bench probe``: arg0 = argc),
+    it is spawn_elf's measured child and returns the counter as its exit code.
+    """
+    if arg0 >= 2:
+        return usize(rdinstret())
     _measure_overhead()
     _null_syscall()
     _start_server()
@@ -365,6 +486,8 @@ def main(arg0: usize, arg1: usize) -> usize:
     _async_send_recv()
     _ipc_large_4k()
     _notify_signal_wait()
+    _spawn_elf()
+    _clone_64k()
     console.puts("bench: done\n")
     syscall.console_halt(initcaps.SLOT_CONSOLE, 0)
     return 0

@@ -11,8 +11,9 @@ The protocol is proto.PM_*:
   caller a copy badged with the caller's id, put straight into the caller's
   table (init holds every process capability, so the reply needs no
   capability transfer);
-- processes: spawn (a staged command line), status (never blocks: a shell
-  polls it while it watches for Ctrl-C), kill, ps, mem.
+- processes: spawn (a staged command line), clone (the caller's memory
+  copy-on-write, user/lib/clone.py), status (never blocks: a shell polls it
+  while it watches for Ctrl-C), kill, ps, mem.
 
 Every thread init starts has init's endpoint as its fault endpoint. A
 process whose main thread exits or faults, whose process died of a fault in
@@ -28,7 +29,7 @@ from kcc.lang import *
 
 from lib import abi, cpio, initcaps, string
 from user.init import loader
-from user.lib import console, proto, syscall
+from user.lib import clone, console, proto, syscall
 from user.lib import rt as _rt  # noqa: F401  _start and __kcc_panic
 
 MANIFEST: Final = "etc/init.rc"
@@ -143,7 +144,6 @@ def _give(p: usize, src: usize, dst: usize) -> usize:
 
 def _start(e: Ptr[Proc]) -> usize:
     """Load and start the program of entry ``e`` (its args, prio, extra, res) under a fresh pid; the error."""
-    global _next_pid
     e.pslot = _free_slot(0)
     e.tslot = _free_slot(e.pslot)
     if e.pslot == 0 or e.tslot == 0:
@@ -158,6 +158,15 @@ def _start(e: Ptr[Proc]) -> usize:
                       SLOT_EP, fs, SLOT_FILE)
     if err != abi.OK:
         return err
+    return _finish(e)
+
+
+def _finish(e: Ptr[Proc]) -> usize:
+    """Give the new process of entry ``e`` (built in e.pslot, e.tslot) its id and slots, and start it; the error.
+
+    On an error the process is destroyed and both slots emptied.
+    """
+    global _next_pid
     _next_pid += 1
     e.pid = _next_pid
     res: syscall.SysResult
@@ -248,6 +257,60 @@ def spawn(line: Ptr[u8], length: usize, parent: usize, prio: usize, extra: usize
     return abi.OK
 
 
+def _clone(badge: usize, pc: usize, regs: usize, pages: usize, console: usize, pid: Ptr[usize]) -> usize:
+    """PM_CLONE: clone the calling process ``badge`` (user/lib/clone.py) and list the clone as its child.
+
+    The clone is owned by the caller with ``pages`` of the caller's quota;
+    its thread starts at ``pc`` with sp = a0 = ``regs`` at the caller's
+    priority, its name and arguments are the caller's, and it is never
+    restarted. ``console`` (0: none) is a slot of init's holding the
+    caller's console, for the clone's SLOT_TTY. Sets ``pid[0]``; the error
+    (E_NOSPC: the table or init's slots are full; ERR_NO_MEMORY: the
+    caller's quota; ERR_BAD_STATE: the caller maps a device).
+    """
+    c = _by_pid(badge)
+    if c == MAX_PROCS or _procs[c].state != proto.PS_RUNNING or _procs[c].tslot == 0:
+        return abi.ERR_INVALID_ARG
+    i = _entry()
+    if i == MAX_PROCS:
+        return proto.E_NOSPC
+    src = addr(_procs[c])
+    e = addr(_procs[i])
+    e.pid = 0
+    e.console = 0
+    if console != 0:
+        e.console = _free_slot(0)
+        if e.console == 0 or syscall.cap_move(console, e.console) != abi.OK:
+            e.console = 0
+            return proto.E_NOSPC
+    e.pslot = _free_slot(0)
+    e.tslot = _free_slot(e.pslot)
+    err: usize = proto.E_NOSPC
+    if e.pslot != 0 and e.tslot != 0:
+        err = clone.make(src.pslot, pages, e.pslot, e.tslot, pc, regs, regs, src.prio, SLOT_EP)
+    if err != abi.OK:
+        if e.console != 0:
+            syscall.cap_delete(e.console)
+        return err
+    string.memcpy(addr(e.args[0]), addr(src.args[0]), loader.ARGS_MAX)
+    e.args_len = src.args_len
+    e.argc = src.argc
+    e.parent = badge
+    e.prio = src.prio
+    e.extra = pages
+    e.res = 0
+    e.restart = False
+    e.restarts = 0
+    err = _finish(e)
+    if err != abi.OK:
+        if e.console != 0:
+            syscall.cap_delete(e.console)
+        e.pid = 0
+        return err
+    pid[0] = e.pid
+    return abi.OK
+
+
 def _connect_fs() -> bool:
     """Put a capability to the registered file system (badged with init's id, 1) in SLOT_FS; False without one."""
     syscall.cap_delete(SLOT_FS)
@@ -273,6 +336,13 @@ def _ended(e: Ptr[Proc], state: usize, code: usize, why: Ptr[u8]) -> None:
     _drop_names(e.pid)
     e.state = state
     e.exit_code = code
+    # Its clones were owned by it (user/lib/clone.py), so the kernel has just destroyed them too.
+    res: syscall.SysResult
+    for i in range(usize(0), MAX_PROCS):
+        k = addr(_procs[i])
+        if k.pid != 0 and k.parent == e.pid and k.state == proto.PS_RUNNING and k.tslot != 0 and \
+                syscall.thread_state(k.tslot, addr(res)) == abi.ERR_STALE:
+            _ended(k, proto.PS_KILLED, proto.KILLED_CODE, "ended with its parent")
     if not e.restart:
         return
     old = e.pid
@@ -396,6 +466,9 @@ def _serve(badge: usize, label: usize, res: Ptr[syscall.SysResult], out: Ptr[pro
         console: usize = SLOT_RECV if label & abi.MSG_CAP != 0 else 0
         return spawn(addr(_staged[0]), _staged_len, badge, PRIO_PROGRAM, EXTRA_PROGRAM, 0, False, console,
                      addr(out.w[0]))
+    if op == proto.PM_CLONE:
+        clone_console: usize = SLOT_RECV if label & abi.MSG_CAP != 0 else 0
+        return _clone(badge, res.v2, res.v3, res.v4, clone_console, addr(out.w[0]))
     if op == proto.PM_STATUS:
         i = _by_pid(res.v2)
         if i == MAX_PROCS:

@@ -3,6 +3,7 @@
 from kcc.lang import *
 
 from lib import abi, string
+from user.lib import clone as _clone
 from user.lib import proto, syscall
 
 
@@ -43,6 +44,51 @@ def spawn(line: Ptr[u8], pid: Ptr[usize], console: usize = abi.NO_CAP) -> usize:
         err = res.v1
     pid[0] = res.v2
     return err
+
+
+def clone(pages: usize, pid: Ptr[usize]) -> usize:
+    """Fork: make a copy of this process, its memory copy-on-write, that goes on from this call as our child.
+
+    Returns twice: in the caller with ``pid[0]`` = the clone's id, and in
+    the clone with ``pid[0]`` = 0 (both with abi.OK). ``pages`` of our quota
+    become the clone's (its page tables and the pages it writes: one per
+    page it stores to, as ours from now on are charged to us). The clone
+    runs this thread only (POSIX fork), at our priority, with our program
+    name in ``ps``; it gets our console (SLOT_TTY) and looks the other
+    services up again, so a descriptor of ours is not one of its
+    (user/lib/fsc.py keeps descriptors per client). The clone is owned by
+    us: it ends when we end (its memory is our frames), and its exit code
+    reaches us through ``status``/``wait``. Errors (nothing made):
+    ERR_NO_MEMORY (our quota, or ``pages`` too few for its page tables),
+    proto.E_NOSPC (the process table), abi errors of the kernel.
+    """
+    regs: _clone.Regs
+    console: usize = abi.NO_CAP
+    res: syscall.SysResult
+    if syscall.cap_identify(proto.SLOT_TTY, addr(res)) == abi.OK:
+        console = proto.SLOT_TTY
+    err = _clone.fork_invoke(addr(regs), proto.SLOT_PM, abi.OP_EP_CALL, proto.PM_CLONE, addr(_clone.resume),
+                             usize(addr(regs)), pages, 0, console)
+    if err == _clone.CHILD:
+        pid[0] = 0
+        return abi.OK
+    if err == abi.OK:
+        err = regs.w[_clone.R_RESULTS + 2]      # the reply's label
+    pid[0] = regs.w[_clone.R_RESULTS + 3]
+    return err
+
+
+def wait(pid: usize, code: Ptr[usize]) -> usize:
+    """Wait until process ``pid`` has ended (polling PM_STATUS once a tick); its exit code to ``code[0]``.
+
+    Returns the error of PM_STATUS (proto.E_NOENT: no such process).
+    """
+    state: usize = 0
+    while True:
+        err = status(pid, addr(state), code)
+        if err != abi.OK or state != proto.PS_RUNNING:
+            return err
+        syscall.sleep(1)
 
 
 def status(pid: usize, state: Ptr[usize], code: Ptr[usize]) -> usize:

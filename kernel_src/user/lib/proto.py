@@ -39,6 +39,9 @@ PM_KILL: Final = 6              # (pid) -> ()
 PM_PS: Final = 7                # (index) -> (pid | parent << 16 | state << 32 | restarts << 40, exit code,
                                 #             name bytes 0..7, name bytes 8..15); E_NOENT past the end
 PM_MEM: Final = 8               # () -> (free pages of init's quota, pages used, free threads, free frames)
+PM_CLONE: Final = 9             # (pc, regs, quota pages) -> (pid): clone the caller, its memory copy-on-write; its
+                                # thread starts at pc with sp = a0 = regs (user/lib/clone.py); a capability sent
+                                # along becomes the clone's SLOT_TTY
 SLOT_SHIFT: Final = 16          # PM_LOOKUP: where the slot number sits in the label
 
 # Process states (PM_STATUS, PM_PS).

@@ -147,6 +147,17 @@ def proc_info(proc_slot: usize, res: Ptr[SysResult]) -> usize:
     return invoke(proc_slot, abi.OP_PROC_INFO, 0, 0, 0, 0, 0, 0, res)
 
 
+def proc_clone(proc_slot: usize, src_slot: usize) -> usize:
+    """OP_PROC_CLONE: give the empty process ``proc_slot`` every frame mapping of process ``src_slot``.
+
+    Writable mappings become copy-on-write in both (docs/abi.md, "Process").
+    Errors: slot errors of ``src_slot``, ERR_INVALID_ARG (the same process),
+    ERR_BAD_STATE (the target maps something already, or the source maps a
+    device), ERR_NO_OBJECTS, ERR_NO_MEMORY (the target's quota).
+    """
+    return call(proc_slot, abi.OP_PROC_CLONE, src_slot)
+
+
 # ---- thread -------------------------------------------------------------------------------------
 
 def thread_set_regs(thread_slot: usize, pc: usize, sp: usize, arg0: usize, arg1: usize) -> usize:

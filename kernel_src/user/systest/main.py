@@ -16,6 +16,7 @@ from user.systest import (
     harness,
     t_capops,
     t_caps,
+    t_clone,
     t_cow,
     t_faults,
     t_ipc,
@@ -51,5 +52,6 @@ def main(arg0: usize, arg1: usize) -> usize:
     t_cow.run()
     t_migrate.run()
     t_irq.run()
+    t_clone.run()       # last: it makes init's own memory copy-on-write (t_clone's docstring)
     failed = harness.summary()
     syscall.console_halt(initcaps.SLOT_CONSOLE, 0 if failed == 0 else 1)
