@@ -16,12 +16,22 @@ then stores the images, each under its program's name, in
 records the source files the program was compiled from; when none of them,
 nor kcc, the board file, the link template or the options changed, the
 program is not rebuilt.
+
+With ``KCC_CACHE_DIR`` set, built programs are also kept there, shared by
+every build directory and source tree (ccache's idea): a program whose
+sources, read from the current source root by their paths relative to it,
+hash as recorded is copied from there instead of compiled. Like ccache with
+``hash_dir = false``, the copy's debug information then names the source
+tree it was first built from. The test suite sets it, so its many riscv64
+kernels in fresh source copies compile each user program once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +54,11 @@ FILES = "etc"
 # (kernel_src/user/init/loader.py); the kernel starts init from its flat image.
 BIN = "bin"
 STAMP = "build.json"
+CACHE_ENV = "KCC_CACHE_DIR"
+# Variants of one program kept in the shared cache (source trees patched by tests differ).
+CACHE_VARIANTS = 8
+# What a cached variant holds, besides its stamp.
+CACHED_SUFFIXES = (".elf", ".img", ".map")
 # The board constants a user build needs: where programs are linked, and how far they may reach.
 REQUIRED_CONSTANTS = ("USER_BASE", "USER_END", "PAGE_SIZE")
 
@@ -98,8 +113,12 @@ def render_link_script(board: Board, program: str) -> str:
         raise UserBuildError(f"{path}: cannot render for program '{program}' on board '{board.name}': {exc}") from exc
 
 
-def _digest(files: list[Path], options: dict[str, object], extra: dict[str, bytes]) -> str:
-    """A SHA-256 over kcc itself (version and every module), ``options``, ``extra`` and ``files``' contents."""
+def _digest(sources: list[str], src_root: Path, options: dict[str, object], extra: dict[str, bytes]) -> str:
+    """A SHA-256 over kcc itself (version and every module), ``options``, ``extra`` and the sources' contents.
+
+    ``sources`` are paths relative to ``src_root`` (or absolute, for a file outside it): the
+    digest names them so, and it does not depend on where the source tree lives.
+    """
     h = hashlib.sha256()
 
     def add(label: str, data: bytes) -> None:
@@ -111,18 +130,99 @@ def _digest(files: list[Path], options: dict[str, object], extra: dict[str, byte
         add(f"kcc/{path.relative_to(PACKAGE_DIR)}", path.read_bytes())
     for label, data in extra.items():
         add(label, data)
-    for path in files:
-        add(f"src/{path}", path.read_bytes())
+    for name in sources:
+        add(f"src/{name}", (src_root / name).read_bytes())
     return h.hexdigest()
 
 
-def _recorded(stamp: Path) -> tuple[str | None, list[Path]]:
-    """The digest and source files a program's stamp recorded; (None, []) when it is missing or unreadable."""
+def _source_names(used: list[Path], src_root: Path) -> list[str]:
+    """``used`` (resolved paths) relative to ``src_root`` where they lie inside it, absolute otherwise."""
+    root = src_root.resolve()
+    return [str(p.relative_to(root)) if p.is_relative_to(root) else str(p) for p in used]
+
+
+def _recorded(stamp: Path) -> tuple[str | None, list[str]]:
+    """The digest and source names a program's stamp recorded; (None, []) when it is missing or unreadable."""
     try:
         data = json.loads(stamp.read_text(encoding="utf-8"))
-        return str(data["digest"]), [Path(p) for p in data["sources"]]
+        return str(data["digest"]), [str(p) for p in data["sources"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None, []
+
+
+def _unchanged(stamp: Path, src_root: Path, options: dict[str, object], extra: dict[str, bytes]) -> bool:
+    """True when ``stamp`` records sources that all exist under ``src_root`` and still hash as recorded."""
+    recorded, sources = _recorded(stamp)
+    return recorded is not None and all((src_root / n).is_file() for n in sources) and \
+        _digest(sources, src_root, options, extra) == recorded
+
+
+def _write_stamp(stamp: Path, sources: list[str], src_root: Path, options: dict[str, object],
+                 extra: dict[str, bytes]) -> str:
+    """Record ``sources`` and their digest (_digest) in ``stamp``; return the digest."""
+    digest = _digest(sources, src_root, options, extra)
+    stamp.write_text(json.dumps({"digest": digest, "sources": sources}, indent=1), encoding="utf-8")
+    return digest
+
+
+def _shared_dir(name: str, options: dict[str, object], extra: dict[str, bytes]) -> Path | None:
+    """The shared-cache directory of program ``name`` built with ``options`` (None without KCC_CACHE_DIR).
+
+    ``options`` must not name the source tree. The directory holds up to CACHE_VARIANTS
+    variants, each a directory named by its digest.
+    """
+    root = os.environ.get(CACHE_ENV)
+    if not root:
+        return None
+    return Path(root) / USER_DIR / f"{name}-{_digest([], Path(), options, extra)[:20]}"
+
+
+def _from_shared(shared: Path, work: Path, name: str, src_root: Path, options: dict[str, object],
+                 extra: dict[str, bytes]) -> list[str] | None:
+    """Copy a variant of ``shared`` whose sources are unchanged under ``src_root`` into ``work``.
+
+    Returns the variant's source names, or None when no variant fits.
+    """
+    if not shared.is_dir():
+        return None
+    for variant in shared.iterdir():
+        if variant.name.startswith(".") or not _unchanged(variant / STAMP, src_root, options, extra):
+            continue
+        work.mkdir(parents=True, exist_ok=True)
+        try:
+            for suffix in CACHED_SUFFIXES:
+                shutil.copyfile(variant / f"{name}{suffix}", work / f"{name}{suffix}")
+        except OSError:
+            continue  # pruned by another build meanwhile
+        return _recorded(variant / STAMP)[1]
+    return None
+
+
+def _to_shared(shared: Path, work: Path, name: str, sources: list[str], src_root: Path,
+               options: dict[str, object], extra: dict[str, bytes]) -> None:
+    """Store the program just built in ``work`` as a variant of ``shared``; keep the newest few.
+
+    Written under a temporary name and renamed, so concurrent builds (pytest-xdist) never see
+    half a variant; a variant another build stored first is kept.
+    """
+    tmp = shared / f".tmp-{os.getpid()}-{os.urandom(4).hex()}"
+    tmp.mkdir(parents=True)
+    for suffix in CACHED_SUFFIXES:
+        shutil.copyfile(work / f"{name}{suffix}", tmp / f"{name}{suffix}")
+    digest = _write_stamp(tmp / STAMP, sources, src_root, options, extra)
+    try:
+        tmp.rename(shared / digest)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+    def newest_first(variant: Path) -> float:
+        try:
+            return -variant.stat().st_mtime
+        except OSError:
+            return 0.0  # removed by another build meanwhile
+
+    variants = sorted((v for v in shared.iterdir() if not v.name.startswith(".")), key=newest_first)
+    for old in variants[CACHE_VARIANTS:]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _quiet(stage: str, detail: str) -> None:
@@ -144,15 +244,20 @@ def build_program(name: str, board: Board, target: Target, src_root: Path, out_d
     elf = work / f"{name}.elf"
     image = work / f"{name}.img"
     stamp = work / STAMP
-    options = {"arch": target.name, "board": board.name, "release": release, "opt": opt, "program": name,
-               "src": str(src_root)}
+    options: dict[str, object] = {"arch": target.name, "board": board.name, "release": release, "opt": opt,
+                                  "program": name}
+    here = {**options, "src": str(src_root)}
     extra = {"template": template_path(board.arch).read_bytes()}
     if board.path is not None:
         extra["board"] = board.path.read_bytes()
-    recorded, sources = _recorded(stamp)
-    if not force and recorded is not None and elf.is_file() and image.is_file() and \
-            all(p.is_file() for p in sources) and _digest(sources, options, extra) == recorded:
+    if not force and elf.is_file() and image.is_file() and _unchanged(stamp, src_root, here, extra):
         return UserProgram(name, elf, image, True)
+    shared = _shared_dir(name, options, extra)
+    if not force and shared is not None:
+        sources = _from_shared(shared, work, name, src_root, options, extra)
+        if sources is not None:
+            _write_stamp(stamp, sources, src_root, here, extra)
+            return UserProgram(name, elf, image, True)
 
     progress("user", name)
     work.mkdir(parents=True, exist_ok=True)
@@ -174,9 +279,10 @@ def build_program(name: str, board: Board, target: Target, src_root: Path, out_d
     script.write_text(render_link_script(board, name), encoding="utf-8")
     toolchain.link([obj], script, elf, work / f"{name}.map", target)
     userimage.write_image(elf, image, int(board.code_constants["PAGE_SIZE"]), userimage.header_format(src_root))
-    used = sorted(Path(s.path).resolve() for s in program.sources)
-    stamp.write_text(json.dumps({"digest": _digest(used, options, extra), "sources": [str(p) for p in used]},
-                                indent=1), encoding="utf-8")
+    used = _source_names(sorted(Path(s.path).resolve() for s in program.sources), src_root)
+    _write_stamp(stamp, used, src_root, here, extra)
+    if shared is not None:
+        _to_shared(shared, work, name, used, src_root, options, extra)
     return UserProgram(name, elf, image, False)
 
 

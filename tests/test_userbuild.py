@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import struct
@@ -44,10 +45,25 @@ def _source_copy(tmp_path: Path) -> Path:
     return src
 
 
-def _build(src: Path, out: Path, release: bool = False) -> tuple[Path | None, list[str]]:
+def _small_copy(tmp_path: Path) -> Path:
+    """A copy of kernel_src whose only user programs are hello and wc (the cache tests build it many times)."""
+    src = _source_copy(tmp_path)
+    for name in userbuild.program_names(src):
+        if name not in ("hello", "wc"):
+            shutil.rmtree(src / "user" / name)
+    return src
+
+
+def _build(src: Path, out: Path, release: bool = False, shared: Path | str | None = None) -> tuple[Path | None, list[str]]:
+    """Build ``src``'s user programs into ``out``; (initrd, programs compiled). Only ``shared`` as KCC_CACHE_DIR."""
     progress = Recorder()
-    path = userbuild.build_initrd(BOARD, TARGET, src, out, release=release, opt=2 if release else 1,
-                                  progress=progress)
+    with pytest.MonkeyPatch.context() as mp:
+        if shared is None:
+            mp.delenv(userbuild.CACHE_ENV, raising=False)
+        else:
+            mp.setenv(userbuild.CACHE_ENV, str(shared))
+        path = userbuild.build_initrd(BOARD, TARGET, src, out, release=release, opt=2 if release else 1,
+                                      progress=progress)
     return path, progress.rebuilt
 
 
@@ -67,9 +83,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """One build of the real user programs: (source copy, build directory)."""
     tmp = tmp_path_factory.mktemp("userbuild")
     src = _source_copy(tmp)
-    path, rebuilt = _build(src, tmp / "out")
+    path, _ = _build(src, tmp / "out", shared=os.environ.get(userbuild.CACHE_ENV))
     assert path == tmp / "out" / "initrd.cpio"
-    assert sorted(rebuilt) == userbuild.program_names(src)
     return src, tmp / "out"
 
 
@@ -116,9 +131,9 @@ def test_image_header_and_bytes_match_the_elf(built: tuple[Path, Path], program:
 
 
 def test_unchanged_programs_are_not_rebuilt(tmp_path: Path) -> None:
-    src = _source_copy(tmp_path)
+    src = _small_copy(tmp_path)
     out = tmp_path / "out"
-    everything = userbuild.program_names(src)
+    everything = ["hello", "wc"]
     first, rebuilt = _build(src, out)
     assert sorted(rebuilt) == everything
     archive = first.read_bytes()
@@ -128,11 +143,11 @@ def test_unchanged_programs_are_not_rebuilt(tmp_path: Path) -> None:
     assert rebuilt == []
     assert first.read_bytes() == archive and first.stat().st_mtime_ns == mtime
 
-    # A file only systest imports: init stays cached.
-    t_ulib = src / "user" / "systest" / "t_ulib.py"
-    t_ulib.write_text(t_ulib.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    # A file only wc imports: hello stays cached.
+    wc = src / "user" / "wc" / "main.py"
+    wc.write_text(wc.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
     _, rebuilt = _build(src, out)
-    assert rebuilt == ["systest"]
+    assert rebuilt == ["wc"]
 
     # The system-call stubs every program imports: all rebuild.
     stubs = src / "user" / "lib" / "syscall.py"
@@ -150,6 +165,29 @@ def test_unchanged_programs_are_not_rebuilt(tmp_path: Path) -> None:
     assert sorted(rebuilt) == everything
 
 
+def test_the_shared_cache_serves_another_tree_and_build_directory(tmp_path: Path) -> None:
+    """KCC_CACHE_DIR: a second source tree with the same files, built elsewhere, compiles nothing."""
+    src = _small_copy(tmp_path)
+    shared = tmp_path / "cache"
+    first, rebuilt = _build(src, tmp_path / "out1", shared=shared)
+    assert sorted(rebuilt) == ["hello", "wc"]
+
+    other = shutil.copytree(src, tmp_path / "other")
+    second, rebuilt = _build(other, tmp_path / "out2", shared=shared)
+    assert rebuilt == []
+    assert first is not None and second is not None and second.read_bytes() == first.read_bytes()
+    _, rebuilt = _build(other, tmp_path / "out2", shared=shared)
+    assert rebuilt == []                                  # the copied programs got their own stamps
+
+    # A change only wc sees: wc compiles, hello still comes from the cache; without it, both compile.
+    wc = other / "user" / "wc" / "main.py"
+    wc.write_text(wc.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    _, rebuilt = _build(other, tmp_path / "out3", shared=shared)
+    assert rebuilt == ["wc"]
+    _, rebuilt = _build(other, tmp_path / "out4")
+    assert sorted(rebuilt) == ["hello", "wc"]
+
+
 def test_a_source_root_without_user_programs_has_no_initrd(tmp_path: Path) -> None:
     src = _source_copy(tmp_path)
     shutil.rmtree(src / "user")
@@ -164,14 +202,14 @@ def _program(src: Path, name: str, text: str) -> None:
 
 
 def test_a_program_without_main_is_reported(tmp_path: Path) -> None:
-    src = _source_copy(tmp_path)
+    src = _small_copy(tmp_path)
     _program(src, "nomain", "from kcc.lang import *\n\nfrom user.lib import rt as _rt  # noqa: F401\n")
     with pytest.raises(userbuild.UserBuildError, match=r"nomain/main\.py: .*@export\(\"main\"\)"):
         _build(src, tmp_path / "out")
 
 
 def test_a_program_without_the_runtime_is_reported(tmp_path: Path) -> None:
-    src = _source_copy(tmp_path)
+    src = _small_copy(tmp_path)
     _program(src, "nostart", 'from kcc.lang import *\n\n\n@export("main")\n'
                              "def main(arg0: usize, arg1: usize) -> usize:\n    return 0\n")
     with pytest.raises(userbuild.UserBuildError, match=r"nostart/main\.py: .*user\.lib\.rt"):
