@@ -73,8 +73,11 @@ systest: venv qemu-deps
 lint: venv
 	$(VENV)/bin/ruff check .
 
+# One pytest worker per CPU (pytest-xdist), whole files to a worker so each file's fixtures (a booted
+# shell, a built kernel) are made once; every test builds in its own directory and the user programs
+# come from one shared cache (tests/conftest.py).
 test: venv qemu-deps
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n auto --dist loadfile tests
 
 check: venv qemu-deps lint test
 
