@@ -17,27 +17,15 @@ generation value is ever issued twice for a slot, so no stale reference can
 ever match a later object.
 
 Cost: alloc, free and every accessor are O(1) (a free list threaded through
-the slots; the kind's offset in the slot array is a constant chain of at most
-NUM_KINDS comparisons). reset() is O(total objects); check() and next_owned()
-state their bounds. Nothing here allocates.
+the slots; the kind's offset in the slot array comes from a constant table).
+reset() is O(total objects); check() and next_owned() state their bounds.
+Nothing here allocates.
 """
 
 import board
 from kcc.lang import *
 
-from lib.abi import (
-    KIND_CONSOLE,
-    KIND_DEVICE,
-    KIND_ENDPOINT,
-    KIND_FRAME,
-    KIND_IRQ,
-    KIND_IRQ_CONTROL,
-    KIND_NOTIFICATION,
-    KIND_PORTAL,
-    KIND_PROCESS,
-    KIND_THREAD,
-    NUM_KINDS,
-)
+from lib.abi import NUM_KINDS
 
 NO_INDEX: Final[u32] = 0xFFFF_FFFF
 GEN_FIRST: Final[u32] = 1
@@ -78,50 +66,29 @@ _free_count: Array[u32, NUM_KINDS]
 _retired: Array[u32, NUM_KINDS]
 
 
+# Indexed by kind (the abi KIND_* values in their order, KIND_NULL = 0 first): the size of each
+# pool (0: the kind has none) and where it starts in _slots. Tables, not comparison chains:
+# every capability lookup asks both.
+_CAPACITY: Final[Array[u32, NUM_KINDS]] = (
+    0, board.MAX_PROCESSES, board.MAX_THREADS, board.MAX_ENDPOINTS, board.MAX_NOTIFICATIONS, board.MAX_FRAMES,
+    1, board.MAX_IRQS, board.MAX_DEVICES, 1, board.MAX_PORTALS,
+)
+_BASES: Final[Array[u32, NUM_KINDS]] = (
+    0, _BASE_PROCESS, _BASE_THREAD, _BASE_ENDPOINT, _BASE_NOTIFICATION, _BASE_FRAME,
+    _BASE_IRQ_CONTROL, _BASE_IRQ, _BASE_DEVICE, _BASE_CONSOLE, _BASE_PORTAL,
+)
+
+
 def capacity(kind: u32) -> u32:
     """Return the size of the pool of ``kind`` (an abi KIND_*), 0 for KIND_NULL or an unknown kind. O(1)."""
-    if kind == KIND_PROCESS:
-        return board.MAX_PROCESSES
-    if kind == KIND_THREAD:
-        return board.MAX_THREADS
-    if kind == KIND_ENDPOINT:
-        return board.MAX_ENDPOINTS
-    if kind == KIND_NOTIFICATION:
-        return board.MAX_NOTIFICATIONS
-    if kind == KIND_FRAME:
-        return board.MAX_FRAMES
-    if kind == KIND_IRQ_CONTROL or kind == KIND_CONSOLE:
-        return 1
-    if kind == KIND_IRQ:
-        return board.MAX_IRQS
-    if kind == KIND_DEVICE:
-        return board.MAX_DEVICES
-    if kind == KIND_PORTAL:
-        return board.MAX_PORTALS
-    return 0
+    if kind >= NUM_KINDS:
+        return 0
+    return _CAPACITY[kind]
 
 
 def _base(kind: u32) -> u32:
     """The position of pool ``kind``'s first slot in _slots (kind has a pool)."""
-    if kind == KIND_PROCESS:
-        return _BASE_PROCESS
-    if kind == KIND_THREAD:
-        return _BASE_THREAD
-    if kind == KIND_ENDPOINT:
-        return _BASE_ENDPOINT
-    if kind == KIND_NOTIFICATION:
-        return _BASE_NOTIFICATION
-    if kind == KIND_FRAME:
-        return _BASE_FRAME
-    if kind == KIND_IRQ_CONTROL:
-        return _BASE_IRQ_CONTROL
-    if kind == KIND_IRQ:
-        return _BASE_IRQ
-    if kind == KIND_DEVICE:
-        return _BASE_DEVICE
-    if kind == KIND_PORTAL:
-        return _BASE_PORTAL
-    return _BASE_CONSOLE
+    return _BASES[kind]
 
 
 def _valid(kind: u32, index: u32) -> bool:

@@ -92,5 +92,4 @@ def write_acquire(lk: Ptr[RwLock]) -> None:
 
 def write_release(lk: Ptr[RwLock]) -> None:
     """Give ``lk`` up as its writer."""
-    # A swap, not atomic_store: kcc cannot lower atomic_store with today's llvmlite (internal error).
-    atomic_swap(addr(lk.state), 0, RELEASE)
+    atomic_store(addr(lk.state), 0, RELEASE)
