@@ -11,7 +11,9 @@ game played with keys, a program copied into the file system and run from
 there, a faulting program contained, Ctrl-C stopping a spinning program,
 ``kill`` stopping one started with ``&``, the console driver and the file
 system killed and restarted while the shell keeps working, a nested shell, the top-level
-shell restarted after Ctrl-D, and ``halt`` powering off with status 0.
+shell restarted after Ctrl-D, ``mem``, a program that clones itself
+(``fork``: private memory, the clone in ``ps``, its exit code), and ``halt``
+powering off with status 0.
 pexpect's timeouts are only a safety net: every step waits for the output
 it needs.
 """
@@ -298,6 +300,23 @@ def test_mem(console: pexpect.spawn) -> None:
     assert re.search(r"^memory: \d+ KiB free, \d+ KiB used", text, re.MULTILINE), text
     assert re.search(r"^  threads +\d+ of +64 free$", text, re.MULTILINE), text
     assert re.search(r"^  file blocks +\d+ of +256 free", text, re.MULTILINE), text
+
+
+def test_fork_clone_has_private_memory(console: pexpect.spawn) -> None:
+    pattern = [i % 251 for i in range(64 * 1024)]       # what fork fills its 64 KiB with before pm.clone
+    seen, wrote = sum(pattern), sum(255 - b for b in pattern)
+    text = run(console, "fork")
+    lines = text.split("\n")
+    assert lines[0] == f"parent: data sum {seen} before the clone", text
+    assert lines[1] == f"child: saw sum {seen}, wrote sum {wrote}", text
+    rows = [line.split() for line in lines[3:-1]]       # the clone's ps, while both live
+    forks = [(int(r[0]), int(r[1])) for r in rows if r[2] == "running" and r[5] == "fork"]
+    assert len(forks) == 2, text
+    (parent, _), (child, child_parent) = sorted(forks)
+    assert child_parent == parent, text
+    assert lines[-1] == f"parent: child {child} exited with {seen & 0xFF}; data sum {seen} after it", text
+    assert run(console, "echo $?") == "0"
+    assert (child, "exited", 0) in _ps(console)["fork"]
 
 
 def test_halt_powers_off_with_status_0(console: pexpect.spawn) -> None:
