@@ -24,7 +24,7 @@ whose bottom level is a one-way level (caller NO_CALLER) holding a stack of
 the portal. It runs the entry like a migrated call; its OP_MIGRATE_RETURN
 or a fault at that bottom level, or its OP_EXIT at any level, ends it: its
 stacks go back to their portals and the thread back to the pool
-(end_activation). The caller
+(destroy_thread, the same teardown as destroying any thread). The caller
 returns at once. An activation holds one thread and one stack, so the
 portal's stacks bound the one-way calls in flight in it as they bound calls;
 with every stack in use, or the thread pool empty, the notify fails with
@@ -267,16 +267,18 @@ def in_one_way(t: u32) -> bool:
     return th.depth == 1 and _levels[t * board.MIGRATE_DEPTH].caller == NO_CALLER
 
 
-def end_activation(t: u32) -> None:
-    """End activation ``t``: every stack it holds goes back, it leaves every queue and its slot is freed.
+def destroy_thread(t: u32) -> None:
+    """Destroy thread ``t``: every stack it holds goes back, it leaves every queue and its slot is freed.
 
-    The same steps as destroying a thread (core.process.thread_destroy, which
-    imports this module): a call it received and did not answer, or a payload
-    announced to it, ends with ERR_STALE for its sender. O(MAX_THREADS).
+    Both ways a thread goes use it: core.process destroying a thread object
+    (that module imports this one, so the teardown lives here), and an
+    activation ending. A call ``t`` received and did not answer, or a
+    payload announced to it, ends with ERR_STALE for its sender; its id is
+    stale from now on. O(MAX_THREADS).
     """
     ipc.cancel(t, abi.ERR_STALE)
     ipc.thread_gone(t)
-    release_all(t)
+    _release_all(t)
     sched.remove(t)
     thread.get(t).state = thread.FREE
     objects.free(abi.KIND_THREAD, t)
@@ -286,12 +288,12 @@ def unwind(t: u32, error: u32) -> None:
     """End thread ``t``'s innermost migrated call: the caller resumes after it with ``error`` and no results.
 
     At an activation's one-way bottom level there is no caller to resume: the
-    activation ends (end_activation) and ``error`` goes nowhere.
+    activation ends (destroy_thread) and ``error`` goes nowhere.
     """
     th = thread.get(t)
     level = addr(_levels[t * board.MIGRATE_DEPTH + th.depth - 1])
     if level.caller == NO_CALLER:
-        end_activation(t)
+        destroy_thread(t)
         return
     th.depth -= 1
     _release(level)
@@ -311,7 +313,7 @@ def ret(t: u32) -> u32:
     if th.depth == 0:
         return abi.ERR_BAD_STATE
     if _levels[t * board.MIGRATE_DEPTH + th.depth - 1].caller == NO_CALLER:
-        end_activation(t)
+        destroy_thread(t)
         return DONE
     r0 = context.syscall_arg(t, 0)
     r1 = context.syscall_arg(t, 1)
@@ -325,7 +327,7 @@ def ret(t: u32) -> u32:
     return DONE
 
 
-def release_all(t: u32) -> None:
+def _release_all(t: u32) -> None:
     """Thread ``t`` is being destroyed: give back the stacks of every level it is in."""
     th = thread.get(t)
     while th.depth > 0:

@@ -488,16 +488,6 @@ def _irq_destroy(q: u32) -> None:
     objects.free(abi.KIND_IRQ, q)
 
 
-def thread_destroy(t: u32) -> None:
-    """Destroy thread ``t``: out of every queue, its id stale, its slot free. O(MAX_THREADS)."""
-    ipc.cancel(t, abi.ERR_STALE)
-    ipc.thread_gone(t)
-    migrate.release_all(t)
-    sched.remove(t)
-    thread.get(t).state = thread.FREE
-    objects.free(abi.KIND_THREAD, t)
-
-
 def destroy_object(kind: u32, index: u32) -> u32:
     """Destroy the object (``kind``, ``index``), which must be live; every capability to it becomes stale.
 
@@ -505,7 +495,7 @@ def destroy_object(kind: u32, index: u32) -> u32:
     not destroyed (ERR_INVALID_ARG). Cost: as the kind's destroy function.
     """
     if kind == abi.KIND_THREAD:
-        thread_destroy(index)
+        migrate.destroy_thread(index)
     elif kind == abi.KIND_PROCESS:
         destroy(index)
     elif kind == abi.KIND_ENDPOINT:
@@ -566,7 +556,7 @@ def destroy(p: u32) -> None:
         if thread.state(t) == thread.FREE:
             continue
         if thread.home_of(t) == p:
-            thread_destroy(t)
+            migrate.destroy_thread(t)
         elif thread.process_of(t) == p:
             _evict(t)
     _destroy_owned(abi.KIND_THREAD, p)

@@ -263,7 +263,7 @@ def _self_op(t: u32, op: usize, now: u64) -> u32:
         return BLOCKED
     if op == abi.OP_EXIT:
         if migrate.is_activation(t):
-            migrate.end_activation(t)       # no capability names it: nobody could ever destroy it
+            migrate.destroy_thread(t)       # no capability names it: nobody could ever destroy it
             return BLOCKED
         th.exit_code = _arg(t, 0)
         th.state = abi.STATE_EXITED
