@@ -5,7 +5,7 @@ console driver, the file system and the shell from its manifest, and each
 test types commands at the ``$ `` prompt and checks what comes back, in
 file order, as one session: built-ins, line editing, programs with
 arguments and their exit status, files listed, read, written with ``>`` and
-removed, pipes and a program's output into a file, ``wc`` and ``life``,
+removed, pipes (one longer than its ring) and a program's output into a file, ``wc`` and ``life``,
 the programs ``ls``, ``cat``, ``ps`` and ``kill`` beside their built-ins, the
 game played with keys, a program copied into the file system and run from
 there, a faulting program contained, Ctrl-C stopping a spinning program,
@@ -161,6 +161,17 @@ def test_pipes_and_program_output_into_a_file(console: pexpect.spawn) -> None:
     assert run(console, "| wc") == "sh: | needs one program on each side"
 
 
+def test_a_pipe_longer_than_its_ring(console: pexpect.spawn) -> None:
+    line = "0123456789" * 4                                 # 41 bytes with its newline
+    assert run(console, f"echo {line} > /p1") == ""
+    assert run(console, "cat" + " /p1" * 8 + " > /p8") == ""
+    assert run(console, "cat" + " /p8" * 8 + " > /p64") == ""   # 64 lines, 2,624 bytes
+    counts = ["256", "256", str(256 * 41)]                  # 10,496 bytes: more than twice the 4,032-byte ring
+    assert run(console, "/bin/cat /p64 /p64 /p64 /p64 | wc").split() == counts   # the writer waits for room
+    assert run(console, "cat /p64 /p64 /p64 /p64 | wc").split() == counts        # so does a built-in
+    assert run(console, "rm /p1 /p8 /p64") == ""
+
+
 def test_ls_cat_ps_and_kill_are_programs_too(console: pexpect.spawn) -> None:
     assert {"ls", "cat", "ps", "kill"} <= set(run(console, "ls /bin").split("\n"))
     assert run(console, "run ls /etc") == "init.rc"                        # the program, not the built-in
@@ -222,6 +233,16 @@ def test_ctrl_c_stops_a_spinning_program(console: pexpect.spawn) -> None:
     console.expect_exact("^C")
     console.expect(PROMPT)
     assert run(console, "echo $?") == "137"
+
+
+def test_ctrl_c_stops_both_programs_of_a_pipe(console: pexpect.spawn) -> None:
+    console.send("spin | cat\r")
+    console.expect_exact("spinning; Ctrl-C stops me")      # through the pipe while spin still runs
+    console.send("\x03")
+    console.expect_exact("^C")
+    console.expect(PROMPT)
+    assert run(console, "echo $?") == "137"
+    assert not [row for row in run(console, "ps").split("\n") if "running" in row and row.split()[-1] in ("spin", "cat")]
 
 
 def test_kill_stops_a_background_program(console: pexpect.spawn) -> None:

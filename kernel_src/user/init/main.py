@@ -88,6 +88,11 @@ _next_pid: usize = 1
 _staged: Array[u8, loader.ARGS_MAX]
 _staged_len: usize = 0
 _staged_by: usize = 0       # the badge that staged the command line (0: nothing staged)
+GIFTS_MAX: Final = 6
+_gift_slot: Array[usize, GIFTS_MAX]     # init's slots of capabilities given with PM_GIVE (0: none)
+_gift_to: Array[usize, GIFTS_MAX]       # the slot each goes to in the process of the giver's next PM_SPAWN
+_gifts_by: usize = 0                    # the badge that gave them
+_gifting: bool = False                  # PM_SPAWN is starting the giver's program: _finish hands the gifts over
 
 
 def _free_slot(after: usize) -> usize:
@@ -99,6 +104,39 @@ def _free_slot(after: usize) -> usize:
             return slot
         slot += 1
     return 0
+
+
+def _drop_gifts() -> None:
+    """Forget the capabilities given with PM_GIVE (deleting init's copies)."""
+    global _gifts_by
+    for k in range(usize(0), GIFTS_MAX):
+        if _gift_slot[k] != 0:
+            syscall.cap_delete(_gift_slot[k])
+            _gift_slot[k] = 0
+    _gifts_by = 0
+
+
+def _give_next(badge: usize, to: usize) -> usize:
+    """PM_GIVE: keep the capability in SLOT_RECV for slot ``to`` of ``badge``'s next PM_SPAWN; the error.
+
+    Gifts of another caller are dropped. ``to`` must be a program's own
+    slot (from proto.SLOT_PIPE_IN); E_NOSPC when GIFTS_MAX are waiting.
+    """
+    global _gifts_by
+    if to < proto.SLOT_PIPE_IN or to >= board.CAP_SLOTS:
+        return abi.ERR_INVALID_ARG
+    if _gifts_by != badge:
+        _drop_gifts()
+    for k in range(usize(0), GIFTS_MAX):
+        if _gift_slot[k] == 0:
+            slot = _free_slot(0)
+            if slot == 0 or syscall.cap_move(SLOT_RECV, slot) != abi.OK:
+                return proto.E_NOSPC
+            _gift_slot[k] = slot
+            _gift_to[k] = to
+            _gifts_by = badge
+            return abi.OK
+    return proto.E_NOSPC
 
 
 def _by_pid(pid: usize) -> usize:
@@ -189,10 +227,14 @@ def _finish(e: Ptr[Proc]) -> usize:
     if err == abi.OK and e.res == RES_INITRD:
         err = _give(e.pslot, initcaps.SLOT_INITRD, proto.SLOT_RES0)
     if err == abi.OK and e.console != 0:
-        # The spawner's own console for this program (a pipe, a file): only the first start gets it.
+        # The spawner's own console for this program (a file it serves): only the first start gets it.
         err = _give(e.pslot, e.console, proto.SLOT_TTY)
         syscall.cap_delete(e.console)
         e.console = 0
+    if _gifting:
+        for k in range(usize(0), GIFTS_MAX):
+            if err == abi.OK and _gift_slot[k] != 0:
+                err = _give(e.pslot, _gift_slot[k], _gift_to[k])
     if err == abi.OK:
         err = syscall.thread_start(e.tslot)
     if err != abi.OK:
@@ -448,6 +490,7 @@ def _name_word(e: Ptr[Proc], index: usize) -> usize:
 
 def _serve(badge: usize, label: usize, res: Ptr[syscall.SysResult], out: Ptr[proto.Words]) -> usize:
     """Handle one call; put its results in ``out`` and return the reply's label (the error)."""
+    global _gifting
     words: proto.Words
     words.w[0] = res.v2
     words.w[1] = res.v3
@@ -464,8 +507,17 @@ def _serve(badge: usize, label: usize, res: Ptr[syscall.SysResult], out: Ptr[pro
         if _staged_by != badge:
             return abi.ERR_INVALID_ARG
         console: usize = SLOT_RECV if label & abi.MSG_CAP != 0 else 0
-        return spawn(addr(_staged[0]), _staged_len, badge, PRIO_PROGRAM, EXTRA_PROGRAM, 0, False, console,
-                     addr(out.w[0]))
+        _gifting = _gifts_by == badge
+        err = spawn(addr(_staged[0]), _staged_len, badge, PRIO_PROGRAM, EXTRA_PROGRAM, 0, False, console,
+                    addr(out.w[0]))
+        _gifting = False
+        if _gifts_by == badge:
+            _drop_gifts()
+        return err
+    if op == proto.PM_GIVE:
+        if label & abi.MSG_CAP == 0:
+            return abi.ERR_INVALID_ARG
+        return _give_next(badge, (label & abi.LABEL_MASK) >> proto.SLOT_SHIFT)
     if op == proto.PM_CLONE:
         clone_console: usize = SLOT_RECV if label & abi.MSG_CAP != 0 else 0
         return _clone(badge, res.v2, res.v3, res.v4, clone_console, addr(out.w[0]))

@@ -32,7 +32,7 @@ def spawn(line: Ptr[u8], pid: Ptr[usize], console: usize = abi.NO_CAP) -> usize:
 
     ``console`` (abi.NO_CAP: none) is a slot of ours holding an endpoint
     that speaks the tty protocol: the child gets a copy as its console
-    instead of the driver (a pipe or a file the caller serves). Returns the
+    instead of the driver (a file the caller serves). Returns the
     error: proto.E_NOENT when there is no such program.
     """
     res: syscall.SysResult
@@ -44,6 +44,22 @@ def spawn(line: Ptr[u8], pid: Ptr[usize], console: usize = abi.NO_CAP) -> usize:
         err = res.v1
     pid[0] = res.v2
     return err
+
+
+def give(slot: usize, to: usize) -> usize:
+    """Have the next ``spawn`` of ours put a copy of our capability in ``slot`` in the new process's slot ``to``.
+
+    The capability needs GRANT; ``to`` is from proto.SLOT_PIPE_IN on (the
+    program's own slots). Up to 6 wait for one spawn, which takes them
+    whether it succeeds or not. Returns the error (ERR_INVALID_ARG: a slot
+    ``to`` below that; proto.E_NOSPC: too many waiting).
+    """
+    res: syscall.SysResult
+    err = syscall.invoke(proto.SLOT_PM, abi.OP_EP_CALL, proto.PM_GIVE | to << proto.SLOT_SHIFT, 0, 0, 0, 0, slot,
+                         addr(res))
+    if err != abi.OK:
+        return err
+    return res.v1
 
 
 def clone(pages: usize, pid: Ptr[usize]) -> usize:

@@ -26,14 +26,16 @@ SLOT_FS: Final = 5              # the file system, looked up by name on first us
 SLOT_RES0: Final = 6            # resources the manifest grants: the UART device (uart), the initrd (fs)
 SLOT_RES1: Final = 7            # the UART's IRQ (uart)
 SLOT_LOOKUP: Final = 8          # where a name lookup lands before the client moves it
-FIRST_FREE: Final = 9           # the first slot a program may use as it likes
+SLOT_PIPE_IN: Final = 9         # 9, 10, 11: the pipe this program reads (frame, data and space notifications)
+SLOT_PIPE_OUT: Final = 12       # 12, 13, 14: the pipe it writes (frame, space and data notifications); user/lib/pipe.py
+FIRST_FREE: Final = 15          # the first slot a program may use as it likes
 
 # ---- process manager and name service (init's endpoint) -----------------------------------------
 PM_REGISTER: Final = 1          # (name in w0..w3) + a capability -> (); later lookups get a copy of it
 PM_LOOKUP: Final = 2            # (name in w0..w3); label bits 16.. = the caller's empty slot -> ()
 PM_STAGE: Final = 3             # payload: a command line "prog arg1 arg2"; kept for the next PM_SPAWN
 PM_SPAWN: Final = 4             # () -> (pid): start the staged command line as a child of the caller; a
-                                # capability sent along becomes the child's SLOT_TTY (its console: a pipe, a file)
+                                # capability sent along becomes the child's SLOT_TTY (its console: a file it serves)
 PM_STATUS: Final = 5            # (pid) -> (state, exit code); never blocks
 PM_KILL: Final = 6              # (pid) -> ()
 PM_PS: Final = 7                # (index) -> (pid | parent << 16 | state << 32 | restarts << 40, exit code,
@@ -42,7 +44,9 @@ PM_MEM: Final = 8               # () -> (free pages of init's quota, pages used,
 PM_CLONE: Final = 9             # (pc, regs, quota pages) -> (pid): clone the caller, its memory copy-on-write; its
                                 # thread starts at pc with sp = a0 = regs (user/lib/clone.py); a capability sent
                                 # along becomes the clone's SLOT_TTY
-SLOT_SHIFT: Final = 16          # PM_LOOKUP: where the slot number sits in the label
+PM_GIVE: Final = 10             # a capability along; label bits 16.. = a slot: the next PM_SPAWN of the same
+                                # caller puts a copy there in the new process (a pipe's frame and notifications)
+SLOT_SHIFT: Final = 16          # PM_LOOKUP, PM_GIVE: where the slot number sits in the label
 
 # Process states (PM_STATUS, PM_PS).
 PS_RUNNING: Final = 1

@@ -1,24 +1,45 @@
 """Client of the console driver (user/uart, registered as "tty"): write, read, Ctrl-C count, printf.
 
 The capability lives in proto.SLOT_TTY and is looked up on first use,
-unless the process was started with one there (a pipe or a file its parent
-serves with the same protocol: pm.spawn). When
+unless the process was started with one there (a file its parent serves
+with the same protocol: pm.spawn). When
 the driver dies (killed, faulted) the capability goes stale; every call then
 looks the name up again, waiting up to RECONNECT_TICKS for the restarted
 driver to register, and retries, so a program survives a driver restart.
+
+A program started as an end of a pipe (user/lib/pipe.py: the slots
+proto.SLOT_PIPE_OUT, proto.SLOT_PIPE_IN) writes its output into the pipe it
+holds, or reads its input from it, instead of the console; the rest (Ctrl-C
+count, flush) still goes to the console.
 """
 
 from kcc.lang import *
 
 from lib import abi, string
 from lib import kprintf as fmt
-from user.lib import names, proto, syscall
+from user.lib import names, pipe, proto, syscall
 
 NAME: Final = "tty"
 RECONNECT_TICKS: Final = 500    # 5 s at HZ 100: a restart takes a few ticks
 LINE_MAX: Final = 256           # one printf's output is formatted on the stack and cut at this size less one
 
 _connected: bool = False
+_looked: bool = False           # the pipe slots were looked at (_pipes)
+_out: pipe.End                  # the pipe output goes to (ring 0: the console)
+_in: pipe.End                   # the pipe input comes from (ring 0: the console)
+
+
+def _pipes() -> None:
+    """On first use, attach the pipes this process was started with (none: output and input are the console)."""
+    global _looked
+    if _looked:
+        return
+    _looked = True
+    res: syscall.SysResult
+    if syscall.cap_identify(proto.SLOT_PIPE_OUT, addr(res)) == abi.OK:
+        pipe.attach(addr(_out), proto.SLOT_PIPE_OUT, proto.SLOT_PIPE_OUT + 1, proto.SLOT_PIPE_OUT + 2, pipe.OUT_VA)
+    if syscall.cap_identify(proto.SLOT_PIPE_IN, addr(res)) == abi.OK:
+        pipe.attach(addr(_in), proto.SLOT_PIPE_IN, proto.SLOT_PIPE_IN + 1, proto.SLOT_PIPE_IN + 2, pipe.IN_VA)
 
 
 def _reconnect() -> bool:
@@ -40,13 +61,16 @@ def _ready() -> bool:
         return True
     res: syscall.SysResult
     if syscall.cap_identify(proto.SLOT_TTY, addr(res)) == abi.OK:
-        _connected = True       # a pipe or file the parent serves, given at start (pm.spawn)
+        _connected = True       # a file the parent serves, given at start (pm.spawn)
         return True
     return _reconnect()
 
 
 def write(text: Ptr[u8], length: usize) -> usize:
-    """Print ``length`` bytes at ``text`` on the console; return abi.OK or the error of the last attempt."""
+    """Print ``length`` bytes at ``text`` on the console (or into our pipe); abi.OK or the last attempt's error."""
+    _pipes()
+    if _out.ring != 0:
+        return pipe.write(addr(_out), text, length)
     if not _ready():
         return proto.E_NOENT
     done: usize = 0
@@ -56,9 +80,6 @@ def write(text: Ptr[u8], length: usize) -> usize:
         if chunk > abi.MAX_PAYLOAD:
             chunk = abi.MAX_PAYLOAD
         err = syscall.ep_send_payload(proto.SLOT_TTY, proto.TTY_WRITE, text + done, chunk, 0, addr(res))
-        if err == abi.ERR_REFUSED:
-            syscall.sleep(1)    # a full pipe: its reader has not taken the last bytes yet
-            continue
         if _lost(err):
             if not _reconnect():
                 return err
@@ -109,16 +130,16 @@ def _call(label: usize, w0: usize, w1: usize, res: Ptr[syscall.SysResult]) -> us
 def read(buf: Ptr[u8], capacity: usize, nowait: bool) -> usize:
     """Read up to ``capacity`` (at most 32) typed bytes into ``buf``; return how many (0: none, or an error).
 
-    Waits for at least one byte unless ``nowait``; 0 also means end of
-    input from a pipe whose writer is done. Ctrl-C arrives as byte 3.
+    Waits for at least one byte unless ``nowait``; 0 also means the end of
+    our pipe (its writer is done). Ctrl-C arrives as byte 3.
     """
     res: syscall.SysResult
     if capacity > 32:
         capacity = 32
+    _pipes()
+    if _in.ring != 0:
+        return pipe.read(addr(_in), buf, capacity, nowait)
     err = _call(proto.TTY_READ, capacity, proto.READ_NOWAIT if nowait else 0, addr(res))
-    while err == abi.ERR_WOULD_BLOCK and not nowait:
-        syscall.sleep(1)        # an empty pipe whose writer goes on: ask again
-        err = _call(proto.TTY_READ, capacity, 0, addr(res))
     if err & 0xFFFF != abi.OK:
         return 0
     n = err >> proto.COUNT_SHIFT

@@ -12,12 +12,14 @@ final ``&`` it prints the new id and does not wait. Files are
 the file system service's (user/fs, through user/lib/fsc.py); the shell
 keeps a current directory and resolves relative paths against it
 (user/lib/path.py). ``CMD > FILE`` sends a built-in's output to FILE.
+``A | B`` connects A's output to B's input through a pipe
+(user/lib/pipe.py) the shell makes for the job.
 """
 
 from kcc.lang import *
 
 from lib import abi, initcaps, string
-from user.lib import cmds, fsc, line, path, pm, proto, syscall, text, tty
+from user.lib import cmds, fsc, line, path, pipe, pm, proto, syscall, text, tty
 from user.lib import rt as _rt  # noqa: F401  _start and __kcc_panic
 
 MAX_WORDS: Final = 16
@@ -36,33 +38,32 @@ _redirect_fd: usize = NO_FD         # where built-ins write while a "> FILE" is 
 _path: Array[u8, path.PATH_MAX + 1]  # a resolved path argument
 _io: Array[u8, 256]
 
-# Jobs with a pipe or a program's "> FILE": the programs' consoles are the shell's own endpoint, badged by
-# their role; the shell serves the tty protocol on it while it waits (_serve_job).
+# A program's "> FILE" (alone or on the right of "|"): its console is the shell's own endpoint, badged
+# B_FILE, and the shell serves the tty protocol on it while it waits (_serve_job).
 SLOT_JOBS: Final = proto.FIRST_FREE
 SLOT_MINT: Final = proto.FIRST_FREE + 1
-B_PIPE_IN: Final = 1            # the left program of "A | B": its output fills the pipe
-B_PIPE_OUT: Final = 2           # the right one: reads the pipe, writes to the console or the file
-B_FILE: Final = 3               # "PROG > FILE": its output goes to the file
-PIPE_MAX: Final = 4096
+B_FILE: Final = 3
 JOB_IO: Final = 4096
-_pipe: Array[u8, PIPE_MAX]
-_pipe_head: usize = 0           # bytes ever put in the pipe
-_pipe_tail: usize = 0           # bytes ever taken
-_writer_done: bool = True       # the pipe's writer ended: an empty pipe is the end of the reader's input
-_to_pipe: bool = False          # a built-in on the left of "|" writes into the pipe
 _job_fd: usize = NO_FD          # the file of "> FILE" for a job's console output
 _job_io: Array[u8, JOB_IO]
+# The pipe of "A | B": made for the job, mapped by the shell too (to write a built-in's output into it and to
+# close it when A ends), given to A and B by init in their pipe slots (pm.give).
+SLOT_FRAME: Final = proto.FIRST_FREE + 2
+SLOT_DATA: Final = proto.FIRST_FREE + 3     # B waits on it, A signals it
+SLOT_SPACE: Final = proto.FIRST_FREE + 4    # A waits on it, B signals it
+JOB_VA: Final = 0x3A_0002_0000              # not pipe.OUT_VA: a shell started on a pipe maps that one
+_job_pipe: pipe.End                         # the shell's writing end (ring 0: no pipe)
+_to_pipe: bool = False          # a built-in on the left of "|" writes into the pipe
+_reader: usize = 0              # the pid of B while the built-in A writes
 
 
 def _write(data: Ptr[u8], n: usize) -> usize:
     """Built-in output: into the pipe, to the redirection's file while one is in force, else to the console.
 
-    Returns the error code (a full pipe drops the rest: the built-in ran
-    before the program that reads it started).
+    Returns the error code (the pipe's reader ended: the rest is dropped).
     """
     if _to_pipe:
-        _pipe_put(data, n)
-        return abi.OK
+        return _pipe_write(data, n)
     if _redirect_fd != NO_FD:
         return fsc.write(_redirect_fd, data, n)
     return tty.write(data, n)
@@ -369,58 +370,43 @@ def _run(first: usize) -> usize:
     return _wait(pid)
 
 
-def _pipe_put(text: Ptr[u8], n: usize) -> usize:
-    """Append up to ``n`` bytes to the pipe; return how many fitted."""
-    global _pipe_head
-    room = PIPE_MAX - (_pipe_head - _pipe_tail)
-    if n > room:
-        n = room
-    for i in range(usize(0), n):
-        _pipe[(_pipe_head + i) % PIPE_MAX] = text[i]
-    _pipe_head += n
-    return n
+def _pipe_write(data: Ptr[u8], n: usize) -> usize:
+    """A built-in's output into the job's pipe, waiting for room while its reader runs; the error code.
+
+    The shell looks again every tick instead of waiting on the space
+    notification: it must notice a reader that ended without reading
+    (proto.E_NOENT, the rest dropped) and Ctrl-C, which kills the reader.
+    """
+    done: usize = 0
+    code: usize = 0
+    base = tty.interrupts()
+    while done < n:
+        k = pipe.put(addr(_job_pipe), data + done, n - done)
+        done += k
+        if k == 0:
+            if not _running(_reader, addr(code)):
+                return proto.E_NOENT
+            if tty.interrupts() != base:
+                pm.kill(_reader)
+                tty.flush()
+                tty.puts("^C\n")
+                return proto.E_NOENT
+            syscall.sleep(WAIT_TICKS)
+    return abi.OK
 
 
 def _job_message(res: Ptr[syscall.SysResult]) -> None:
-    """Serve one tty-protocol message from a program of the job (its badge says which end it is)."""
-    global _pipe_tail
-    badge = res.v0
+    """Serve one tty-protocol message from the program writing the file of "> FILE"."""
     label = res.v1 & abi.LABEL_MASK
     acc: syscall.SysResult
     if res.v1 & abi.MSG_PAYLOAD != 0:
-        if label != proto.TTY_WRITE:
+        if label == proto.TTY_WRITE and syscall.accept(addr(_job_io[0]), JOB_IO, addr(acc)) == abi.OK:
+            fsc.write(_job_fd, addr(_job_io[0]), acc.v0)
+        else:
             syscall.refuse()
-            return
-        if badge == B_PIPE_IN:
-            room = PIPE_MAX - (_pipe_head - _pipe_tail)
-            if room == 0:
-                syscall.refuse()            # the writer sleeps a tick and offers again
-                return
-            if room > JOB_IO:
-                room = JOB_IO
-            if syscall.accept(addr(_job_io[0]), room, addr(acc)) == abi.OK:
-                _pipe_put(addr(_job_io[0]), acc.v0)
-            return
-        if syscall.accept(addr(_job_io[0]), JOB_IO, addr(acc)) == abi.OK:
-            if _job_fd != NO_FD:
-                fsc.write(_job_fd, addr(_job_io[0]), acc.v0)
-            else:
-                tty.write(addr(_job_io[0]), acc.v0)
         return
-    words: proto.Words
-    if label == proto.TTY_READ and badge == B_PIPE_OUT:
-        if _pipe_head == _pipe_tail:
-            syscall.reply(abi.OK if _writer_done else abi.ERR_WOULD_BLOCK, 0, 0, 0, 0)
-            return
-        out = cast(Ptr[u8], addr(words.w[0]))
-        n: usize = 0
-        while n < res.v2 and n < 32 and _pipe_tail != _pipe_head:
-            out[n] = _pipe[_pipe_tail % PIPE_MAX]
-            _pipe_tail += 1
-            n += 1
-        syscall.reply(n << proto.COUNT_SHIFT, words.w[0], words.w[1], words.w[2], words.w[3])
-    elif label == proto.TTY_READ:
-        syscall.reply(abi.OK, 0, 0, 0, 0)   # the writing end of a pipe, or a program writing a file: no input
+    if label == proto.TTY_READ:
+        syscall.reply(abi.OK, 0, 0, 0, 0)   # a program writing a file has no input
     elif label == proto.TTY_INTR:
         syscall.reply(abi.OK, tty.interrupts(), 0, 0, 0)
     elif label == proto.TTY_FLUSH:
@@ -441,16 +427,24 @@ def _running(pid: usize, code: Ptr[usize]) -> bool:
 
 
 def _serve_job(writer: usize, reader: usize) -> usize:
-    """Serve the consoles of a job's programs until both ended (Ctrl-C kills them); the last one's status."""
-    global _writer_done
+    """Wait for a job's programs (writer 0: none) and serve "> FILE"; the reader's status.
+
+    When the writer ends its pipe is closed (the reader sees the end of its
+    input after the bytes left); when the reader ends first the writer is
+    killed, as nobody takes its output any more. Ctrl-C kills both.
+    """
     res: syscall.SysResult
     code: usize = 0
     writer_code: usize = 0
+    writing = writer != 0
     base = tty.interrupts()
     while True:
-        if not _writer_done and not _running(writer, addr(writer_code)):
-            _writer_done = True
-        if not _running(reader, addr(code)) and _writer_done:
+        if writing and not _running(writer, addr(writer_code)):
+            writing = False
+            pipe.close(addr(_job_pipe))
+        if not _running(reader, addr(code)):
+            if writing:
+                pm.kill(writer)
             return code
         if tty.interrupts() != base:
             pm.kill(writer)
@@ -470,10 +464,68 @@ def _console_for(badge: usize) -> usize:
     return SLOT_MINT
 
 
+def _give_pipe(first: usize, wait: usize, wake: usize) -> usize:
+    """Have init give the job's pipe to the next program started: slots ``first`` .. + 2; abi.OK, else 1 (printed)."""
+    err = pm.give(SLOT_FRAME, first)
+    if err == abi.OK:
+        err = pm.give(wait, first + 1)
+    if err == abi.OK:
+        err = pm.give(wake, first + 2)
+    if err != abi.OK:
+        tty.printf("sh: cannot give a program its pipe: error %u\n", err)
+        return 1
+    return abi.OK
+
+
+def _make_pipe() -> usize:
+    """Make the job's pipe and map it as the shell's writing end; the error (printed)."""
+    err = pipe.create(SLOT_FRAME, SLOT_DATA, SLOT_SPACE)
+    if err == abi.OK:
+        err = pipe.attach(addr(_job_pipe), SLOT_FRAME, SLOT_SPACE, SLOT_DATA, JOB_VA)
+        if err != abi.OK:
+            pipe.destroy(SLOT_FRAME, SLOT_DATA, SLOT_SPACE)
+    if err != abi.OK:
+        tty.printf("sh: cannot make a pipe: error %u\n", err)
+    return err
+
+
+def _piped(bar: usize, last: usize, console: usize) -> usize:
+    """Run ``A | B`` (words 0 .. ``bar`` - 1, ``bar`` + 1 .. ``last`` - 1; B's console ``console``); the status."""
+    global _nwords, _to_pipe, _reader
+    if _make_pipe() != abi.OK:
+        return 1
+    reader: usize = 0
+    writer: usize = 0
+    status = _give_pipe(proto.SLOT_PIPE_IN, SLOT_DATA, SLOT_SPACE)
+    if status == abi.OK:
+        status = _start(bar + 1, last, console, addr(reader))
+    if status == abi.OK:
+        _nwords = bar
+        _to_pipe = True
+        _reader = reader
+        builtin = _builtin()                # a built-in on the left writes into the pipe itself
+        _to_pipe = False
+        _nwords = last
+        if builtin:
+            pipe.close(addr(_job_pipe))
+        else:
+            status = _give_pipe(proto.SLOT_PIPE_OUT, SLOT_SPACE, SLOT_DATA)
+            if status == abi.OK:
+                status = _start(0, bar, abi.NO_CAP, addr(writer))
+            if status != abi.OK:
+                pm.kill(reader)
+    if status == abi.OK:
+        status = _serve_job(writer, reader)
+    pipe.detach(addr(_job_pipe))
+    pipe.destroy(SLOT_FRAME, SLOT_DATA, SLOT_SPACE)
+    return status
+
+
 def _job(bar: usize) -> usize:
     """Run ``A | B``, ``A | B > FILE`` or ``PROG > FILE`` (A may be a built-in); return the exit status."""
-    global _job_fd, _pipe_head, _pipe_tail, _writer_done, _nwords, _to_pipe
+    global _job_fd
     last = _nwords
+    console: usize = abi.NO_CAP
     if _target != 0:
         p = _resolve(_word(_target - 1))
         err = fsc.open(p, proto.OPEN_WRITE | proto.OPEN_CREATE | proto.OPEN_TRUNC, addr(_job_fd))
@@ -481,29 +533,15 @@ def _job(bar: usize) -> usize:
             _job_fd = NO_FD
             return cmds.fail("sh", _word(_target - 1), err)
         last = _nwords - 1
-    _pipe_head = 0
-    _pipe_tail = 0
-    _writer_done = True
-    writer: usize = 0
-    reader: usize = 0
+        console = _console_for(B_FILE)
     status: usize = abi.OK
     if bar != 0:
-        _nwords = bar
-        _to_pipe = True
-        builtin = _builtin()                # a built-in on the left writes straight into the pipe
-        _to_pipe = False
-        _nwords = last
-        if not builtin:
-            _writer_done = False
-            status = _start(0, bar, _console_for(B_PIPE_IN), addr(writer))
-        if status == abi.OK:
-            status = _start(bar + 1, last, _console_for(B_PIPE_OUT), addr(reader))
-            if status != abi.OK:
-                pm.kill(writer)
+        status = _piped(bar, last, console)
     else:
-        status = _start(0, last, _console_for(B_FILE), addr(reader))
-    if status == abi.OK:
-        status = _serve_job(writer, reader)
+        pid: usize = 0
+        status = _start(0, last, console, addr(pid))
+        if status == abi.OK:
+            status = _serve_job(0, pid)
     syscall.cap_delete(SLOT_MINT)
     if _job_fd != NO_FD:
         fsc.close(_job_fd)
