@@ -7,6 +7,7 @@ import ast
 from kcc.parse import is_int_enum
 from kcc.programstate import ProgramState
 from kcc.symbols import (
+    LANG_METHODS,
     LANG_NAMES,
     ConstSym,
     Deferred,
@@ -247,5 +248,7 @@ class NameBinder(ProgramState):
                 return self.attribute(base, node.attr)
             if isinstance(base, EnumSym):
                 return base.members.get(node.attr)
+            if isinstance(base, LangSym) and f"{base.name}.{node.attr}" in LANG_METHODS:
+                return LangSym(f"{base.name}.{node.attr}")   # log.info: a built-in reached through its namespace
         return None
 

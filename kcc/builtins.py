@@ -14,13 +14,15 @@ import ast
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from llvmlite import ir
 
+from kcc import formats, logs
 from kcc.notes import KCONST, KFUNC
 from kcc.resolve import ConstSym, FuncSym
-from kcc.runtime import PanicKind
+from kcc.runtime import LOG_ARGS, LOG_KIND_BITS, LOG_SYMBOL, LOG_TEXT_SYMBOL, LogKind, PanicKind
 from kcc.types import (
     BOOL,
     VOID,
@@ -486,6 +488,102 @@ def _atomic(name: str, values: int, orders: tuple[str, ...], integers_only: bool
     return Builtin(name, check, lower, f"kcc.lang.{name}")
 
 
+# ----- compact logs ------------------------------------------------------------------------------------
+
+_LOG_KINDS = {"d": LogKind.SIGNED, "s": LogKind.STRING}
+"""How the encoder sends each conversion's argument; every other conversion sends it unsigned."""
+
+
+LOG_METHODS = {"debug": "debug", "info": "info", "warning": "warn", "error": "error"}
+"""Each ``log`` method (spelt as Python's logging spells it) and the level its records carry (kcc.logs.LEVELS)."""
+
+
+def _log(method: str, level: str) -> Builtin:
+    """``log.<method>(fmt, a, ...)``: a compact log record and a call of the kernel's encoder (kcc/logs.py).
+
+    The format is a string literal or ``Final`` string constant checked against the
+    arguments as a ``@printf_like`` call's is (kcc/formats.py); each argument passes as
+    an ``Arg`` does. On a board whose ``LOG_PLAIN`` constant is 1 the call prints the
+    ``[level] ``-prefixed format as text instead (kcc/runtime.py has both calls).
+    """
+
+    def check(chk: FunctionChecker, node: ast.Call, expected: Type | None) -> Type:
+        name = f"log.{method}"
+        if not chk.prog.target.freestanding:
+            raise chk.error(node, f"{name} sends to the kernel's console; the host target has none")
+        if node.keywords or not node.args:
+            raise chk.error(node, f"{name} takes a format and the values it converts: {name}(\"x=%u\\n\", x)")
+        values = node.args[1:]
+        if len(values) > LOG_ARGS:
+            raise chk.error(values[LOG_ARGS], f"{name} formats at most {LOG_ARGS} values",
+                            "split the output over two calls")
+        for a in values:
+            chk.format_argument(a, f"an argument of {name}")
+        chk.expr(node.args[0])
+        fmt = formats.constant_format(node.args[0])
+        if fmt is None:
+            raise chk.error(node.args[0], f"the format of {name} is a string literal or a Final string",
+                            "the format stays in the ELF: the compiler must know it")
+        slots: list[ast.expr | ConstSym | None] = [*values, *[None] * (LOG_ARGS - len(values))]
+        formats.check_arguments(chk, node.args[0], fmt, slots, name)
+        node.kformat = fmt
+        return VOID
+
+    def lower(fl: FunctionLowerer, node: ast.Call) -> None:
+        low = fl.low
+        usize = low.val_ty(low.usize)
+        args = [fl.convert(a, low.usize) for a in node.args[1:]]
+        args += [ir.Constant(usize, 0)] * (LOG_ARGS - len(args))
+        fmt: str = node.kformat
+        if low.prog.board_constants.get("LOG_PLAIN", 0) == 1:
+            callee = _runtime_function(fl, LOG_TEXT_SYMBOL, [PTR] + [usize] * LOG_ARGS)
+            fl.builder.call(callee, [low.string(f"[{level}] {fmt}"), *args])
+            return
+        kinds = 0
+        for i, spec in enumerate(s for s in formats.conversions(fmt) if isinstance(s, formats.Spec)):
+            kinds |= _LOG_KINDS.get(spec.conv, LogKind.UNSIGNED) << (LOG_KIND_BITS * i)
+        callee = _runtime_function(fl, LOG_SYMBOL, [usize] * (LOG_ARGS + 2))
+        fl.builder.call(callee, [_record_offset(fl, node, level, fmt), ir.Constant(usize, kinds), *args])
+
+    return Builtin(f"log.{method}", check, lower, f"kcc.lang.log.{method}")
+
+
+def _runtime_function(fl: FunctionLowerer, symbol: str, params: list[ir.Type]) -> ir.Function:
+    """The runtime entry ``symbol`` (kcc/runtime.py): the unit's own definition, or a declaration of it."""
+    existing = fl.low.module.globals.get(symbol)
+    if isinstance(existing, ir.Function):
+        return existing
+    return ir.Function(fl.low.module, ir.FunctionType(ir.VoidType(), params), symbol)
+
+
+def _record_offset(fl: FunctionLowerer, node: ast.Call, level: str, fmt: str) -> ir.Value:
+    """Emit the call's record into ``.kcc_log`` (kcc/logs.py's layout) and return its offset there, a usize.
+
+    The link scripts place ``.kcc_log`` at address 0, so the record's address is its offset.
+    """
+    low = fl.low
+    source = Path(fl.src.path).resolve()
+    try:
+        path = source.relative_to(low.prog.root.resolve()).as_posix()
+    except ValueError:
+        path = fl.src.path
+    nargs = sum(isinstance(s, formats.Spec) for s in formats.conversions(fmt))
+    data = logs.RECORD_HEADER.pack(logs.LEVELS.index(level), nargs, 0, node.lineno) \
+        + path.encode("utf-8") + b"\0" + fmt.encode("utf-8") + b"\0"
+    ty = ir.ArrayType(ir.IntType(8), len(data))
+    gv = ir.GlobalVariable(low.module, ty, low.module.get_unique_name("kcc_log"))
+    gv.initializer = ir.Constant(ty, bytearray(data))
+    gv.global_constant = True
+    gv.linkage = "internal"
+    gv.section = logs.SECTION
+    gv.align = 1   # records follow each other with no padding
+    usize = low.val_ty(low.usize)
+    if low.target.low_address_asm:
+        asm = ir.InlineAsm(ir.FunctionType(usize, [PTR]), low.target.low_address_asm, "=r,s")
+        return fl.builder.call(asm, [gv])
+    return fl.builder.ptrtoint(gv, usize)
+
+
 REG_METHODS = {"read": 0, "write": 1, "set_bits": 1, "clear_bits": 1}
 """The methods of a ``Reg[T]`` field and how many arguments each takes."""
 
@@ -518,6 +616,7 @@ def _table() -> dict[str, Builtin]:
         _atomic("atomic_swap", 1, every),
         _atomic("atomic_cas", 2, every),
     ]
+    entries += [_log(method, level) for method, level in LOG_METHODS.items()]
     return {b.name: b for b in entries}
 
 

@@ -147,11 +147,32 @@ def check_call(chk: FunctionChecker, node: ast.Call, fn: FuncSym, bound: list[as
     fmt_node = bound[fmt_index]
     if not isinstance(fmt_node, ast.expr):
         return
-    value = fmt_node.value if isinstance(fmt_node, ast.Constant) else KCONST.get(fmt_node)
-    if not isinstance(value, str):
-        return
-    slots = list(range(fmt_index + 1, len(fn.params)))
-    given = [i for i in slots if isinstance(bound[i], ast.expr)]
+    value = constant_format(fmt_node)
+    if value is not None:
+        check_arguments(chk, fmt_node, value, bound[fmt_index + 1:], f"'{fn.name}'")
+
+
+def constant_format(node: ast.expr) -> str | None:
+    """The value of a format written as a string literal or a ``Final`` string constant, else None."""
+    value = node.value if isinstance(node, ast.Constant) else KCONST.get(node)
+    return value if isinstance(value, str) else None
+
+
+def check_arguments(chk: FunctionChecker, fmt_node: ast.expr, value: str, slots: list[ast.expr | ConstSym | None],
+                    callee: str) -> None:
+    """Report every mismatch between the format ``value`` (written at ``fmt_node``) and its arguments.
+
+    Args:
+        chk: the checker of the calling function (its reporter receives the diagnostics).
+        fmt_node: where the format is written; ``value``: its text.
+        slots: one entry per formatting parameter the callee has, in order: the checked argument
+            passed there, or a ConstSym or None where the call passes none.
+        callee: what messages call the function, e.g. ``'kprintf'``.
+
+    Nothing is raised: each mismatch is a located error at the argument or at
+    the conversion in the format literal.
+    """
+    given = [i for i, a in enumerate(slots) if isinstance(a, ast.expr)]
     specs: list[Spec] = []
     for item in conversions(value):
         if isinstance(item, str):
@@ -160,10 +181,9 @@ def check_call(chk: FunctionChecker, node: ast.Call, fn: FuncSym, bound: list[as
             specs.append(item)
     if len(specs) > len(slots):
         chk.prog.reporter.error(chk.src, fmt_node, f"the format converts {len(specs)} arguments, "
-                                f"'{fn.name}' takes at most {len(slots)}", "split the output over two calls")
+                                f"{callee} takes at most {len(slots)}", "split the output over two calls")
         return
-    for spec, i in zip(specs, slots, strict=False):
-        arg = bound[i]
+    for spec, arg in zip(specs, slots, strict=False):
         if not isinstance(arg, ast.expr):
             where = _spec_node(fmt_node, chk, value, spec.start, len(spec.text))
             chk.prog.reporter.error(chk.src, where, f"'{spec.text}' has no argument: the format converts "
@@ -175,9 +195,9 @@ def check_call(chk: FunctionChecker, node: ast.Call, fn: FuncSym, bound: list[as
                 else "an integer constant" if isinstance(ty, ConstIntType) else str(ty)
             chk.prog.reporter.error(chk.src, arg, f"'{spec.text}' formats {CONVERSIONS[spec.conv]}, "
                                     f"not {shown}", *_hint(spec.conv, ty))
-    extra = [i for i in given if i >= slots[0] + len(specs)] if slots else []
+    extra = [i for i in given if i >= len(specs)]
     if extra:
-        first = bound[extra[0]]
+        first = slots[extra[0]]
         assert isinstance(first, ast.expr)
         chk.prog.reporter.error(chk.src, first, f"the format converts {len(specs)} arguments, "
                                 f"the call passes {len(given)}")

@@ -68,6 +68,7 @@ __all__ = [
     "inline",
     "interrupt",
     "isize",
+    "log",
     "max",
     "min",
     "mmio",
@@ -1082,6 +1083,41 @@ def printf_like(param: str) -> Callable[[_F], _F]:
     def wrap(f: _F) -> _F:
         return f
     return wrap
+
+
+class _Log:
+    """``log.debug``, ``log.info``, ``log.warning``, ``log.error``: compact log calls (language.md, "Compact logs").
+
+    The compiler keeps the format in the ELF and sends a frame (kcc/logs.py);
+    under CPython each call writes the line a board with ``LOG_PLAIN = 1``
+    prints, ``[level] `` and the formatted text, to standard output.
+    """
+
+    def _write(self, level: str, fmt: str, args: tuple[Any, ...]) -> None:
+        from kcc.logs import format_message  # kcc.logs brings click; most programs never log
+
+        values = [a.encode("utf-8") if isinstance(a, str) else a if isinstance(a, bytes) else int(a)
+                  for a in args]
+        sys.stdout.write(f"[{level}] " + format_message(fmt, values, POINTER_BITS))
+
+    def debug(self, fmt: str, *args: Any) -> None:
+        """Log at level debug."""
+        self._write("debug", fmt, args)
+
+    def info(self, fmt: str, *args: Any) -> None:
+        """Log at level info."""
+        self._write("info", fmt, args)
+
+    def warning(self, fmt: str, *args: Any) -> None:
+        """Log at level warn."""
+        self._write("warn", fmt, args)
+
+    def error(self, fmt: str, *args: Any) -> None:
+        """Log at level error."""
+        self._write("error", fmt, args)
+
+
+log = _Log()
 
 
 def _marker(doc: str) -> Callable[[_F], _F]:

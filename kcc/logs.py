@@ -30,11 +30,13 @@ A record (what ``.kcc_log`` holds, written by the compiler per call site):
 A decoded frame reads ``[level] path:line: message``; a format's trailing
 newline ends the line.
 
-The producing half is not in the compiler yet: records and frames will come
-from a ``log.info("x=%u", x)``-style builtin (issue 9, item 4) that checks
-the format against its arguments, emits one record per call site into
-``.kcc_log`` and passes the record's address with the arguments to the
-kernel's encoder. The link scripts already place ``.kcc_log``.
+The producing half: ``log.info("x=%u\\n", x)`` (also ``log.debug``,
+``log.warning``, ``log.error``; kcc/builtins.py) checks the format against its
+arguments, emits one record per call site into ``.kcc_log`` and calls the
+kernel's encoder (kernel_src/lib/klog.py, ABI in kcc/runtime.py) with the
+record's offset, a compile-time word saying which of the frame's three
+argument encodings each argument takes, and the arguments. On a board with
+``LOG_PLAIN = 1`` the call prints ``[level] `` and the formatted text instead.
 """
 
 from __future__ import annotations

@@ -16,8 +16,11 @@ LANG_NAMES = frozenset({
     "section", "export", "extern", "naked", "inline", "noinline", "noreturn", "interrupt",
     "extern_symbol", "panic", "min", "max", "abs",
     "atomic_load", "atomic_store", "atomic_add", "atomic_swap", "atomic_cas",
-    "RELAXED", "ACQUIRE", "RELEASE", "ACQ_REL", "SEQ_CST", "IntEnum", "Arg", "printf_like",
+    "RELAXED", "ACQUIRE", "RELEASE", "ACQ_REL", "SEQ_CST", "IntEnum", "Arg", "printf_like", "log",
 })
+
+# The built-ins reached through a kcc.lang name, as ``log.info(...)`` (kcc/builtins.py has their entries).
+LANG_METHODS = frozenset({"log.debug", "log.info", "log.warning", "log.error"})
 
 
 class Symbol:

@@ -25,7 +25,6 @@ from kcc.resolve import (
     Module,
     ModuleSym,
     PackageSym,
-    Param,
     Program,
     StructSym,
     Symbol,
@@ -1008,7 +1007,7 @@ class FunctionChecker:
                     raise self.error(node, f"missing argument '{p.name}' of '{fn.name}'")
                 bound[i] = p.default
             elif p.converts:
-                self.format_argument(bound[i], fn, p)
+                self.format_argument(bound[i], f"'{p.name}' of '{fn.name}'")
             else:
                 self.coerce(bound[i], p.type)
         if fn.attrs.printf_like is not None:
@@ -1017,8 +1016,9 @@ class FunctionChecker:
         node.kargs = bound
         return fn.result
 
-    def format_argument(self, node: ast.expr, fn: FuncSym, p: Param) -> None:
-        """An argument for an ``Arg`` parameter: any integer, bool, pointer or string, converted as usize(x)."""
+    def format_argument(self, node: ast.expr, what: str) -> None:
+        """A formatting argument (an ``Arg`` parameter's, a log call's): any integer, bool, pointer or string,
+        converted as usize(x); ``what`` names the argument in the error raised for anything else."""
         ty = self.expr(node)
         if isinstance(ty, ConstIntType):
             k = KCONST.get(node)
@@ -1027,7 +1027,7 @@ class FunctionChecker:
         if isinstance(ty, StrType | NullType):
             node.kty = PtrType(self.prog.ints["u8"])
         elif not isinstance(ty, IntType | BoolType | PtrType):
-            raise self.error(node, f"'{p.name}' of '{fn.name}' formats an integer, a bool or a pointer, not {ty}")
+            raise self.error(node, f"{what} formats an integer, a bool or a pointer, not {ty}")
 
     def _check_default(self, fn: FuncSym, p) -> None:
         d = p.default

@@ -69,6 +69,11 @@ class Target:
             call-frame information then says lr still holds the return address, which the
             calls made since have overwritten, and gdb's backtrace repeats that frame forever
             (DWARF 5, "Call Frame Information": the same-value rule).
+        low_address_asm: an inline-asm template (``$0`` the result, ``$1`` the symbol) that loads the
+            absolute address of a symbol linked below 2 GiB, where the code model would reach it
+            PC-relative and so not at all from a kernel linked 2 GiB above it (RISC-V medany: a
+            compact-log record's address is its offset in ``.kcc_log``, linked at 0); "" where
+            taking the address needs nothing special.
     """
 
     name: str
@@ -88,6 +93,7 @@ class Target:
     int64_align: int = 8
     sign_extend_i32: bool = False
     unwind_tables: bool = False
+    low_address_asm: str = ""
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def target_machine(self, opt: int = 2) -> llvm.TargetMachine:

@@ -20,4 +20,6 @@ TARGET = Target(
     link_emulation="elf64lriscv",
     code_model="medium",
     sign_extend_i32=True,
+    # lui/addi take the address absolute (R_RISCV_HI20/LO12_I), which reaches the low 2 GiB from anywhere.
+    low_address_asm="lui $0, %hi($1)\naddi $0, $0, %lo($1)",
 )

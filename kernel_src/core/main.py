@@ -5,6 +5,7 @@ from kcc.lang import *
 
 from arch import boot, console, cpu, trap
 from core import selftest
+from lib import klog as _klog  # noqa: F401  defines __kcc_log and __kcc_log_text, what log.info calls
 from lib import kprintf as fmt
 from lib import pagealloc, string
 from lib import panic as _panic  # noqa: F401  defines __kcc_panic, the runtime's panic entry
@@ -27,6 +28,11 @@ _nholes: u32 = 0
 def _show_range(label: Ptr[u8], start: usize, end: usize) -> None:
     """Print one line of the memory map: label, [start, end) and the size in KiB."""
     fmt.kprintf("  %-10s %p..%p %8u KiB\n", usize(label), start, end, (end - start) // 1024)
+
+
+def _show_section(label: Ptr[u8], start: usize, end: usize) -> None:
+    """Log one section of the kernel image as _show_range prints a range (a compact log on most boards)."""
+    log.info("  %-10s %p..%p %8u KiB\n", label, start, end, (end - start) // 1024)
 
 
 def memory_setup(boot_info: usize) -> None:
@@ -61,12 +67,12 @@ def memory_setup(boot_info: usize) -> None:
     while i < _nholes - 2:
         _show_range("reserved", _holes[i].base, _holes[i].base + _holes[i].size)
         i += 1
-    fmt.kprintf("kernel image:\n")
-    _show_range(".text", extern_symbol("__text_start"), extern_symbol("__text_end"))
-    _show_range(".rodata", extern_symbol("__rodata_start"), extern_symbol("__rodata_end"))
-    _show_range(".data", extern_symbol("__data_start"), extern_symbol("__data_end"))
-    _show_range(".bss", extern_symbol("__bss_start"), extern_symbol("__bss_end"))
-    _show_range("stacks", extern_symbol("__stack_bottom"), extern_symbol("__stack_top"))
+    log.info("kernel image:\n")
+    _show_section(".text", extern_symbol("__text_start"), extern_symbol("__text_end"))
+    _show_section(".rodata", extern_symbol("__rodata_start"), extern_symbol("__rodata_end"))
+    _show_section(".data", extern_symbol("__data_start"), extern_symbol("__data_end"))
+    _show_section(".bss", extern_symbol("__bss_start"), extern_symbol("__bss_end"))
+    _show_section("stacks", extern_symbol("__stack_bottom"), extern_symbol("__stack_top"))
     _show_range("image ro", ro_start, ro_end)
     _show_range("image rw", rw_start, rw_end)
 
@@ -74,7 +80,7 @@ def memory_setup(boot_info: usize) -> None:
     i = 0
     while i < _nram:
         if not pagealloc.add_ram(_ram[i].base, _ram[i].base + _ram[i].size, addr(_holes[0]), _nholes):
-            fmt.kprintf("warning: too many free ranges, some RAM is left unused\n")
+            log.warning("too many free ranges, some RAM is left unused\n")
         i += 1
     fmt.kprintf("free pages: %u of %u, %u bytes each (%u KiB free)\n", pagealloc.free_pages(),
                 pagealloc.total_pages(), pagealloc.PAGE_SIZE, pagealloc.free_pages() * pagealloc.PAGE_SIZE // 1024)
