@@ -241,8 +241,9 @@ def run_cmd(ctx: click.Context, arch: str, board: str | None, release: bool, opt
     if gdb:
         click.echo(f"kcc: waiting for gdb: gdb-multiarch {_shown(result.elf)} -ex 'target remote :1234' "
                    "(kcc debug does both)", err=True)
+    # Compact log frames (kcc.logs) are shown decoded, as `kcc logs` would print them.
     run = qemu.boot(board_desc, result.elf, timeout=timeout, gdb=gdb, icount=icount,
-                    echo=sys.stdout.buffer, initrd=result.initrd, append=append)
+                    echo=logs.console_view(result.elf, sys.stdout.buffer), initrd=result.initrd, append=append)
     if run.timed_out:
         click.echo(f"\nkcc: QEMU stopped after {timeout:g}s (--timeout)", err=True)
     elif run.exit_code != 0:

@@ -247,6 +247,62 @@ class Decoder:
         return f"[{record.level}] {record.path}:{record.line}: {message}"
 
 
+class ConsoleView:
+    """A writable stream for a live console: plain bytes pass straight through, each frame becomes its line.
+
+    ``kcc run`` and ``kcc systest`` show QEMU's console through it, so a person
+    reads decoded log lines while a prompt without a newline still shows at
+    once (Decoder, for whole streams, holds text back until its line ends).
+    ``out`` is the stream written to, e.g. ``sys.stdout.buffer``.
+    """
+
+    def __init__(self, records: Records, out: BinaryIO) -> None:
+        self._frames = Decoder(records)
+        self._out = out
+        self._in_frame = False
+        self._line_start = True     # the last byte shown ended a line: a frame's line needs no break first
+
+    def write(self, data: bytes) -> int:
+        """Show ``data`` (any chunk of the console stream); returns len(data), as a stream's write does."""
+        if not self._in_frame and SYNC not in data:
+            shown = bytearray(data)
+        else:
+            shown = bytearray()
+            for byte in data:
+                if self._in_frame:
+                    lines = self._frames.feed(bytes([byte]))
+                    if lines:
+                        if not (self._line_start if not shown else shown.endswith(b"\n")):
+                            shown += b"\r\n"
+                        shown += "".join(f"{line}\r\n" for line in lines).encode()
+                        self._in_frame = False
+                elif byte == SYNC:
+                    self._in_frame = True
+                    self._frames.feed(bytes([byte]))
+                else:
+                    shown.append(byte)
+        if shown:
+            self._line_start = shown.endswith(b"\n")
+            self._out.write(bytes(shown))
+        return len(data)
+
+    def flush(self) -> None:
+        """Flush the underlying stream."""
+        self._out.flush()
+
+
+def console_view(elf: Path, out: BinaryIO) -> BinaryIO:
+    """``out`` wrapped in a ConsoleView for ``elf``'s records; ``out`` itself when the ELF has none.
+
+    Raises:
+        LogError: as load_records.
+    """
+    records = load_records(elf)
+    if not records.by_offset:
+        return out
+    return ConsoleView(records, out)  # type: ignore[return-value]  # a stream for run_qemu's echo
+
+
 def _leb128(data: bytes, pos: int) -> tuple[int | None, int]:
     """The unsigned LEB128 number at ``data[pos:]`` and the position after it; (None, pos) when cut short."""
     value = shift = 0

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from kcc import qemu
+from kcc import logs, qemu
 from kcc.boards import default_board, load_board
 from kcc.build import build
 from kcc.targets import ARCHES
@@ -102,7 +102,7 @@ def systest_cmd(arch: str, board: str | None, release: bool, out_dir: Path | Non
     result = build(arch, board_desc.name, release=release, out_dir=out_dir)
     if result.initrd is None:
         raise click.UsageError(f"board '{board_desc.name}' runs no user programs (USER_PROCESSES is not 1)")
-    run = qemu.boot(board_desc, result.elf, timeout=timeout, echo=sys.stdout.buffer, initrd=result.initrd,
+    run = qemu.boot(board_desc, result.elf, timeout=timeout, echo=logs.console_view(result.elf, sys.stdout.buffer), initrd=result.initrd,
                     append=f"init={PROGRAM}")
     verdict = judge(run.text, run.exit_code)
     if verdict.ok:

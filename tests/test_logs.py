@@ -126,6 +126,22 @@ def test_decoding_does_not_depend_on_how_the_bytes_arrive(elf: Path) -> None:
     assert lines + decoder.finish() == EXPECTED
 
 
+def test_console_view_passes_text_at_once_and_decodes_frames(elf: Path) -> None:
+    """kcc run's view: a prompt shows before its line ends; frames become lines, byte by byte or whole."""
+    out = io.BytesIO()
+    view = logs.ConsoleView(logs.load_records(elf), out)
+    view.write(b"$ ")
+    assert out.getvalue() == b"$ "
+    for byte in _stream(elf):
+        view.write(bytes([byte]))
+    shown = out.getvalue()[2:]
+    whole = io.BytesIO()
+    logs.ConsoleView(logs.load_records(elf), whole).write(_stream(elf))
+    assert shown == whole.getvalue()
+    assert shown.decode().replace("\r\n", "\n").splitlines() == EXPECTED
+    assert b"\xff" not in shown
+
+
 def test_unknown_record_and_cut_off_frame_are_reported(elf: Path) -> None:
     decoder = logs.Decoder(logs.load_records(elf))
     lines = decoder.feed(b"a\n\xff" + leb128(0x7777) + b"b\n\xff" + leb128(_symbols(elf)["rec_boot"]))
