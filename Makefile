@@ -18,7 +18,7 @@ KCCFLAGS = --arch $(ARCH) $(if $(BOARD),--board $(BOARD)) $(if $(RELEASE),--rele
 QEMU_BINS := qemu-system-riscv64:qemu-system-misc qemu-system-arm:qemu-system-arm \
              qemu-system-i386:qemu-system-x86 gdb-multiarch:gdb-multiarch
 
-.PHONY: all venv qemu-deps build qemu qemu-gdb systest check fuzz lint test benchmark docs clean distclean
+.PHONY: all venv qemu-deps build qemu qemu-gdb systest check fuzz-kcc lint test benchmark docs clean distclean
 
 all: build
 
@@ -82,7 +82,7 @@ test: venv qemu-deps
 check: venv qemu-deps lint test
 
 # The front-end fuzzing of tests/test_fuzz.py with twenty times make check's mutants (about an hour).
-fuzz: venv
+fuzz-kcc: venv
 	KCC_FUZZ_SCALE=20 $(PY) -m pytest -q -n auto tests/test_fuzz.py
 
 # Without ARCH= or BOARD= on the command line, every architecture's QEMU board is measured

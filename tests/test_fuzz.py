@@ -6,7 +6,7 @@ tokens, delete spans, duplicate or swap lines, change integer literals, rename i
 and AST-level rewrites that keep the text parseable so the type checker and the lowering are
 reached). For every mutant, ``compile_program`` either raises CompileError, whose diagnostics
 all render, or returns a module that LLVM's verifier accepts. The ``kcc check`` command on a
-mutant exits 0 or 1 and never prints a traceback. Runs are derandomized and bounded; make fuzz runs
+mutant exits 0 or 1 and never prints a traceback. Runs are derandomized and bounded; make fuzz-kcc runs
 twenty times as many mutants (KCC_FUZZ_SCALE).
 """
 
@@ -297,7 +297,7 @@ def compiles_or_fails_cleanly(roots: dict[str, Path], seed: Seed, text: str) -> 
 FUZZ = settings(derandomize=True, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 # Mutants per property are multiplied by KCC_FUZZ_SCALE: 1 in make check (a few hundred mutants,
-# kept so because each compiles most of the kernel), more for a campaign (make fuzz).
+# kept so because each compiles most of the kernel), more for a campaign (make fuzz-kcc).
 SCALE = int(os.environ.get("KCC_FUZZ_SCALE", "1"))
 SEED_INDEX = st.integers(0, 10**6)
 
