@@ -67,3 +67,5 @@ KFUNC: Note[Any] = Note("kfunc", "Names and Attributes that use a function as a 
                         "the resolve.FuncSym")
 KORDER: Note[Any] = Note("korder", "atomic_* calls", "the LLVM memory ordering of the access (\"seq_cst\", ...)")
 KCLOBBERS: Note[Any] = Note("kclobbers", "asm(...) calls", "the clobber list: register names, \"memory\", \"cc\"")
+KFORMAT: Note[Any] = Note("kformat", "log.debug/info/warning/error calls",
+                          "the format string (a literal or a Final string), kept in the call's .kcc_log record")

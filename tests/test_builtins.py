@@ -11,13 +11,14 @@ from kcc.resolve import LANG_NAMES
 # kcc.lang names that are not called as functions: types, decorators, constants, markers.
 NOT_CALLED = {"Ptr", "Array", "Reg", "Callable", "struct", "Final", "NULL", "TARGET", "section", "export",
               "extern", "naked", "inline", "noinline", "noreturn", "interrupt", "printf_like", "IntEnum", "Arg",
-              "RELAXED", "ACQUIRE", "RELEASE", "ACQ_REL", "SEQ_CST"}
+              "RELAXED", "ACQUIRE", "RELEASE", "ACQ_REL", "SEQ_CST", "log"}
 
 
 def test_every_callable_name_of_the_language_has_an_entry() -> None:
     assert sorted(LANG_NAMES - NOT_CALLED - set(BUILTINS)) == []
     assert PYTHON_NAMES <= set(BUILTINS)
     assert {f"Reg.{m}" for m in REG_METHODS} <= set(BUILTINS)
+    assert {f"log.{level}" for level in ("debug", "info", "warning", "error")} <= set(BUILTINS)
 
 
 def test_names_the_compiler_knows_are_the_ones_kcc_lang_exports() -> None:
