@@ -272,7 +272,8 @@ class ConsoleView:
                 if self._in_frame:
                     lines = self._frames.feed(bytes([byte]))
                     if lines:
-                        if not (self._line_start if not shown else shown.endswith(b"\n")):
+                        ended = shown.endswith(b"\n") if shown else self._line_start
+                        if not ended:  # the frame's line starts on a line of its own
                             shown += b"\r\n"
                         shown += "".join(f"{line}\r\n" for line in lines).encode()
                         self._in_frame = False
@@ -291,7 +292,7 @@ class ConsoleView:
         self._out.flush()
 
 
-def console_view(elf: Path, out: BinaryIO) -> BinaryIO:
+def console_view(elf: Path, out: BinaryIO) -> ConsoleView | BinaryIO:
     """``out`` wrapped in a ConsoleView for ``elf``'s records; ``out`` itself when the ELF has none.
 
     Raises:
@@ -300,7 +301,7 @@ def console_view(elf: Path, out: BinaryIO) -> BinaryIO:
     records = load_records(elf)
     if not records.by_offset:
         return out
-    return ConsoleView(records, out)  # type: ignore[return-value]  # a stream for run_qemu's echo
+    return ConsoleView(records, out)
 
 
 def _leb128(data: bytes, pos: int) -> tuple[int | None, int]:

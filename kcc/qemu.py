@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Protocol
 
 from kcc.boards import Board
 
@@ -25,6 +25,19 @@ QEMU_PACKAGES = {
     "qemu-system-arm": "qemu-system-arm",
     "qemu-system-i386": "qemu-system-x86",
 }
+
+
+class Echo(Protocol):
+    """Where a run's console is copied as it arrives: a binary stream such as ``sys.stdout.buffer``
+    or a kcc.logs.ConsoleView over one."""
+
+    def write(self, data: bytes, /) -> int:
+        """Take the console bytes ``data``; returns how many were taken."""
+        ...
+
+    def flush(self) -> None:
+        """Push what was written to its destination."""
+        ...
 
 
 class QemuError(Exception):
@@ -155,7 +168,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def run_qemu(cmd: list[str], exit_method: str, timeout: float | None,
-             echo: BinaryIO | None = None, console_input: bytes | None = None) -> RunResult:
+             echo: Echo | None = None, console_input: bytes | None = None) -> RunResult:
     """Run ``cmd``, copying QEMU's console to ``echo`` as it arrives, and wait for it to end.
 
     Standard input is passed straight through when it is a terminal (so the
@@ -264,7 +277,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def boot(board: Board, kernel: Path, *, timeout: float | None = 120.0, gdb: bool = False,
-         icount: bool = False, echo: BinaryIO | None = None, initrd: Path | None = None,
+         icount: bool = False, echo: Echo | None = None, initrd: Path | None = None,
          append: str | None = None, console_input: bytes | None = None) -> RunResult:
     """Boot ``kernel`` on ``board`` under QEMU and return the run's result.
 
