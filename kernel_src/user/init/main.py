@@ -258,6 +258,36 @@ def _entry() -> usize:
     return best
 
 
+def _take_console(e: Ptr[Proc], console: usize) -> bool:
+    """Move init's slot ``console`` (0: none) to a free slot of init's, recorded as ``e.console``.
+
+    False when no slot is free (``e.console`` is then 0, and ``console`` stays where it was).
+    """
+    e.console = 0
+    if console == 0:
+        return True
+    e.console = _free_slot(0)
+    if e.console == 0 or syscall.cap_move(console, e.console) != abi.OK:
+        e.console = 0
+        return False
+    return True
+
+
+def _settle(e: Ptr[Proc], err: usize, pid: Ptr[usize]) -> usize:
+    """The end of PM_SPAWN and PM_CLONE for entry ``e``: returns ``err``.
+
+    On success ``pid[0]`` is the new process's id; on failure the entry is
+    free again and the console it was to get is deleted.
+    """
+    if err != abi.OK:
+        if e.console != 0:
+            syscall.cap_delete(e.console)
+        e.pid = 0
+        return err
+    pid[0] = e.pid
+    return abi.OK
+
+
 def spawn(line: Ptr[u8], length: usize, parent: usize, prio: usize, extra: usize, res: usize, restart: bool,
           console: usize, pid: Ptr[usize]) -> usize:
     """Start the command ``line`` (``length`` bytes: program and arguments) as a child of ``parent``.
@@ -283,20 +313,10 @@ def spawn(line: Ptr[u8], length: usize, parent: usize, prio: usize, extra: usize
     e.res = res
     e.restart = restart
     e.restarts = 0
-    e.console = 0
-    if console != 0:
-        e.console = _free_slot(0)
-        if e.console == 0 or syscall.cap_move(console, e.console) != abi.OK:
-            e.pid = 0
-            return proto.E_NOSPC
-    err = _start(e)
-    if err != abi.OK:
-        if e.console != 0:
-            syscall.cap_delete(e.console)
+    if not _take_console(e, console):
         e.pid = 0
-        return err
-    pid[0] = e.pid
-    return abi.OK
+        return proto.E_NOSPC
+    return _settle(e, _start(e), pid)
 
 
 def _clone(badge: usize, pc: usize, regs: usize, pages: usize, console: usize, pid: Ptr[usize]) -> usize:
@@ -319,21 +339,15 @@ def _clone(badge: usize, pc: usize, regs: usize, pages: usize, console: usize, p
     src = addr(_procs[c])
     e = addr(_procs[i])
     e.pid = 0
-    e.console = 0
-    if console != 0:
-        e.console = _free_slot(0)
-        if e.console == 0 or syscall.cap_move(console, e.console) != abi.OK:
-            e.console = 0
-            return proto.E_NOSPC
+    if not _take_console(e, console):
+        return proto.E_NOSPC
     e.pslot = _free_slot(0)
     e.tslot = _free_slot(e.pslot)
     err: usize = proto.E_NOSPC
     if e.pslot != 0 and e.tslot != 0:
         err = clone.make(src.pslot, pages, e.pslot, e.tslot, pc, regs, regs, src.prio, SLOT_EP)
     if err != abi.OK:
-        if e.console != 0:
-            syscall.cap_delete(e.console)
-        return err
+        return _settle(e, err, pid)
     string.memcpy(addr(e.args[0]), addr(src.args[0]), loader.ARGS_MAX)
     e.args_len = src.args_len
     e.argc = src.argc
@@ -343,14 +357,7 @@ def _clone(badge: usize, pc: usize, regs: usize, pages: usize, console: usize, p
     e.res = 0
     e.restart = False
     e.restarts = 0
-    err = _finish(e)
-    if err != abi.OK:
-        if e.console != 0:
-            syscall.cap_delete(e.console)
-        e.pid = 0
-        return err
-    pid[0] = e.pid
-    return abi.OK
+    return _settle(e, _finish(e), pid)
 
 
 def _connect_fs() -> bool:
