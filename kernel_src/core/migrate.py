@@ -42,7 +42,7 @@ from kcc.lang import *
 
 from arch import context, vm
 from core import ipc, objects, sched, thread
-from lib import abi
+from lib import abi, bits
 
 MAX_STACKS: Final = 32          # one bit each in the portal's free mask
 NO_CALLER: Final[u32] = 0xFFFF_FFFF     # Level.caller of an activation's one-way bottom level
@@ -118,26 +118,6 @@ def portal_set(q: u32, entry: usize, stack_base: usize, stack_size: usize, stack
     return abi.OK
 
 
-def _lowest_bit(x: u32) -> u32:
-    """Return the index of the lowest set bit of ``x`` (which is not 0), in at most five steps."""
-    n: u32 = 0
-    if x & 0xFFFF == 0:
-        n += 16
-        x >>= 16
-    if x & 0xFF == 0:
-        n += 8
-        x >>= 8
-    if x & 0xF == 0:
-        n += 4
-        x >>= 4
-    if x & 0x3 == 0:
-        n += 2
-        x >>= 2
-    if x & 0x1 == 0:
-        n += 1
-    return n
-
-
 def _enter(src: u32, t: u32, q: u32, badge: u64) -> u32:
     """Run thread ``t`` at portal ``q``'s entry on a free stack with ``badge`` and thread src's arguments 0..3.
 
@@ -147,7 +127,7 @@ def _enter(src: u32, t: u32, q: u32, badge: u64) -> u32:
     p = addr(_portals[q])
     if p.free == 0:
         return MAX_STACKS
-    s = _lowest_bit(p.free)
+    s = bits.lowest(u64(p.free))
     p.free &= ~(u32(1) << s)
     a1 = context.syscall_arg(src, 0)
     a2 = context.syscall_arg(src, 1)

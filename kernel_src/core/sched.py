@@ -35,6 +35,7 @@ thread it replenishes from the throttled queue.
 import board
 from kcc.lang import *
 
+from lib import bits
 from lib.abi import ERR_INVALID_ARG, OK
 
 NO_INDEX: Final[u32] = 0xFFFF_FFFF
@@ -73,30 +74,6 @@ _ready_tail: Array[u32, board.NUM_PRIORITIES]
 _ready_bits: u64 = 0
 _sorted_head: Array[u32, 2]     # [0]: throttled, [1]: timeout
 _now: u64 = 0                   # the tick of the last tick() call
-
-
-def _highest_bit(x: u64) -> u32:
-    """The index of the highest set bit of ``x`` (not 0): six halving steps."""
-    v = x
-    n: u32 = 0
-    if v >> 32 != 0:
-        n += 32
-        v >>= 32
-    if v >> 16 != 0:
-        n += 16
-        v >>= 16
-    if v >> 8 != 0:
-        n += 8
-        v >>= 8
-    if v >> 4 != 0:
-        n += 4
-        v >>= 4
-    if v >> 2 != 0:
-        n += 2
-        v >>= 2
-    if v >> 1 != 0:
-        n += 1
-    return n
 
 
 def _key(t: u32, queue: u32) -> u64:
@@ -288,7 +265,7 @@ def choose() -> u32:
     """Dequeue and return the thread to run: the head of the highest non-empty priority; NO_INDEX if none. O(1)."""
     if _ready_bits == 0:
         return NO_INDEX
-    t = _ready_head[_highest_bit(_ready_bits)]
+    t = _ready_head[bits.highest(_ready_bits)]
     _unlink(t)
     return t
 
@@ -312,7 +289,7 @@ def highest_ready() -> i32:
     """Return the highest priority with a ready thread, -1 when none is ready. O(1)."""
     if _ready_bits == 0:
         return -1
-    return i32(_highest_bit(_ready_bits))
+    return i32(bits.highest(_ready_bits))
 
 
 @inline
