@@ -47,16 +47,18 @@ class ArchInterfaceCheck(ProgramState):
 
 def _signatures(path: Path) -> dict[str, tuple[str, int]] | None:
     """Public function signatures of a file as text: {name: ("(a: u32) -> None", line)}."""
+    # A file that does not parse, or nests too deeply for ast.unparse, has its own located error
+    # from loading (kcc.parse.parse_source); there is no interface to compare then.
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"))
-    except (SyntaxError, OSError, UnicodeDecodeError, ValueError):
+        out = {}
+        for stmt in tree.body:
+            if isinstance(stmt, ast.FunctionDef) and not stmt.name.startswith("_"):
+                params = ", ".join(f"{a.arg}: {ast.unparse(a.annotation) if a.annotation else '?'}"
+                                   for a in stmt.args.args)
+                ret = ast.unparse(stmt.returns) if stmt.returns else "?"
+                out[stmt.name] = (f"({params}) -> {ret}", stmt.lineno)
+    except (SyntaxError, OSError, UnicodeDecodeError, ValueError, RecursionError, MemoryError):
         return None
-    out = {}
-    for stmt in tree.body:
-        if isinstance(stmt, ast.FunctionDef) and not stmt.name.startswith("_"):
-            params = ", ".join(f"{a.arg}: {ast.unparse(a.annotation) if a.annotation else '?'}"
-                               for a in stmt.args.args)
-            ret = ast.unparse(stmt.returns) if stmt.returns else "?"
-            out[stmt.name] = (f"({params}) -> {ret}", stmt.lineno)
     return out
 

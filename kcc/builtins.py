@@ -23,6 +23,7 @@ from kcc import formats, logs
 from kcc.notes import KCONST, KFUNC
 from kcc.resolve import ConstSym, FuncSym
 from kcc.runtime import LOG_ARGS, LOG_KIND_BITS, LOG_SYMBOL, LOG_TEXT_SYMBOL, LogKind, PanicKind
+from kcc.symbols import symbol_name_problem
 from kcc.types import (
     BOOL,
     VOID,
@@ -303,7 +304,10 @@ def _string_argument(chk: FunctionChecker, node: ast.Call, message: str) -> str:
 
 
 def _check_extern_symbol(chk: FunctionChecker, node: ast.Call, expected: Type | None) -> Type:
-    _string_argument(chk, node, "extern_symbol takes the symbol's name as a string literal")
+    name = _string_argument(chk, node, "extern_symbol takes the symbol's name as a string literal")
+    problem = symbol_name_problem(name)
+    if problem is not None:
+        raise chk.error(node.args[0], f"the symbol name {name!r} {problem}")
     return chk.prog.ints["usize"]
 
 

@@ -85,6 +85,7 @@ def compile_unit(ir_text: str, target: Target, opt: int, obj: Path) -> Path:
 
     Raises:
         kcc.optimize.InternalCompilerError: the IR is invalid.
+        kcc.diagnostics.CompileError: the unit's inline asm does not assemble (located).
         kcc.toolchain.ToolchainError: clang failed.
     """
     from kcc import toolchain
@@ -92,14 +93,19 @@ def compile_unit(ir_text: str, target: Target, opt: int, obj: Path) -> Path:
 
     tmp = obj.with_name(f"{obj.stem}.tmp{os.getpid()}-{os.urandom(4).hex()}.o")
     ll = tmp.with_suffix(".ll")
-    if toolchain.reads_llvmlite_ir():
-        parse_ir(ir_text, target)  # kcc's own IR errors are reported as such, not as clang's
-        ll.write_text(ir_text, encoding="utf-8")
-        toolchain.compile_ir(ll, tmp, target, opt, optimised=False)
-    else:
-        from kcc.emit import emit_object
+    try:
+        if toolchain.reads_llvmlite_ir():
+            parse_ir(ir_text, target)  # kcc's own IR errors are reported as such, not as clang's
+            ll.write_text(ir_text, encoding="utf-8")
+            toolchain.compile_ir(ll, tmp, target, opt, optimised=False)
+        else:
+            from kcc.emit import emit_object
 
-        emit_object(optimize(ir_text, target, opt), target, tmp, opt)
+            emit_object(optimize(ir_text, target, opt), target, tmp, opt)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a rejected unit (e.g. bad inline asm) leaves nothing behind
+        ll.unlink(missing_ok=True)
+        raise
     os.replace(ll, obj.with_suffix(".ll"))
     os.replace(tmp, obj)
     return obj

@@ -12,6 +12,7 @@ from llvmlite import ir
 
 from kcc.diagnostics import SourceFile
 from kcc.lower import lower_program, lower_units
+from kcc.parse import stage_recursion
 from kcc.resolve import resolve_program
 from kcc.targets.base import Target
 from kcc.typecheck import check_program
@@ -79,7 +80,7 @@ def compile_program(root: Path, entry: str, options: BuildOptions) -> Program:
     Returns the Program (one ir.Module with the target's triple and data layout).
     Raises kcc.diagnostics.CompileError with every error of the failing stage.
     """
-    with _collector_paused():
+    with _collector_paused(), stage_recursion():
         prog = resolve_program(Path(root), entry, options.target, options.board_constants)
         checked = check_program(prog)
         module = lower_program(prog, checked, options.checked)
@@ -97,6 +98,6 @@ def compile_units(root: Path, entry: str, options: BuildOptions) -> dict[str, ir
     it uses of other modules (signatures, layouts, constants, ``@inline`` bodies), changes.
     Returns dotted module name -> ir.Module. Raises kcc.diagnostics.CompileError as compile_program.
     """
-    with _collector_paused():
+    with _collector_paused(), stage_recursion():
         prog = resolve_program(Path(root), entry, options.target, options.board_constants)
         return lower_units(prog, check_program(prog), options.checked)

@@ -7,7 +7,7 @@ import ast
 from kcc.constfold import show_int
 from kcc.parse import decorator_name
 from kcc.programstate import ProgramState
-from kcc.symbols import ConstSym, EnumSym, FuncSym, GlobalSym, LangSym, Param, StructSym
+from kcc.symbols import ConstSym, EnumSym, FuncSym, GlobalSym, LangSym, Param, StructSym, symbol_name_problem
 from kcc.types import BOOL, VOID, ArrayType, FuncType, IntType, PtrType, StructType, Type
 
 DECORATORS = frozenset({"section", "export", "extern", "naked", "inline", "noinline", "noreturn",
@@ -201,6 +201,11 @@ class DeclarationResolver(ProgramState):
             if len(args) != 1 or not isinstance(args[0], ast.Constant) or not isinstance(args[0].value, str) \
                     or not args[0].value:
                 err(mod.source, dec, f"@{name} takes one non-empty string")
+                return
+            problem = symbol_name_problem(args[0].value)
+            if problem is not None:
+                what = "symbol" if name == "export" else "section"
+                err(mod.source, args[0], f"the {what} name {args[0].value!r} {problem}")
                 return
             setattr(fn.attrs, name, args[0].value)
             return

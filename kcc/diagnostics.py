@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+# Python's tokenizer ends a line at \n, \r\n or \r only (Python Language Reference, 2.1.2
+# "Physical lines"); str.splitlines also splits at \f, \v, \x1c-\x1e, \x85, \u2028 and \u2029,
+# which may stand in a comment or a string literal, so it would number lines differently from ast.
+_LINE_END = re.compile(r"\r\n|\r|\n")
+# Characters shown as one space in a quoted source line so the terminal neither moves nor breaks
+# the line and the caret below stays under its column: C0 and C1 controls, DEL, and the Unicode
+# line and paragraph separators.
+_BOM = b"\xef\xbb\xbf"
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass
@@ -16,8 +27,20 @@ class SourceFile:
 
     @property
     def lines(self) -> list[str]:
-        """The file's lines without line terminators."""
-        return self.text.splitlines()
+        """The file's lines without line terminators, numbered as Python's parser numbers them."""
+        return source_lines(self.text)
+
+
+def source_lines(text: str) -> list[str]:
+    """Split ``text`` into lines at \\n, \\r\\n and \\r only, as Python's tokenizer does.
+
+    Like str.splitlines, a final line terminator does not start another (empty) line. Every
+    diagnostic that quotes or counts source lines uses this, so line N is the line ast calls N.
+    """
+    lines = _LINE_END.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 @dataclass
@@ -49,7 +72,7 @@ class Diagnostic:
         out = [f"{self.source.path}:{self.line}:{self.col}: {self.severity}: {self.message}"]
         lines = self.source.lines
         if 1 <= self.line <= len(lines):
-            text = lines[self.line - 1].expandtabs(1)
+            text = _INVISIBLE.sub(" ", lines[self.line - 1])
             num = str(self.line)
             out.append(f" {num:>4} | {text}")
             start = max(self.col - 1, 0)
@@ -118,11 +141,38 @@ def _char_column(source: SourceFile | None, line: int, byte_offset: int) -> int:
 def load_source(path: Path, shown: str | None = None) -> SourceFile:
     """Read ``path`` as UTF-8; ``shown`` is the path printed in diagnostics (default: as given).
 
+    Line ends are read as Python reads source (\\r\\n and \\r become \\n); a leading byte-order
+    mark is dropped.
+
     Raises:
-        CompileError: when the file cannot be read or is not UTF-8.
+        CompileError: when the file cannot be read (unlocated), or is not UTF-8: then located at
+            the first byte that does not decode, as CPython locates it.
     """
     try:
-        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is valid in Python source
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
         raise CompileError([Diagnostic(None, 0, 0, f"cannot read {path}: {exc}")]) from exc
-    return SourceFile(shown or str(path), text)
+    name = shown or str(path)
+    skip = len(_BOM) if data.startswith(_BOM) else 0  # a byte-order mark is valid in Python source
+    try:
+        text = data[skip:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CompileError([_undecodable(name, data[skip:], exc, skip)]) from None
+    return SourceFile(name, _LINE_END.sub("\n", text))
+
+
+def _undecodable(name: str, data: bytes, exc: UnicodeDecodeError, skipped: int) -> Diagnostic:
+    """The located error for ``data`` (a file's bytes after any byte-order mark) that ``exc`` says is not UTF-8.
+
+    The line is counted as the parser counts it; the column is the bad byte's character column
+    on its line (the line shown has each undecodable byte as U+FFFD); ``skipped`` bytes (a byte-order
+    mark) preceded ``data`` in the file.
+    """
+    text = _LINE_END.sub("\n", data.decode("utf-8", errors="replace"))
+    before = _LINE_END.sub("\n", data[:exc.start].decode("utf-8", errors="replace"))
+    line = before.count("\n") + 1
+    col = len(before) - (before.rfind("\n") + 1) + 1
+    bad = data[exc.start:exc.end]
+    return Diagnostic(SourceFile(name, text), line, col,
+                      f"the file is not valid UTF-8: byte 0x{bad[:1].hex()} at offset {exc.start + skipped} ({exc.reason})",
+                      line, col + 1, hints=["kcc reads source files as UTF-8, as Python does"])

@@ -3,10 +3,27 @@
 from __future__ import annotations
 
 import ast
+import io
+import sys
+import tokenize
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
-from kcc.diagnostics import CompileError, Diagnostic, Reporter, SourceFile
+from kcc.diagnostics import CompileError, Diagnostic, Reporter, SourceFile, located
+
+# The deepest nesting of syntax a module may have: levels of the ast from the module down, each
+# statement, expression, operand, argument and subscript one level (language.md, "Diagnostics").
+# clang's default -fbracket-depth is 256 (bracket levels only); here a flat chain counts too, since
+# ``1 + 1 + ... + 1`` is a tree as deep as it has terms: a 200-term sum inside a function body is
+# accepted, a 300-term one is not. The later stages walk the tree recursively: STAGE_RECURSION_LIMIT
+# Python frames cover this depth with room to spare.
+MAX_NESTING = 256
+STAGE_RECURSION_LIMIT = 16 * MAX_NESTING + 4000
+# The recursion limit ast.parse runs under: CPython's parser scales its own C recursion limit by
+# the interpreter's, so it must not see STAGE_RECURSION_LIMIT (it would overrun the C stack).
+_PARSER_RECURSION_LIMIT = 1000
 
 # Node kinds that language.md, "Not in the language" forbids outright, with the message and hint given for each.
 _FORBIDDEN: dict[type, tuple[str, str]] = {
@@ -45,10 +62,12 @@ def parse_source(source: SourceFile) -> ast.Module:
     forbidden construct found (or the one syntax error Python's parser reports).
     """
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _recursion_limit(_PARSER_RECURSION_LIMIT):
             # Python's parser warns about things like "1is8"; the language reports its own errors.
             warnings.simplefilter("ignore")
             tree = ast.parse(source.text, filename=source.path, type_comments=False)
+    except (RecursionError, MemoryError):  # CPython's parser gives up on nesting thousands deep
+        raise CompileError([_too_deep_in_text(source)]) from None
     except SyntaxError as exc:
         line = exc.lineno or 1
         col = exc.offset or 1
@@ -57,10 +76,91 @@ def parse_source(source: SourceFile) -> ast.Module:
                                        max(end_col, col + 1))]) from None
     except ValueError as exc:  # e.g. source holds NUL bytes
         raise CompileError([Diagnostic(source, 1, 1, f"cannot parse: {exc}")]) from None
+    deepest = too_deep(tree)
+    if deepest is not None:
+        raise CompileError([_too_deep(source, deepest)])
     reporter = Reporter()
     _Subset(source, reporter).visit(tree)
     reporter.check()
     return tree
+
+
+@contextmanager
+def _recursion_limit(limit: int) -> Iterator[None]:
+    """Run the body with Python's recursion limit at ``limit``, then restore the previous limit."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
+@contextmanager
+def stage_recursion() -> Iterator[None]:
+    """Run compiler stages with STAGE_RECURSION_LIMIT: trees MAX_NESTING deep need that many frames.
+
+    Python 3.11 keeps Python-to-Python calls off the C stack, so the higher limit only lets the
+    recursive ast walks of binding, constant folding, type checking and lowering reach MAX_NESTING;
+    parse_source lowers it again around CPython's parser.
+    """
+    with _recursion_limit(max(sys.getrecursionlimit(), STAGE_RECURSION_LIMIT)):
+        yield
+
+
+def too_deep(tree: ast.AST, limit: int = MAX_NESTING) -> ast.AST | None:
+    """The outermost expression holding a node more than ``limit`` levels below ``tree``, or None.
+
+    The expression is the one directly under a statement (or the statement itself when the deep
+    node is not in an expression), so a diagnostic spans what to split. Iterative, so a tree of any
+    depth is measured without recursion.
+    """
+    stack: list[tuple[ast.AST, int, ast.AST]] = [(tree, 0, tree)]
+    while stack:
+        node, depth, outer = stack.pop()
+        if depth > limit:
+            return outer
+        for child in ast.iter_child_nodes(node):
+            new_outer = isinstance(child, ast.expr | ast.stmt) and not isinstance(outer, ast.expr)
+            stack.append((child, depth + 1, child if new_outer else outer))
+    return None
+
+
+_LAYOUT = frozenset({tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT})
+_NESTING_HINTS = (f"kcc accepts syntax nested up to {MAX_NESTING} levels (language.md, \"Diagnostics\")",
+                  "split the expression: name a part of it with an assignment")
+
+
+def _too_deep(source: SourceFile, node: ast.AST) -> Diagnostic:
+    """The located error for a module whose ``node`` lies deeper than MAX_NESTING."""
+    return located(source, node, f"expression too deeply nested (more than {MAX_NESTING} levels)",
+                   *_NESTING_HINTS)
+
+
+def _too_deep_in_text(source: SourceFile) -> Diagnostic:
+    """The located error for a module CPython's parser could not build a tree for (RecursionError).
+
+    Nesting that deep needs at least MAX_NESTING tokens in one logical line, so the error points at
+    the first such line (the start of the file when the tokenizer fails first).
+    """
+    line, col, count = 1, 0, 0
+    start: tuple[int, int] | None = None
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(source.text).readline):
+            if tok.type == tokenize.NEWLINE:
+                start, count = None, 0
+                continue
+            if tok.type in _LAYOUT:
+                continue
+            start = start or tok.start
+            count += 1
+            if count > MAX_NESTING:
+                line, col = start
+                break
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return Diagnostic(source, line, col + 1, f"expression too deeply nested (more than {MAX_NESTING} levels)",
+                      hints=list(_NESTING_HINTS))
 
 
 class _Subset(ast.NodeVisitor):
@@ -97,6 +197,13 @@ class _Subset(ast.NodeVisitor):
             self._err(node, "complex numbers are not in the language")
         elif isinstance(node.value, bytes):
             self._err(node, "bytes literals are not in the language", "use a string literal (Ptr[u8])")
+        elif isinstance(node.value, str):
+            try:
+                node.value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                bad = node.value[exc.start]
+                self._err(node, f"a string literal must be encodable as UTF-8: it holds the lone surrogate "
+                                f"{bad!r}", "kcc stores strings as UTF-8, where the surrogates U+D800..U+DFFF have no encoding")
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         if self.depth > 0:

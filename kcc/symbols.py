@@ -23,6 +23,24 @@ LANG_NAMES = frozenset({
 LANG_METHODS = frozenset({"log.debug", "log.info", "log.warning", "log.error"})
 
 
+def symbol_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a symbol (or section) in an object file, or None when it can.
+
+    ELF (the format of every target's objects) stores names as NUL-terminated byte strings
+    (System V ABI, "String Table"), so a name must be non-empty and hold no NUL; kcc writes
+    them as UTF-8, so a lone surrogate cannot be written at all.
+    """
+    if not name:
+        return "is empty"
+    if "\0" in name:
+        return "holds a NUL character, which ends a name in an object file"
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not encodable as UTF-8 (it holds a lone surrogate)"
+    return None
+
+
 class Symbol:
     """Something a module-level name is bound to."""
 

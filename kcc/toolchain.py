@@ -196,13 +196,25 @@ def compile_ir(ll_path: Path, output: Path, target: Target, opt: int, optimised:
     of the same target, which ``-Wno-override-module`` keeps quiet about.
 
     Raises:
-        ToolchainError: on a missing toolchain, a clang older than llvmlite's LLVM, or a compiler error.
+        kcc.diagnostics.CompileError: the module's inline asm does not assemble; each error is
+            located at the asm() call that made it (kcc.backdiag).
+        ToolchainError: on a missing toolchain, a clang older than llvmlite's LLVM, or another
+            compiler error.
     """
     tc = find_toolchain()
     if tc.kind == "system":
         _check_ir_reader(tc)
     extra = ("-Wno-override-module", "-Xclang", "-disable-llvm-optzns") if optimised else ("-Wno-override-module",)
-    return compile_source(ll_path, output, target, opt=opt, extra=extra)
+    try:
+        return compile_source(ll_path, output, target, opt=opt, extra=extra)
+    except ToolchainError as exc:
+        from kcc.backdiag import inline_asm_errors
+        from kcc.diagnostics import CompileError
+
+        located = inline_asm_errors(ll_path.read_text(encoding="utf-8"), str(exc))
+        if located is None:
+            raise
+        raise CompileError(located) from None
 
 
 def reads_llvmlite_ir() -> bool:
@@ -253,7 +265,9 @@ def link(objects: list[Path], script: Path, output: Path, map_file: Path, target
         output: the ELF to write; map_file: where ld.lld writes the link map.
 
     Raises:
-        ToolchainError: when ld.lld fails, e.g. an ``ASSERT`` in the script or a region overflow.
+        kcc.diagnostics.CompileError: symbols are undefined; each reference is located at its
+            source line (kcc.backdiag, from the IR written beside each object).
+        ToolchainError: when ld.lld fails otherwise, e.g. an ``ASSERT`` in the script or a region overflow.
     """
     tc = find_toolchain()
     cmd = [*tc.ld]
@@ -261,7 +275,16 @@ def link(objects: list[Path], script: Path, output: Path, map_file: Path, target
         cmd += ["-m", target.link_emulation]
     cmd += ["--static", "-T", str(script), "-Map", str(map_file), "-o", str(output)]
     cmd += [str(o) for o in objects]
-    run_tool(cmd, f"link {output.name}")
+    try:
+        run_tool(cmd, f"link {output.name}")
+    except ToolchainError as exc:
+        from kcc.backdiag import undefined_symbol_errors
+        from kcc.diagnostics import CompileError
+
+        located = undefined_symbol_errors(str(exc))
+        if located is None:
+            raise
+        raise CompileError(located) from None
     return output
 
 
@@ -277,7 +300,9 @@ def link_shared(inputs: list[Path], output: Path, target: Target, extra: tuple[s
         ToolchainError: on a missing toolchain, a compiler or a linker error.
     """
     tc = find_toolchain()
-    cmd = [*tc.cc, *tc.target_args(target), "-shared", "-fPIC", *extra, "-o", str(output),
+    # -Bsymbolic: the library's calls to its own definitions bind to them, not to the process's
+    # (ld's manual, "Options"); a kcc memset or memcpy under test must not be libc's.
+    cmd = [*tc.cc, *tc.target_args(target), "-shared", "-fPIC", "-Wl,-Bsymbolic", *extra, "-o", str(output),
            *[str(i) for i in inputs]]
     run_tool(cmd, f"link {output.name}")
     return output

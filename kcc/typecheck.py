@@ -263,7 +263,7 @@ class FunctionChecker:
 
     def declare(self, name: str, ty: Type, node: ast.AST) -> LocalVar:
         """Declare local ``name`` of ``ty`` (or return the existing one of the same type)."""
-        self.prog.check_size(ty, self.mod, node)
+        fits = self.prog.check_size(ty, self.mod, node)
         old = self.scope.get(name)
         if old is not None:
             old.loop_only = False
@@ -271,6 +271,9 @@ class FunctionChecker:
                 raise self.error(node, f"'{name}' is already a local of type {old.type}, not {ty}",
                                  "use a new name")
             return old
+        if fits:
+            self.prog.check_frame(ty, sum(self.prog.sizeof(v.type) for v in self.result.locals), self.mod, node,
+                                  self.fn.name)
         var = LocalVar(name, ty, node)
         self.scope[name] = var
         self.result.locals.append(var)

@@ -9,6 +9,14 @@ from kcc.programstate import ProgramState
 from kcc.symbols import LangSym, Module, StructSym
 from kcc.types import BOOL, VOID, ArrayType, FuncType, PtrType, RegType, Type, layout
 
+# The most bytes a function's locals may take on each target. The largest stack any board gives
+# kcc code is a user program's 64 KiB (qemu-virt: USER_STACK_PAGES = 16 pages); kernel stacks are
+# 8 or 16 KiB per hart (boards/*/board.toml, stack_size), so a bigger frame overflows every stack
+# there is. On the host (kcc.load_host, kcc build --arch host) code runs on a thread's 8 MiB Linux
+# stack; 1 MiB leaves the caller the rest.
+DEFAULT_STACK_FRAME_LIMIT = 64 << 10
+STACK_FRAME_LIMIT: dict[str, int] = {"host": 1 << 20}
+
 
 class TypeResolver(ProgramState):
     """Resolves annotations to types and gives sizes and alignments under the target's C ABI."""
@@ -81,6 +89,21 @@ class TypeResolver(ProgramState):
                                 f"{self.target.name}'s address space allows")
             return False
         return True
+
+    def check_frame(self, ty: Type, locals_bytes: int, mod: Module, node: ast.AST, function: str) -> None:
+        """Report a local of ``ty`` that takes the locals of ``function`` past the target's stack limit.
+
+        ``locals_bytes`` is what the function's other locals take. The limit is STACK_FRAME_LIMIT's
+        (language.md, "Diagnostics"); LLVM would otherwise lay out a frame no stack holds, and for
+        frames of terabytes run out of memory and abort.
+        """
+        limit = STACK_FRAME_LIMIT.get(self.target.name, DEFAULT_STACK_FRAME_LIMIT)
+        total = locals_bytes + self.sizeof(ty)
+        if total > limit:
+            self.reporter.error(mod.source, node, f"too large for the stack: the locals of '{function}' would take "
+                                f"{show_int(total)} bytes, more than the {show_int(limit)} a frame may take "
+                                f"on {self.target.name}",
+                                "make it a module-level global (static storage) or pass a pointer to one")
 
     def layout(self, ty: Type) -> tuple[int, int]:
         """(size, alignment) in bytes of ``ty`` under the target's C ABI (kcc.types.layout)."""

@@ -109,7 +109,7 @@ def test_load_source_reports_unreadable_files(tmp_path: Path) -> None:
     latin.write_bytes(b"x = '\xff'\n")
     with pytest.raises(CompileError) as undecodable:
         load_source(latin)
-    assert "utf-8" in undecodable.value.diagnostics[0].message
+    assert "UTF-8" in undecodable.value.diagnostics[0].message
     good = tmp_path / "good.py"
     good.write_text("x = 1\n", encoding="utf-8")
     assert load_source(good, "shown.py") == SourceFile("shown.py", "x = 1\n")
@@ -193,7 +193,7 @@ def test_kcc_check_of_an_undecodable_file_is_an_error_not_a_traceback(root: Path
     write_core(root, "latin", b"from kcc.lang import *\nx = '\xff'\n")
     result = CliRunner().invoke(cli, ["check", "--arch", "host", "core/latin.py"])
     assert result.exit_code == 1
-    assert "kcc: error: cannot read " in result.output
+    assert result.output.startswith("core/latin.py:2:6: error: the file is not valid UTF-8")
     assert "Traceback" not in result.output
 
 
