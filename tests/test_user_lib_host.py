@@ -1,4 +1,5 @@
-"""kernel_src/user/lib's functions that take pointers (text, scan, byte-string hash maps, arenas), compiled for the host.
+"""kernel_src/user/lib's functions that take pointers (text, scan, byte-string hash maps, arenas) and lib/string's memset
+and memcpy, compiled for the host.
 
 Their functions take pointers, which kcc.load_python cannot run and
 kcc.load_host cannot pass, so a small kcc module with integer-only wrappers
@@ -55,6 +56,28 @@ def _signed(v: int) -> int:
     """A u64 the library returned as the i64 it stands for."""
     v = int(v)
     return v - (1 << 64) if v >= 1 << 63 else v
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(min_size=200, max_size=200), st.integers(0, 31), st.integers(0, 150), st.integers(-300, 300))
+def test_memset_fills_exactly_its_range_at_any_alignment(before: bytes, start: int, n: int, c: int) -> None:
+    """lib/string.memset: the head bytes, the whole words and the tail are ``c & 0xFF``; nothing around changes."""
+    _load(_HOST, 0, before)
+    _HOST.fill(start, c, n)
+    after = bytes(_HOST.byte(0, i) for i in range(200))
+    assert after == before[:start] + bytes([c & 0xFF]) * n + before[start + n:]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(min_size=200, max_size=200), st.binary(min_size=200, max_size=200), st.integers(0, 31),
+       st.integers(0, 31), st.integers(0, 150))
+def test_memcpy_copies_exactly_its_range_at_any_alignments(a: bytes, b: bytes, dst: int, src: int, n: int) -> None:
+    """lib/string.memcpy: word, four-byte and byte copies alike give Python's slice assignment."""
+    _load(_HOST, 0, a)
+    _load(_HOST, 1, b)
+    _HOST.copy(dst, src, n)
+    after = bytes(_HOST.byte(0, i) for i in range(200))
+    assert after == a[:dst] + b[src:src + n] + a[dst + n:]
 
 
 def test_compare_stops_at_n_and_at_the_terminator(h) -> None:
