@@ -23,6 +23,8 @@ NO_INDEX: Final[u32] = objects.NO_INDEX
 INIT_PRIORITY: Final = board.NUM_PRIORITIES - 1
 PAGE_SIZE: Final = pagealloc.PAGE_SIZE
 _NAME_MAX: Final = 32
+_ARGS_BYTES: Final = 256        # init's argument strings, at the top of its stack
+_ARGV_MAX: Final = 16           # init's argv entries, its name included
 
 _current: u32 = NO_THREAD
 _resched: bool = False
@@ -188,6 +190,60 @@ def _init_name(cmdline: Ptr[u8], out: Ptr[u8]) -> None:
     string.memcpy(out, "init", 5)
 
 
+def _word_end(s: Ptr[u8], i: usize) -> usize:
+    """Return the index of the first space or NUL at or after ``i`` in ``s``."""
+    while s[i] != 0 and s[i] != 0x20:
+        i += 1
+    return i
+
+
+def _init_args(cmdline: Ptr[u8], name: Ptr[u8], top: usize, sp_out: Ptr[usize]) -> usize:
+    """Build init's argv at the top of its stack: ``name``, then every word after a ``--`` word of ``cmdline``.
+
+    As Linux does for its init ("Everything after '--' is passed as an
+    argument to init", the kernel's admin guide, "The kernel's command-line
+    parameters"); the user loader gives every other program the same layout
+    (user/init/loader.py). ``top`` is the kernel's (identity-mapped) address
+    of the stack frame's end, which init sees at board.USER_STACK_TOP. The
+    strings take the _ARGS_BYTES below the top, the NULL-ended array of
+    their user addresses goes below them, 16-byte aligned (the psABI's
+    stack alignment), and its address, init's first sp, goes to
+    ``sp_out[0]``. Words past _ARGV_MAX entries or _ARGS_BYTES bytes are
+    dropped. Returns argc.
+    """
+    strings_va: usize = board.USER_STACK_TOP - _ARGS_BYTES
+    strings = cast(Ptr[u8], top - _ARGS_BYTES)
+    at: Array[usize, _ARGV_MAX]
+    n = string.strlen(name)
+    string.memcpy(strings, name, n + 1)
+    at[0] = 0
+    off = n + 1
+    argc: usize = 1
+    passing = False
+    i: usize = 0
+    while cmdline[i] != 0:
+        if cmdline[i] == 0x20:
+            i += 1
+            continue
+        end = _word_end(cmdline, i)
+        if passing and argc < _ARGV_MAX and off + (end - i) + 1 <= _ARGS_BYTES:
+            string.memcpy(strings + off, cmdline + i, end - i)
+            strings[off + end - i] = 0
+            at[argc] = off
+            argc += 1
+            off += end - i + 1
+        elif end - i == 2 and cmdline[i] == 0x2D and cmdline[i + 1] == 0x2D:
+            passing = True
+        i = end
+    argv: usize = (strings_va - (argc + 1) * 8) & ~usize(15)
+    slots = cast(Ptr[usize], top - (board.USER_STACK_TOP - argv))
+    for k in range(argc):
+        slots[k] = strings_va + at[k]
+    slots[argc] = 0
+    sp_out[0] = argv
+    return argc
+
+
 def _segment(p: u32, src: usize, file_bytes: usize, mem_bytes: usize, va: usize, rights: usize,
              slot: u32) -> bool:
     """Load one segment of init: a frame of mem_bytes (page-rounded), file_bytes copied from ``src``, mapped at va.
@@ -258,7 +314,8 @@ def start(hartid: usize, boot_info: usize, ram: Ptr[MemRegion], nram: u32) -> No
     ``init`` or the initrd member named by ``init=NAME`` on
     the command line. Init gets every free page as its quota, the
     capabilities of lib/initcaps.py, priority NUM_PRIORITIES - 1, and a thread
-    starting at the image's entry with sp at board.USER_STACK_TOP.
+    starting at the image's entry with a0 = argc, a1 = argv and sp = argv
+    (_init_args: its name, then the command line's words after ``--``).
     """
     objects.reset()
     cap.reset()
@@ -291,7 +348,11 @@ def start(hartid: usize, boot_info: usize, ram: Ptr[MemRegion], nram: u32) -> No
     thread.setup(t, p)
     sched.init_thread(t)
     sched.set_params(t, INIT_PRIORITY, 0, 0)
-    context.init_user(t, entry, board.USER_STACK_TOP, 0, 0)
+    stack = cap.index_of(p, initcaps.SLOT_STACK)
+    argv: usize = 0
+    argc = _init_args(boot.command_line(boot_info), addr(name[0]),
+                      process.frame_base(stack) + process.frame_pages(stack) * PAGE_SIZE, addr(argv))
+    context.init_user(t, entry, argv, argc, argv)
 
     _give(p, initcaps.SLOT_SELF_PROCESS, abi.KIND_PROCESS, p, abi.RIGHTS_ALL)
     _give(p, initcaps.SLOT_SELF_THREAD, abi.KIND_THREAD, t, abi.RIGHTS_ALL)

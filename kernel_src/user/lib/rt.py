@@ -11,8 +11,9 @@ _rt  # noqa: F401``) and defines its main function with the C symbol
 
 The kernel starts a thread with pc = the image's entry (``_start``), sp = the
 top of the stack its creator gave it, and the two argument registers as
-OP_THREAD_SET_REGS set them (init: 0 and 0). ``_start`` keeps all three and
-calls ``main(arg0, arg1)``; main's result becomes the thread's exit code
+OP_THREAD_SET_REGS set them (init: argc and argv, its name and the command
+line's words after ``--``). ``_start`` keeps all three and calls
+``main(arg0, arg1)``; main's result becomes the thread's exit code
 (OP_EXIT). The user link script (linker/user-riscv64.ld.j2) puts ``_start``
 first in the image.
 """
