@@ -4,7 +4,10 @@ Each page of the user range is translated through the process's own
 mappings (arch.vm.translate) with the access it needs, so a kernel address,
 an unmapped page, a read-only page written to, a page of a device region,
 or a length that wraps around the address space fails with
-abi.ERR_BAD_ADDRESS before anything is copied for that page. The kernel
+abi.ERR_BAD_ADDRESS before anything is copied for that page. A page of a
+copy-on-write mapping the kernel is to write is copied first, as the
+program's own store would have it copied (core.process.cow_fault), so a
+payload can land in memory a clone shares. The kernel
 never dereferences a user address itself, nor reads or writes device
 registers for a user, so no access fault can happen in the kernel on a
 user's behalf.
@@ -13,6 +16,7 @@ user's behalf.
 from kcc.lang import *
 
 from arch import vm
+from core import process
 from lib import abi
 
 _PAGE: Final = 4096
@@ -21,8 +25,11 @@ _PAGE: Final = 4096
 def check(space: u32, uaddr: usize, length: usize, write: bool) -> u32:
     """Return abi.OK when all of [uaddr, uaddr + length) is user memory of ``space`` allowing the access.
 
-    ``write`` asks for write permission too. ERR_BAD_ADDRESS otherwise, also
-    when the range wraps. Cost: one translation per page.
+    ``write`` asks for write permission too; a copy-on-write page then gets
+    its private copy here (charged to ``space``; past its quota the page
+    stays read-only and the answer is ERR_BAD_ADDRESS, as a store would
+    fault). ERR_BAD_ADDRESS otherwise, also when the range wraps. Cost: one
+    translation per page, and a page copy for each copy-on-write page.
     """
     if length == 0:
         return abi.OK
@@ -32,7 +39,7 @@ def check(space: u32, uaddr: usize, length: usize, write: bool) -> u32:
     at = uaddr
     end = uaddr + length
     while at < end:
-        if vm.translate(space, at, write) == 0:
+        if vm.translate(space, at, write) == 0 and not (write and process.cow_fault(space, at)):
             return abi.ERR_BAD_ADDRESS
         at = (at & ~usize(_PAGE - 1)) + _PAGE
         if at == 0:

@@ -5,11 +5,12 @@ from kcc.lang import *
 
 from lib import abi, initcaps
 from user.lib import syscall
-from user.systest import harness, spawn
+from user.systest import harness, spawn, t_ipc2
 
 SELF: Final = initcaps.SLOT_SELF_PROCESS
 PARENT_VA: Final = 0x3D_0000_0000        # the frame in init
 CHILD_VA: Final = 0x3D_0000_0000         # and in the child (any address would do)
+COW_VA: Final = 0x3E_0000_0000           # the frame again in init, copy-on-write
 PAGE: Final = board.PAGE_SIZE
 FIRST: Final = 0xC0FFEE
 WRITTEN: Final = 0xBEEF
@@ -69,10 +70,32 @@ def store_copies_only_the_written_page() -> None:
     spawn.done()
 
 
+def accepted_payload_copies_the_page() -> None:
+    """The kernel's own store into a copy-on-write page (an accepted payload) copies the page, as a program's store does."""
+    harness.begin("cow: a payload accepted into a copy-on-write page lands in the receiver's copy")
+    f = spawn.map_frame(1, PARENT_VA, abi.RIGHT_READ | abi.RIGHT_WRITE)
+    mine = cast(Ptr[usize], PARENT_VA)
+    mine[0] = FIRST
+    harness.expect_eq(syscall.proc_map(SELF, f, COW_VA, abi.RIGHT_READ | abi.RIGHT_WRITE | abi.MAP_COW), abi.OK,
+                      "map the frame again, copy-on-write")
+    ep = spawn.take()
+    syscall.proc_create(SELF, abi.KIND_ENDPOINT, ep, 0)
+    t = t_ipc2.payload_child(ep, 64)
+    res: syscall.SysResult
+    if harness.expect_eq(syscall.ep_recv(ep, 100, addr(res)), abi.OK, "announcement"):
+        harness.expect_eq(syscall.accept(cast(Ptr[u8], COW_VA), 64, addr(res)), abi.OK,
+                          "accept into the copy-on-write page")
+        harness.expect_eq(usize(cast(Ptr[u8], COW_VA)[5]), (5 * 7 + 3) & 0xFF, "a byte of the payload")
+    harness.expect_eq(mine[0], FIRST, "the frame itself after the payload")
+    spawn.expect_exit(t, 64, "sender's count")
+    spawn.done()
+
+
 def run() -> None:
     """Run every test of this module."""
     spawn.pools_saved()
     store_copies_only_the_written_page()
+    accepted_payload_copies_the_page()
     harness.begin("cow: kernel state is clean afterwards (copies freed with their process)")
     spawn.expect_clean()
     harness.end()

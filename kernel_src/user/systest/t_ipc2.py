@@ -209,7 +209,7 @@ def _payload_sender(ep: usize, length: usize) -> None:
     syscall.exit(res.v0)
 
 
-def _payload_child(ep_slot: usize, length: usize) -> usize:
+def payload_child(ep_slot: usize, length: usize) -> usize:
     """A child process with a payload buffer and the endpoint in its slot 0; return its thread's slot."""
     p = spawn.child(32, False)
     buf = spawn.take()
@@ -226,7 +226,7 @@ def payload_is_copied_between_address_spaces() -> None:
     harness.begin("ipc: a payload is copied straight between address spaces")
     ep = spawn.take()
     syscall.proc_create(SELF, abi.KIND_ENDPOINT, ep, 0)
-    t = _payload_child(ep, PAYLOAD_BYTES)
+    t = payload_child(ep, PAYLOAD_BYTES)
     res: syscall.SysResult
     if harness.expect_eq(syscall.ep_recv(ep, 100, addr(res)), abi.OK, "announcement"):
         harness.expect_eq(res.v1, abi.MSG_PAYLOAD | 42, "label with MSG_PAYLOAD")
@@ -259,14 +259,14 @@ def refused_and_truncated_payloads() -> None:
     harness.expect_eq(syscall.ep_send_payload(ep, 1, cast(Ptr[u8], 0x8020_0000), 64, 0, addr(res)),
                       abi.ERR_BAD_ADDRESS, "kernel pointer")
     harness.expect_eq(syscall.refuse(), abi.ERR_BAD_STATE, "refuse with nothing announced")
-    t = _payload_child(ep, 300)
+    t = payload_child(ep, 300)
     harness.expect_eq(syscall.ep_recv(ep, 100, addr(res)), abi.OK, "announcement")
     harness.expect_eq(syscall.refuse(), abi.OK, "refuse")
     spawn.expect_exit(t, 0x1000 + abi.ERR_REFUSED, "sender of a refused payload")
     spawn.finish()
     ep = spawn.take()
     syscall.proc_create(SELF, abi.KIND_ENDPOINT, ep, 0)
-    t = _payload_child(ep, 300)
+    t = payload_child(ep, 300)
     harness.expect_eq(syscall.ep_recv(ep, 100, addr(res)), abi.OK, "second announcement")
     harness.expect_eq(syscall.accept(addr(_buffer[0]), 100, addr(res)), abi.OK, "accept a prefix")
     harness.expect_eq(res.v0, 100, "bytes copied")
