@@ -38,6 +38,17 @@ def compiled_tests() -> list[str]:
     return names
 
 
+def fault_causes() -> set[int]:
+    """The scause codes of the fault matrix's rows (user/lib/faults.py's FAULTS: each row's fourth field)."""
+    text = (SYSTEST.parent / "lib" / "faults.py").read_text(encoding="utf-8")
+    return {int(code) for code in re.findall(r"^    Fault\(\"[^\"]+\", \w+, abi\.FAULT_\w+, (\d+),", text, re.MULTILINE)}
+
+
+def test_fault_matrix_covers_every_user_cause() -> None:
+    """Every exception U-mode can raise on qemu-virt has a row (faults.py's docstring says why the others cannot)."""
+    assert fault_causes() == {2, 3, 4, 5, 6, 7, 12, 13, 15}
+
+
 def test_names_are_unique_and_plenty() -> None:
     names = compiled_tests()
     assert len(names) >= 10
@@ -80,6 +91,9 @@ def test_every_system_test_passes(tmp_path: Path, mode: list[str]) -> None:
     assert not verdict.failed, f"failed: {verdict.failed}\n{out}"
     assert not missing, f"compiled in but not passed: {missing}\n{out}"
     assert verdict.summary is not None and verdict.summary[1] >= len(expected), out
+    # The fault matrix (t_faultroles.py) raised every scause code its rows name, as the kernel's fault lines say.
+    for code in fault_causes():
+        assert re.search(rf"^fault: .*\(cause {code}\) at pc", out, re.MULTILINE), f"no fault with cause {code}\n{out}"
     # "ulib: a panic ends only its thread": user/lib/rt.py's panic path printed where it happened.
     assert re.search(r"^panic: division by zero: .* at \S*user/systest/t_ulib\.py:\d+:\d+\r?$", out, re.MULTILINE), out
     assert result.returncode == 0, out + result.stderr

@@ -56,6 +56,11 @@ def expect_eq(actual: usize, expected: usize, what: Ptr[u8]) -> bool:
     return True
 
 
+def failing() -> bool:
+    """True when a check of the current test has failed so far."""
+    return _failed_now
+
+
 def end() -> None:
     """Finish the current test: print ``PASS: <name>`` or ``FAIL: <name> (<detail>)`` and count it."""
     global _run, _passed

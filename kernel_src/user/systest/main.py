@@ -18,6 +18,7 @@ from user.systest import (
     t_caps,
     t_clone,
     t_cow,
+    t_faultroles,
     t_faults,
     t_ipc,
     t_ipc2,
@@ -52,6 +53,7 @@ def main(arg0: usize, arg1: usize) -> usize:
     t_cow.run()
     t_migrate.run()
     t_irq.run()
+    t_faultroles.run()
     t_clone.run()       # last: it makes init's own memory copy-on-write (t_clone's docstring)
     failed = harness.summary()
     syscall.console_halt(initcaps.SLOT_CONSOLE, 0 if failed == 0 else 1)

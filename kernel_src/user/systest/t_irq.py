@@ -18,8 +18,8 @@ from user.lib import syscall
 from user.systest import harness, spawn
 
 UART_VA: Final = 0x3F_0000_0000          # where the test maps the UART's registers
-_IER: Final = 1                          # registers are 1 << UART0_REG_SHIFT bytes apart
-_IIR: Final = 2
+IER: Final = 1                          # registers are 1 << UART0_REG_SHIFT bytes apart
+IIR: Final = 2
 _LSR: Final = 5
 _IER_THRE: Final = 0x02                  # "enable transmitter holding register empty interrupt"
 _LSR_THRE: Final = 0x20                  # the transmitter holding register is empty
@@ -29,7 +29,7 @@ WAIT_TICKS: Final = 50
 ATTEMPTS: Final = 5
 
 
-def _reg(index: usize) -> Ptr[u8]:
+def reg(index: usize) -> Ptr[u8]:
     """The UART register ``index`` in the test's mapping."""
     return cast(Ptr[u8], UART_VA + (index << board.UART0_REG_SHIFT))
 
@@ -42,14 +42,17 @@ def _enable_thre() -> None:
     host would otherwise leave it unraised.
     """
     ticks: usize = 0
-    while volatile_load(_reg(_LSR)) & _LSR_THRE == 0 and ticks < WAIT_TICKS:
+    while volatile_load(reg(_LSR)) & _LSR_THRE == 0 and ticks < WAIT_TICKS:
         syscall.sleep(1)
         ticks += 1
-    volatile_store(_reg(_IER), u8(_IER_THRE))
+    volatile_store(reg(IER), u8(_IER_THRE))
 
 
-def _raise(n: usize) -> usize:
+def raise_thre(n: usize) -> usize:
     """Make the UART raise its THRE interrupt and return the bits that reach notification ``n`` (0: none).
+
+    Uses no globals, so a driver in a child process with the UART mapped at
+    UART_VA and ``n`` a notification slot of its own runs it too.
 
     Up to ATTEMPTS tries: QEMU's PLIC (hw/intc/sifive_plic.c) drops a pending
     level-triggered request when the line falls before the claim, which a
@@ -58,7 +61,7 @@ def _raise(n: usize) -> usize:
     loss in the kernel would lose every attempt.
     """
     for attempt in range(u32(ATTEMPTS)):
-        volatile_store(_reg(_IER), u8(0))
+        volatile_store(reg(IER), u8(0))
         _enable_thre()
         bits = _wait_bits(n, WAIT_TICKS // ATTEMPTS)
         if bits != 0:
@@ -89,12 +92,12 @@ def uart_interrupt_reaches_a_notification() -> None:
         harness.expect_eq(syscall.irq_bind(q, n, _BITS), abi.OK, "bind")
         harness.expect_eq(syscall.proc_map(initcaps.SLOT_SELF_PROCESS, initcaps.SLOT_DEVICES, UART_VA,
                                            abi.RIGHT_READ | abi.RIGHT_WRITE), abi.OK, "map the UART")
-        harness.expect_eq(_raise(n), _BITS, "first interrupt")
+        harness.expect_eq(raise_thre(n), _BITS, "first interrupt")
         # Served: IIR read clears THRE. Enabling it again raises a new interrupt at once, which the
         # PLIC holds back until the kernel completes the first one on OP_IRQ_ACK.
-        iir = volatile_load(_reg(_IIR))
+        iir = volatile_load(reg(IIR))
         harness.expect(iir & _IIR_NONE == 0, "IIR shows the interrupt")
-        volatile_store(_reg(_IER), u8(0))
+        volatile_store(reg(IER), u8(0))
         _enable_thre()
         res: syscall.SysResult
         syscall.sleep(2)
@@ -103,11 +106,11 @@ def uart_interrupt_reaches_a_notification() -> None:
         harness.expect_eq(syscall.irq_ack(q), abi.OK, "ack")
         bits = _wait_bits(n, WAIT_TICKS)
         if bits == 0:
-            bits = _raise(n)
+            bits = raise_thre(n)
         harness.expect_eq(bits, _BITS, "second interrupt after the acknowledgement")
         # Quiet the UART before the last acknowledgement, so no third interrupt can be in flight.
-        volatile_store(_reg(_IER), u8(0))
-        volatile_load(_reg(_IIR))
+        volatile_store(reg(IER), u8(0))
+        volatile_load(reg(IIR))
         harness.expect_eq(syscall.irq_ack(q), abi.OK, "second ack")
         syscall.sleep(2)
         harness.expect_eq(syscall.irq_ack(q), abi.ERR_BAD_STATE, "ack with nothing delivered")
