@@ -266,7 +266,7 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
         progress(name, detail)
 
     stage("compile", f"{ENTRY_MODULE} from {src_root}")
-    units = _compile(src_root, target, board, checked=not release, whole=release)
+    units = _compile(src_root, target, board, checked=not release, whole=release, cache_dir=out_dir / "fe")
     stage("codegen", f"{len(units)} modules, -O{opt}")
     obj_dir = out_dir / "obj"
     unit_objects = codegen.compile_units(units, target, opt, obj_dir).objects
@@ -324,18 +324,24 @@ def _assemble(source: Path, target: Target, out_dir: Path, obj_dir: Path) -> Pat
     return obj
 
 
-def _compile(src_root: Path, target: Target, board: Board, checked: bool, whole: bool) -> dict[str, str]:
+def _compile(src_root: Path, target: Target, board: Board, checked: bool, whole: bool,
+             cache_dir: Path) -> dict[str, str]:
     """Run the front end on the kernel; return each unit's unoptimised IR text by unit name.
 
     ``checked``: with the checks of a checked build. ``whole`` (release builds): one unit,
     "kernel", holding the whole program. A release kernel is built to be measured and shipped, and per-module
     objects cost it every call between modules that is not ``@inline`` (the IPC round trip
     took 1,143 guest instructions as one unit and 2,255 as per-module objects, docs/performance.md);
-    a checked build keeps one unit per module, so an edit recompiles only what it changed.
+    a checked build keeps one unit per module, each kept in ``cache_dir`` between builds
+    (kcc.incremental), so an edit re-checks and re-lowers only the units it can change.
     """
-    from kcc.compiler import BuildOptions, compile_program, compile_units
+    from kcc.compiler import BuildOptions
 
     options = BuildOptions(target, checked=checked, board_constants=board.code_constants)
     if whole:
+        from kcc.compiler import compile_program
+
         return {"kernel": str(compile_program(src_root, ENTRY_MODULE, options).ir)}
-    return {name: str(module) for name, module in compile_units(src_root, ENTRY_MODULE, options).items()}
+    from kcc import codegen, incremental
+
+    return incremental.compile_units(src_root, ENTRY_MODULE, options, cache_dir, codegen.compiler_digest()).units

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
 import click
 
-from kcc import __version__, logs, systest
+from kcc import __version__
 from kcc.boards import default_board, list_boards, load_board
 from kcc.build import BuildResult, build, default_opt
 from kcc.diagnostics import CompileError
@@ -17,6 +18,10 @@ from kcc.targets import ARCHES
 # The stages (and LLVM) are imported by the commands that use them, so that `kcc --help` and a
 # build with nothing to do start fast. An exception class is looked up only in modules already
 # imported: one that was never imported cannot have raised.
+
+# Commands defined in modules of their own, imported only when one of them runs (or --help lists
+# them): kcc.systest needs kcc.qemu, kcc.logs its decoder, neither of which `kcc build` needs.
+LAZY_COMMANDS = {"systest": ("kcc.systest", "systest_cmd"), "logs": ("kcc.logs", "logs_cmd")}
 
 # Errors in what the user asked for or has installed, as (module, class): a message and exit status 1.
 USER_ERRORS = (("kcc.boards", "BoardError"), ("kcc.build", "BuildError"), ("kcc.toolchain", "ToolchainError"),
@@ -40,6 +45,17 @@ class KccGroup(click.Group):
     in kcc: ``kcc: internal error: <summary>``, status 2. ``--debug`` re-raises
     so Python prints the traceback.
     """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, the lazily imported ones (LAZY_COMMANDS) included, sorted."""
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """The command ``name``; one of LAZY_COMMANDS is imported now, when it is asked for."""
+        if name in LAZY_COMMANDS and name not in self.commands:
+            module, attr = LAZY_COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> object:
         """Run the sub-command, reporting its exceptions as described on the class."""
@@ -225,6 +241,7 @@ def run_cmd(ctx: click.Context, arch: str, board: str | None, release: bool, opt
     turned back into the code). A run stopped by --timeout exits with 124.
     """
     from kcc import qemu
+    from kcc.logs import console_view
 
     result = _do_build(arch, board, release, opt_level, out_dir, src_root, force)
     board_desc = load_board(board or default_board(arch))
@@ -243,7 +260,7 @@ def run_cmd(ctx: click.Context, arch: str, board: str | None, release: bool, opt
                    "(kcc debug does both)", err=True)
     # Compact log frames (kcc.logs) are shown decoded, as `kcc logs` would print them.
     run = qemu.boot(board_desc, result.elf, timeout=timeout, gdb=gdb, icount=icount,
-                    echo=logs.console_view(result.elf, sys.stdout.buffer), initrd=result.initrd, append=append)
+                    echo=console_view(result.elf, sys.stdout.buffer), initrd=result.initrd, append=append)
     if run.timed_out:
         click.echo(f"\nkcc: QEMU stopped after {timeout:g}s (--timeout)", err=True)
     elif run.exit_code != 0:
@@ -387,8 +404,6 @@ def boards_cmd() -> None:
         click.echo(f"{b.name:<14} {b.arch:<8} {runs:<5} {b.description}")
 
 
-cli.add_command(systest.systest_cmd)
-cli.add_command(logs.logs_cmd)
 
 
 def main() -> None:

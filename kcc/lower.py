@@ -1079,13 +1079,7 @@ def lower_units(prog: Program, functions: list[CheckedFunction], checked: bool) 
 
     Raises CompileError when two functions claim the same symbol (e.g. two @export of one name).
     """
-    whole = Lowerer(prog, functions, checked)
-    try:
-        for cf in functions:  # the whole program's symbol table, only to find duplicates
-            whole.declare_function(cf.sym)
-    except _Duplicate as dup:
-        _report_duplicate(prog, dup)
-        raise
+    check_symbols(prog)
     lowerers = [Lowerer(prog, functions, checked, mod) for mod in prog.modules.values()
                 if mod.globals or any(not f.attrs.extern for f in mod.functions)]
     for low in lowerers:
@@ -1094,6 +1088,22 @@ def lower_units(prog: Program, functions: list[CheckedFunction], checked: bool) 
     for low in lowerers:
         low.export(imported)
     return {low.unit.name: low.module for low in lowerers}
+
+
+def check_symbols(prog: Program) -> None:
+    """Raise CompileError when two functions of ``prog`` claim the same symbol (e.g. two @export of one name).
+
+    Every unit declares only what it uses, so no single unit would see the clash: the whole
+    program's functions are declared in one scratch module to find it.
+    """
+    whole = Lowerer(prog, [], False)
+    try:
+        for mod in prog.modules.values():
+            for fn in mod.functions:
+                whole.declare_function(fn)
+    except _Duplicate as dup:
+        _report_duplicate(prog, dup)
+        raise
 
 
 def _report_duplicate(prog: Program, dup: _Duplicate) -> None:

@@ -48,7 +48,7 @@ class ModuleLoader(ProgramState):
             shown = str(path)
         src = load_source(path, shown)
         try:
-            tree = parse_source(src)
+            tree = (self.parser or parse_source)(src)
         except CompileError as exc:
             self.reporter.diagnostics.extend(exc.diagnostics)
             return None

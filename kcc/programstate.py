@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kcc.diagnostics import Reporter
+from kcc.diagnostics import Reporter, SourceFile
 from kcc.symbols import Module
 from kcc.types import IntType
 
@@ -23,3 +25,6 @@ class ProgramState:
     board_constants: dict[str, int | str]
     reporter: Reporter
     entry: Module | None
+    # Parses a module's source; None: kcc.parse.parse_source (kcc.incremental skips the subset
+    # check of a text that passed it before).
+    parser: Callable[[SourceFile], ast.Module] | None

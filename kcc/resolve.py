@@ -6,6 +6,8 @@ symbol classes live in kcc/symbols.py and are re-exported here, where the later 
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +15,7 @@ from kcc.archcheck import ArchInterfaceCheck
 from kcc.binding import NameBinder
 from kcc.constfold import MAX_CONST_BITS, ConstFolder, show_int
 from kcc.declarations import DECORATORS, DeclarationResolver
-from kcc.diagnostics import CompileError, Diagnostic, Reporter
+from kcc.diagnostics import CompileError, Diagnostic, Reporter, SourceFile
 from kcc.modload import ModuleLoader, module_file, module_name
 from kcc.symbols import (
     LANG_NAMES,
@@ -54,7 +56,8 @@ class Program(ModuleLoader, NameBinder, ConstFolder, TypeResolver, DeclarationRe
     kcc/programstate.py and set here.
     """
 
-    def __init__(self, root: Path, target: Target, board_constants: dict[str, int | str]) -> None:
+    def __init__(self, root: Path, target: Target, board_constants: dict[str, int | str],
+                 parser: Callable[[SourceFile], ast.Module] | None = None) -> None:
         self.root = root
         self.target = target
         self.ints = int_types(target.pointer_bits)
@@ -63,16 +66,18 @@ class Program(ModuleLoader, NameBinder, ConstFolder, TypeResolver, DeclarationRe
         self.reporter = Reporter()
         self.entry: Module | None = None
         self._board: Module | None = None
+        self.parser = parser
 
 
-def resolve_program(root: Path, entry: str, target: Target,
-                    board_constants: dict[str, int | str]) -> Program:
+def resolve_program(root: Path, entry: str, target: Target, board_constants: dict[str, int | str],
+                    parser: Callable[[SourceFile], ast.Module] | None = None) -> Program:
     """Load the entry module and everything it imports, then resolve all declarations.
 
-    ``entry`` is a dotted module name or a path to a .py file under ``root``.
+    ``entry`` is a dotted module name or a path to a .py file under ``root``. ``parser`` parses
+    each module's source (default kcc.parse.parse_source, which it must agree with).
     Raises CompileError with every error found.
     """
-    prog = Program(root, target, board_constants)
+    prog = Program(root, target, board_constants, parser)
     dotted = entry
     if entry.endswith(".py"):
         path = Path(entry).resolve()

@@ -34,15 +34,19 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
-
-from kcc import __version__, emit, initrd, optimize, toolchain, userimage
+from kcc import __version__, initrd
 from kcc.boards import Board
-from kcc.compiler import BuildOptions, compile_program
 from kcc.paths import PACKAGE_DIR, data_dir
-from kcc.targets.base import Target
+
+if TYPE_CHECKING:
+    from kcc.targets.base import Target
+
+# The stages (jinja2, the front end, LLVM, pyelftools) are imported where a program is rebuilt, so
+# that a build whose programs are all unchanged never loads them.
 
 USER_DIR = "user"
 LIBRARY = "lib"
@@ -63,6 +67,11 @@ CACHED_SUFFIXES = (".elf", ".img", ".map")
 REQUIRED_CONSTANTS = ("USER_BASE", "USER_END", "PAGE_SIZE")
 
 Progress = Callable[[str, str], None]
+
+
+# Source digests read during one build_initrd, which empties it before and after: a file edited
+# between two builds in one process is read again.
+_FILE_DIGESTS: dict[Path, str] = {}
 
 
 class UserBuildError(Exception):
@@ -99,6 +108,8 @@ def render_link_script(board: Board, program: str) -> str:
     Raises:
         UserBuildError: when the template is missing or does not render.
     """
+    import jinja2
+
     path = template_path(board.arch)
     if not path.is_file():
         raise UserBuildError(f"no user link-script template for architecture '{board.arch}' ({path} is missing)")
@@ -126,13 +137,31 @@ def _digest(sources: list[str], src_root: Path, options: dict[str, object], extr
 
     add("version", __version__.encode())
     add("options", json.dumps(options, sort_keys=True, default=str).encode())
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        add(f"kcc/{path.relative_to(PACKAGE_DIR)}", path.read_bytes())
+    add("kcc", _kcc_digest().encode())
     for label, data in extra.items():
         add(label, data)
     for name in sources:
-        add(f"src/{name}", (src_root / name).read_bytes())
+        add(f"src/{name}", _file_digest(src_root / name).encode())
     return h.hexdigest()
+
+
+@cache
+def _kcc_digest() -> str:
+    """A SHA-256 over every module of the kcc package, by path: read once per process, as every
+    program's digest needs it."""
+    h = hashlib.sha256()
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        data = path.read_bytes()
+        h.update(f"kcc/{path.relative_to(PACKAGE_DIR)}".encode() + b"\0" + len(data).to_bytes(8, "little") + data)
+    return h.hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    """The SHA-256 of a source file's bytes, read once per build_initrd (the programs share user/lib)."""
+    digest = _FILE_DIGESTS.get(path)
+    if digest is None:
+        digest = _FILE_DIGESTS[path] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digest
 
 
 def _source_names(used: list[Path], src_root: Path) -> list[str]:
@@ -259,6 +288,9 @@ def build_program(name: str, board: Board, target: Target, src_root: Path, out_d
             _write_stamp(stamp, sources, src_root, here, extra)
             return UserProgram(name, elf, image, True)
 
+    from kcc import emit, optimize, toolchain, userimage
+    from kcc.compiler import BuildOptions, compile_program
+
     progress("user", name)
     work.mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)
@@ -310,11 +342,15 @@ def build_initrd(board: Board, target: Target, src_root: Path, out_dir: Path, *,
                              f"integer constant{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
     images: dict[str, bytes] = {}
     elves: dict[str, bytes] = {}
-    for name in names:
-        program = build_program(name, board, target, src_root, out_dir, release=release, opt=opt,
-                                progress=progress, force=force)
-        images[name] = program.image.read_bytes()
-        elves[f"{BIN}/{name}"] = program.elf.read_bytes()
+    _FILE_DIGESTS.clear()
+    try:
+        for name in names:
+            program = build_program(name, board, target, src_root, out_dir, release=release, opt=opt,
+                                    progress=progress, force=force)
+            images[name] = program.image.read_bytes()
+            elves[f"{BIN}/{name}"] = program.elf.read_bytes()
+    finally:
+        _FILE_DIGESTS.clear()
     images.update(elves)
     files = src_root / USER_DIR / FILES
     if files.is_dir():

@@ -17,7 +17,7 @@ def fake_front_end(monkeypatch):
     """Replace the front end by kmain_ir; records each call's (checked) flag."""
     calls: list[bool] = []
 
-    def compile_stub(src_root, target, board, checked, whole):
+    def compile_stub(src_root, target, board, checked, whole, cache_dir):
         calls.append(checked)
         return {"core.main": kmain_ir("built\n", 0, target.triple)}
 
