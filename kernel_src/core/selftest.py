@@ -12,6 +12,7 @@ from lib.memmap import MemRegion
 TIMER_TICKS: Final = 10
 TIMER_LIMIT_SECONDS: Final = 5      # give up on ticks after this long
 SAMPLE_PAGES: Final = 4
+RUN_PAGES: Final = 8
 # Written to the first and last word of sample pages to prove they are RAM the kernel may use.
 PATTERN: Final = 0x5A5A_1234_C3C3_8765
 
@@ -99,10 +100,11 @@ def test_pagealloc(ram: Ptr[MemRegion], nram: u32, holes: Ptr[MemRegion], nholes
         pagealloc.free(_pages[i])
     if pagealloc.free_pages() != before:
         return _fail(name, "%u pages free after freeing all, %u before", pagealloc.free_pages(), before)
-    last = pagealloc.alloc()
-    if last != _pages[SAMPLE_PAGES - 1]:
-        return _fail(name, "free list is not LIFO: got %p, last freed %p", last, _pages[SAMPLE_PAGES - 1])
-    pagealloc.free(last)
+    # Lowest first: the first page handed out is the lowest free one, whatever order the frees came in.
+    lowest = pagealloc.alloc()
+    if lowest != _pages[0]:
+        return _fail(name, "got %p after freeing all, the lowest freed was %p", lowest, _pages[0])
+    pagealloc.free(lowest)
     return _pass(name)
 
 
@@ -130,6 +132,28 @@ def test_pagealloc_exhaust() -> bool:
         return _fail(name, "%u pages counted free when alloc returned 0", empty)
     if pagealloc.free_pages() != before:
         return _fail(name, "%u pages free after refilling, %u before", pagealloc.free_pages(), before)
+    return _pass(name)
+
+
+def test_pagealloc_runs() -> bool:
+    """A run freed page by page, in any order, is a run again: the same RUN_PAGES come back as one run."""
+    name: Ptr[u8] = "pagealloc runs merge back"
+    before = pagealloc.free_pages()
+    first = pagealloc.alloc_run(RUN_PAGES)
+    if first == 0:
+        return _fail(name, "no run of %u pages with %u free", RUN_PAGES, before)
+    # The odd pages first, then the even ones: no page is freed right after its neighbour.
+    for i in range(usize(1), usize(RUN_PAGES), usize(2)):
+        pagealloc.free(first + i * pagealloc.PAGE_SIZE)
+    for i in range(usize(0), usize(RUN_PAGES), usize(2)):
+        pagealloc.free(first + i * pagealloc.PAGE_SIZE)
+    if pagealloc.free_pages() != before:
+        return _fail(name, "%u pages free after freeing the run, %u before", pagealloc.free_pages(), before)
+    again = pagealloc.alloc_run(RUN_PAGES)
+    if again != first:
+        return _fail(name, "the run was at %p, the next one at %p", first, again)
+    for i in range(usize(RUN_PAGES)):
+        pagealloc.free(again + i * pagealloc.PAGE_SIZE)
     return _pass(name)
 
 
@@ -240,6 +264,7 @@ def run_all(ram: Ptr[MemRegion], nram: u32, holes: Ptr[MemRegion], nholes: u32) 
     fmt.kprintf("self-test:\n")
     test_pagealloc(ram, nram, holes, nholes)
     test_pagealloc_exhaust()
+    test_pagealloc_runs()
     test_kprintf()
     test_timer()
     test_breakpoint("breakpoint caught and resumed", False)

@@ -1,4 +1,10 @@
-"""System tests of the kernel's fixed pools: each object pool and the mapping records exhausted (ERR_NO_OBJECTS), then released with every count restored."""
+"""System tests of the kernel's fixed pools: each object pool, the mapping records and the pages exhausted, then released with every count restored.
+
+Every pool a process can draw from runs dry with its clean error
+(ERR_NO_OBJECTS, or ERR_NO_MEMORY for pages) while the kernel stays
+consistent, and refills completely when the objects go. exhaust_all() runs
+them all; user/soak runs it again before and after its million cycles.
+"""
 
 import board
 from kcc.lang import *
@@ -12,6 +18,7 @@ CONSOLE: Final = initcaps.SLOT_CONSOLE
 HOLDER_QUOTA: Final = 400                   # pages: enough for every frame of the pool, one page each
 MAP_AREA: Final = 0x20_0000_0000            # where the mapping test maps into its child (nothing else there)
 LIMIT: Final = 10_000                       # safety net for a pool that never runs out
+BIG_FRAME: Final = 1024                     # pages: the first frame size the page test tries (4 MiB)
 
 
 def _free(kind: usize) -> usize:
@@ -90,6 +97,57 @@ def frame_pool() -> None:
     _exhaust(abi.KIND_FRAME, 1)
 
 
+def portal_pool() -> None:
+    """The portal pool runs dry and refills."""
+    _exhaust(abi.KIND_PORTAL, 0)
+
+
+def _init_pages() -> usize:
+    """The pages init has used of its quota."""
+    res: syscall.SysResult
+    syscall.proc_info(SELF, addr(res))
+    return res.v1
+
+
+def memory_pool() -> None:
+    """Pages run out with ERR_NO_MEMORY down to a single page; destroying their holder gives every page back.
+
+    A holder gets all of init's unused quota, which is all the memory nobody
+    uses (init's quota is every page free at boot), and fills it with frames
+    of BIG_FRAME pages, then of half as many whenever a size is refused,
+    down to one page. Afterwards init's usage is what it was and a frame of
+    BIG_FRAME contiguous pages can be made again: the allocator merged the
+    pages back into runs.
+    """
+    res: syscall.SysResult
+    syscall.proc_info(SELF, addr(res))
+    used = res.v1
+    holder = spawn.take()
+    err = syscall.proc_create(SELF, abi.KIND_PROCESS, holder, res.v0 - res.v1)
+    if not harness.expect_eq(err, abi.OK, "holder"):
+        return
+    scratch = spawn.take()
+    size: usize = BIG_FRAME
+    frames: usize = 0
+    while size > 0 and frames < LIMIT:
+        err = syscall.proc_create(holder, abi.KIND_FRAME, scratch, size)
+        if err == abi.OK:
+            syscall.cap_delete(scratch)
+            frames += 1
+        else:
+            if not harness.expect_eq(err, abi.ERR_NO_MEMORY, "error when the pages ran out"):
+                break
+            size //= 2
+    harness.expect(frames > 0, "no frame at all")
+    harness.expect_eq(syscall.proc_create(holder, abi.KIND_PROCESS, scratch, 1), abi.ERR_NO_MEMORY,
+                      "a process when the pages ran out")
+    _expect_check()
+    harness.expect_eq(syscall.cap_destroy(holder), abi.OK, "destroy the holder")
+    harness.expect_eq(_init_pages(), used, "init's pages used afterwards")
+    harness.expect_eq(syscall.proc_create(SELF, abi.KIND_FRAME, scratch, BIG_FRAME), abi.OK,
+                      "a big frame afterwards")
+
+
 def irq_pool() -> None:
     """Claiming lines 1, 2, ... runs the IRQ pool dry with ERR_NO_OBJECTS; destroying the claims refills it."""
     before = _free(abi.KIND_IRQ)
@@ -158,9 +216,8 @@ def pool_query() -> None:
         kind += 1
 
 
-def run() -> None:
-    """Run every test of this module."""
-    spawn.pools_saved()
+def exhaust_all() -> None:
+    """Drive every pool dry and back, one test each; the caller has called spawn.pools_saved() first."""
     harness.begin("pools: the process pool runs dry and refills")
     process_pool()
     spawn.done()
@@ -176,15 +233,27 @@ def run() -> None:
     harness.begin("pools: the frame pool runs dry and refills")
     frame_pool()
     spawn.done()
+    harness.begin("pools: the portal pool runs dry and refills")
+    portal_pool()
+    spawn.done()
     harness.begin("pools: the IRQ pool runs dry and refills")
     irq_pool()
     spawn.done()
     harness.begin("pools: mapping records run out and come back")
     mapping_records()
     spawn.done()
-    harness.begin("pools: pool queries")
-    pool_query()
+    harness.begin("pools: pages run out and come back")
+    memory_pool()
     spawn.done()
     harness.begin("pools: invariants hold and pools are restored")
     spawn.expect_clean()
     harness.end()
+
+
+def run() -> None:
+    """Run every test of this module."""
+    spawn.pools_saved()
+    exhaust_all()
+    harness.begin("pools: pool queries")
+    pool_query()
+    spawn.done()
