@@ -209,7 +209,9 @@ def _init_args(cmdline: Ptr[u8], name: Ptr[u8], top: usize, sp_out: Ptr[usize]) 
     their user addresses goes below them, 16-byte aligned (the psABI's
     stack alignment), and its address, init's first sp, goes to
     ``sp_out[0]``. Words past _ARGV_MAX entries or _ARGS_BYTES bytes are
-    dropped. Returns argc.
+    dropped, and so is ``init=NAME``, the kernel's own parameter wherever it
+    is (_init_name; kcc run --init adds it after --append's text). Returns
+    argc.
     """
     strings_va: usize = board.USER_STACK_TOP - _ARGS_BYTES
     strings = cast(Ptr[u8], top - _ARGS_BYTES)
@@ -226,7 +228,9 @@ def _init_args(cmdline: Ptr[u8], name: Ptr[u8], top: usize, sp_out: Ptr[usize]) 
             i += 1
             continue
         end = _word_end(cmdline, i)
-        if passing and argc < _ARGV_MAX and off + (end - i) + 1 <= _ARGS_BYTES:
+        if passing and string.starts_with(cmdline + i, "init="):
+            pass
+        elif passing and argc < _ARGV_MAX and off + (end - i) + 1 <= _ARGS_BYTES:
             string.memcpy(strings + off, cmdline + i, end - i)
             strings[off + end - i] = 0
             at[argc] = off
