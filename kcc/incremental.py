@@ -52,7 +52,7 @@ from llvmlite import ir
 from kcc.compiler import BuildOptions, _collector_paused
 from kcc.diagnostics import SourceFile
 from kcc.lower import Lowerer, check_symbols
-from kcc.parse import parse_source
+from kcc.parse import _PARSER_RECURSION_LIMIT, parse_source, stage_recursion
 from kcc.resolve import FuncSym, Module, Program, resolve_program
 from kcc.typecheck import CheckedFunction, FunctionChecker
 
@@ -62,9 +62,6 @@ KEEP_PER_UNIT = 4
 # The file of source digests that parsed clean (kcc.parse.parse_trusted), and how many it keeps.
 TRUSTED = "trusted.json"
 KEEP_TRUSTED = 2000
-
-# The recursion limit Python's parser runs under (kcc.parse runs it so too).
-PARSER_RECURSION_LIMIT = 1000
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -257,7 +254,7 @@ def _parser(known: set[str], compiler: str, seen: set[str]) -> Callable[[SourceF
             return parse_source(source)
         old = sys.getrecursionlimit()
         # CPython's parser scales its C recursion limit by this one: the default, not the stages' raised one.
-        sys.setrecursionlimit(PARSER_RECURSION_LIMIT)
+        sys.setrecursionlimit(_PARSER_RECURSION_LIMIT)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -297,7 +294,7 @@ def compile_units(root: Path, entry: str, options: BuildOptions, cache_dir: Path
     cache = UnitCache(cache_dir)
     known = cache.trusted()
     parsed: set[str] = set()
-    with _collector_paused():
+    with _collector_paused(), stage_recursion():
         prog = resolve_program(Path(root), entry, options.target, options.board_constants,
                                _parser(known, compiler, parsed))
         keys = unit_keys(prog, options, compiler)
