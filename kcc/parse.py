@@ -7,7 +7,7 @@ import io
 import sys
 import tokenize
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -116,13 +116,21 @@ def too_deep(tree: ast.AST, limit: int = MAX_NESTING) -> ast.AST | None:
     depth is measured without recursion.
     """
     stack: list[tuple[ast.AST, int, ast.AST]] = [(tree, 0, tree)]
+    push = stack.append
+    expr, stmt, node_type = ast.expr, ast.stmt, ast.AST
     while stack:
         node, depth, outer = stack.pop()
         if depth > limit:
             return outer
-        for child in ast.iter_child_nodes(node):
-            new_outer = isinstance(child, ast.expr | ast.stmt) and not isinstance(outer, ast.expr)
-            stack.append((child, depth + 1, child if new_outer else outer))
+        depth += 1
+        in_expr = isinstance(outer, expr)
+        # ast.iter_child_nodes, inlined: this walk visits every node of every module.
+        for name in node._fields:
+            value = getattr(node, name, None)
+            children = value if type(value) is list else (value,)
+            for child in children:
+                if isinstance(child, node_type):
+                    push((child, depth, child if not in_expr and isinstance(child, expr | stmt) else outer))
     return None
 
 
@@ -174,12 +182,30 @@ class _Subset(ast.NodeVisitor):
     def _err(self, node: ast.AST, message: str, hint: str = "") -> None:
         self.reporter.error(self.source, node, message, *([hint] if hint else []))
 
+    def visit(self, node: ast.AST) -> None:
+        """Visit ``node`` with its ``visit_<Class>`` method or generic_visit (ast.NodeVisitor's
+        dispatch, with the method looked up once per class: this walk visits every node)."""
+        cls = type(node)
+        method = _SUBSET_DISPATCH.get(cls)
+        if method is None:
+            method = _SUBSET_DISPATCH[cls] = getattr(type(self), "visit_" + cls.__name__, _Subset.generic_visit)
+        method(self, node)
+
     def generic_visit(self, node: ast.AST) -> None:
         rule = _FORBIDDEN.get(type(node))
         if rule is not None:
             self._err(node, rule[0], rule[1])
             return
-        super().generic_visit(node)
+        visit = self.visit
+        node_type = ast.AST
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for item in value:
+                    if isinstance(item, node_type):
+                        visit(item)
+            elif isinstance(value, node_type):
+                visit(value)
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         """``Callable[[A, B], R]`` writes its parameter types as a list: the one list the language has."""
@@ -280,6 +306,10 @@ class _Subset(ast.NodeVisitor):
         for alias in node.names:
             if alias.name == "*" and node.module != "kcc.lang":
                 self._err(node, "'import *' is only allowed from kcc.lang")
+
+
+# _Subset's method for each node class, filled as classes are met.
+_SUBSET_DISPATCH: dict[type, Callable[[_Subset, ast.AST], None]] = {}
 
 
 def is_int_enum(node: ast.ClassDef) -> bool:
