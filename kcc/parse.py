@@ -329,6 +329,42 @@ def decorator_name(node: ast.expr) -> str:
 
 
 
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """The direct children of ``node``, as ast.iter_child_nodes gives them, as a list."""
+    out: list[ast.AST] = []
+    node_type = ast.AST
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            out.extend(child for child in value if isinstance(child, node_type))
+        elif isinstance(value, node_type):
+            out.append(value)
+    return out
+
+
+def walk(root: ast.AST) -> list[ast.AST]:
+    """Every node under ``root`` (itself first), in ast.walk's breadth-first order, as a list.
+
+    ast.walk's generators cost more than the work they do in the later stages' many small walks.
+    """
+    todo = [root]
+    push = todo.append
+    node_type = ast.AST
+    i = 0
+    while i < len(todo):
+        node = todo[i]
+        i += 1
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if type(value) is list:
+                for child in value:
+                    if isinstance(child, node_type):
+                        push(child)
+            elif isinstance(value, node_type):
+                push(value)
+    return todo
+
+
 def assigned_names(body: list[ast.stmt]) -> list[str]:
     """Names a function body binds (assignment, annotated or augmented assignment, ``for``), in order.
 
@@ -345,7 +381,7 @@ def assigned_names(body: list[ast.stmt]) -> list[str]:
             for elt in target.elts:
                 bind(elt)
 
-    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+    for node in walk(ast.Module(body=body, type_ignores=[])):
         if isinstance(node, ast.Assign):
             for t in node.targets:
                 bind(t)
@@ -389,7 +425,7 @@ def loop_variable_uses(name: str, body: list[ast.stmt]) -> list[LoopUse]:
     def add(at: ast.AST, use: LoopUse) -> None:
         found.append(((getattr(at, "lineno", 0), getattr(at, "col_offset", 0)), use))
 
-    for node in ast.walk(ast.Module(body=body, type_ignores=[])):
+    for node in walk(ast.Module(body=body, type_ignores=[])):
         if isinstance(node, ast.Call):
             for i, a in enumerate(node.args):
                 if is_var(a):

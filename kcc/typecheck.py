@@ -15,7 +15,7 @@ from kcc import formats
 from kcc.builtins import BUILTINS, PYTHON_NAMES, REFUSED, REG_METHODS, Builtin
 from kcc.diagnostics import SourceFile
 from kcc.notes import KCALL, KCONST, KPRUNE, KREF, KTY
-from kcc.parse import LoopUse, assigned_names, loop_variable_uses
+from kcc.parse import LoopUse, assigned_names, child_nodes, loop_variable_uses
 from kcc.resolve import (
     ConstSym,
     EnumSym,
@@ -569,7 +569,11 @@ class FunctionChecker:
             if isinstance(node, ast.Name):
                 known = node.id in self.scope or node.id in self.assigned
             else:
-                known = any(self._mentions_local(child) for child in ast.iter_child_nodes(node))
+                known = False
+                for child in child_nodes(node):
+                    if self._mentions_local(child):
+                        known = True
+                        break
             self._mentions[id(node)] = known
         return known
 
@@ -1053,7 +1057,7 @@ def _loop_own_nodes(body: list[ast.stmt]):
     while stack:
         node = stack.pop()
         yield node
-        for child in ast.iter_child_nodes(node):
+        for child in child_nodes(node):
             if not isinstance(child, ast.While | ast.For):
                 stack.append(child)
 
