@@ -20,6 +20,7 @@ panics. Nothing here allocates.
 
 from kcc.lang import *
 
+from lib import bits
 from lib.memmap import MemRegion
 
 PAGE_SIZE: Final = 4096
@@ -130,29 +131,6 @@ def add_ram(start: usize, end: usize, holes: Ptr[MemRegion], nholes: u32) -> boo
     return _add_carved(start, end, holes, nholes, 0)
 
 
-def _lowest_bit(x: u64) -> usize:
-    """Return the index of the lowest set bit of ``x`` (which is not 0), in six steps."""
-    n: usize = 0
-    if x & 0xFFFF_FFFF == 0:
-        n += 32
-        x >>= 32
-    if x & 0xFFFF == 0:
-        n += 16
-        x >>= 16
-    if x & 0xFF == 0:
-        n += 8
-        x >>= 8
-    if x & 0xF == 0:
-        n += 4
-        x >>= 4
-    if x & 0x3 == 0:
-        n += 2
-        x >>= 2
-    if x & 0x1 == 0:
-        n += 1
-    return n
-
-
 def _take(i: u32, k: usize, pages: usize) -> usize:
     """Mark pages k .. k + pages - 1 of range ``i`` used and return the first one's address."""
     global _free_pages
@@ -177,7 +155,7 @@ def alloc() -> usize:
         w = (r.next - r.start) // PAGE_SIZE // _BITS
         while w * _BITS < count:
             if m[w] != 0:
-                return _take(_current, w * _BITS + _lowest_bit(m[w]), 1)
+                return _take(_current, w * _BITS + usize(bits.lowest(m[w])), 1)
             w += 1
         r.next = r.end
         _current += 1
