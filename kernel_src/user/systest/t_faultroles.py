@@ -7,6 +7,9 @@ that differs for the kernel) times a table of columns (ROLES):
   message must name the kind, the address and the pc, the thread must be
   FAULTED with the same record, and the handler then destroys the child;
 - *unhandled program*: no handler, so the kernel destroys the child;
+- *program with waiting threads*: the same, while its other threads wait in
+  a call and a send to init's endpoint and on init's notification: they
+  must leave those queues (no message from a dead thread, no signal taken);
 - *service in a call*: a server thread has received one client's call and
   faults while that client waits for the reply, another client's call is
   queued on its endpoint, a payload sender is queued behind it and a fourth
@@ -20,6 +23,9 @@ that differs for the kernel) times a table of columns (ROLES):
 - *migrated callee*: the fault happens in a portal's entry during a
   migrated call (OP_MIGRATE_CALL): the caller's call returns ERR_FAULTED,
   the portal's stack is free again and the callee serves the next call;
+- *nested migrated callee*: the entry calls its own portal and the fault
+  happens two levels deep: the inner call returns ERR_FAULTED to the outer
+  level, which returns normally to the first caller;
 - *one-way activation*: the same entry reached by OP_MIGRATE_NOTIFY: the
   activation ends, its thread returns to the pool, its stack to the portal.
 
@@ -43,8 +49,9 @@ from user.systest import harness, spawn, t_irq
 SELF: Final = initcaps.SLOT_SELF_PROCESS
 AREA: Final = 0x3D_0000_0000            # the victim's fault area (faults.py's layout)
 SCRATCH_VA: Final = 0x3B_0000_0000      # init maps a victim's page here briefly to fill it
-PORTAL_STACK_VA: Final = 0x3C_0000_0000     # a callee's one portal stack; nothing is mapped below it
-PORTAL_STACK_BYTES: Final = 4 * board.PAGE_SIZE
+PORTAL_STACK_VA: Final = 0x3C_0000_0000     # a callee's two portal stacks, each with an unmapped guard below it
+PORTAL_STACK_BYTES: Final = 8 * board.PAGE_SIZE     # per stack: 4 pages unmapped, then 4 mapped
+PORTAL_STACK_MAPPED: Final = 4 * board.PAGE_SIZE
 VICTIM_QUOTA: Final = 40
 WAIT_TICKS: Final = 100                 # safety net: nothing here should take more than a few ticks
 SERVER_PRIO: Final = 20
@@ -59,10 +66,14 @@ V_GO: Final = 1                 # service: the notification that lets it go on t
 V_IRQ_CONTROL: Final = 0        # driver: the right to claim lines
 V_NTFN: Final = 1               # driver: the notification its line is bound to
 V_IRQ: Final = 2                # driver: where its claim goes
+V_PORTAL: Final = 0             # callee: its own portal, for a nested call
+NEST: Final = 0x4E57            # a call's a3: the entry passes the row one level deeper, to its own portal
+NEST_MARK: Final = 0x4E         # the nesting level's second result
+NUM_ROLES: Final = 8
 
 NAME_MAX: Final = 96
 _name: Array[u8, NAME_MAX]
-_results: Array[u8, ROWS * 6]   # 1: the cell passed
+_results: Array[u8, ROWS * NUM_ROLES]   # 1: the cell passed
 
 
 @struct
@@ -104,10 +115,38 @@ def _driver(row: usize, unused: usize) -> None:
 
 
 def _entry(badge: usize, row: usize, a2: usize, a3: usize, a4: usize) -> None:
-    """The callee's portal entry: fault with row ``row`` (ROWS or more: return at once with NO_FAULT)."""
+    """The callee's portal entry: fault with row ``row`` (ROWS or more: return at once with NO_FAULT).
+
+    With ``a3`` NEST it calls its own portal (V_PORTAL) with the row instead,
+    one level deeper, and returns (that call's error, NEST_MARK, its first result).
+    """
+    res: syscall.SysResult
+    if a3 == NEST:
+        err = syscall.migrate_call(V_PORTAL, row, AREA, 0, 0, addr(res))
+        syscall.migrate_return(err, NEST_MARK, res.v0, 0)
     if row < ROWS:
         _act(row)
     syscall.migrate_return(NO_FAULT, 0, 0, 0)
+
+
+def _sibling_call(unused: usize, unused2: usize) -> None:
+    """A thread of the victim: call init's endpoint in V_EP (init never answers)."""
+    res: syscall.SysResult
+    syscall.ep_call(V_EP, 1, 0, 0, 0, 0, addr(res))
+    syscall.exit(0)
+
+
+def _sibling_send(unused: usize, unused2: usize) -> None:
+    """A thread of the victim: send on init's endpoint in V_EP (init never receives)."""
+    syscall.ep_send(V_EP, 2, 0, 0, 0, 0)
+    syscall.exit(0)
+
+
+def _sibling_wait(unused: usize, unused2: usize) -> None:
+    """A thread of the victim: wait on init's notification in V_GO (never signalled while it lives)."""
+    res: syscall.SysResult
+    syscall.ntfn_wait(V_GO, addr(res))
+    syscall.exit(0)
 
 
 def _client_call(ep: usize, unused: usize) -> None:
@@ -126,6 +165,16 @@ def _client_recv(ep: usize, unused: usize) -> None:
     """A client thread of init: wait in a receive on ``ep`` and exit with the error."""
     res: syscall.SysResult
     syscall.exit(syscall.ep_recv(ep, 0, addr(res)))
+
+
+def _nesting_caller(portal: usize, row: usize) -> None:
+    """A thread of init: a migrated call whose entry calls its own portal with row ``row``.
+
+    Exits with the call's error, or (second result << 16) | first result when it succeeded.
+    """
+    res: syscall.SysResult
+    err = syscall.migrate_call(portal, row, AREA, NEST, 0, addr(res))
+    syscall.exit(err if err != abi.OK else (res.v1 << 16) | res.v0)
 
 
 def _migrating_caller(portal: usize, row: usize) -> None:
@@ -336,17 +385,27 @@ def driver_holding_an_irq(row: usize) -> None:
 
 
 def _callee(portal: Ptr[usize]) -> usize:
-    """A victim with a portal (one stack, nothing mapped below it) at _entry; its slot, the portal's in portal[0]."""
+    """A victim with a portal at _entry, also in its own V_PORTAL; its slot, the portal's (init's) in portal[0].
+
+    The portal has two stacks, each with unmapped pages below it (a guard
+    for the stack overflow row, and no way to run into the other stack).
+    """
     p = _victim()
     if p == spawn.NONE:
         return spawn.NONE
-    stack = _make(p, abi.KIND_FRAME, PORTAL_STACK_BYTES // board.PAGE_SIZE)
+    low = _make(p, abi.KIND_FRAME, PORTAL_STACK_MAPPED // board.PAGE_SIZE)
+    high = _make(p, abi.KIND_FRAME, PORTAL_STACK_MAPPED // board.PAGE_SIZE)
     q = _make(p, abi.KIND_PORTAL, 0)
     if q == spawn.NONE:
         return spawn.NONE
-    err = syscall.proc_map(p, stack, PORTAL_STACK_VA, abi.RIGHT_READ | abi.RIGHT_WRITE)
+    rw: usize = abi.RIGHT_READ | abi.RIGHT_WRITE
+    err = syscall.proc_map(p, low, PORTAL_STACK_VA + PORTAL_STACK_BYTES - PORTAL_STACK_MAPPED, rw)
     if err == abi.OK:
-        err = syscall.portal_set(q, addr(_entry), PORTAL_STACK_VA, PORTAL_STACK_BYTES, 1)
+        err = syscall.proc_map(p, high, PORTAL_STACK_VA + 2 * PORTAL_STACK_BYTES - PORTAL_STACK_MAPPED, rw)
+    if err == abi.OK:
+        err = syscall.portal_set(q, addr(_entry), PORTAL_STACK_VA, PORTAL_STACK_BYTES, 2)
+    if err == abi.OK:
+        err = syscall.proc_give(p, q, V_PORTAL)
     if not harness.expect_eq(err, abi.OK, "callee set-up"):
         return spawn.NONE
     portal[0] = q
@@ -377,6 +436,58 @@ def migrated_callee(row: usize) -> None:
     _expect_callee_serves(q)
 
 
+def nested_callee(row: usize) -> None:
+    """The fault happens two migrated calls deep: only the inner call fails; the outer level returns normally."""
+    q: usize = 0
+    if _callee(addr(q)) == spawn.NONE:
+        return
+    t = spawn.start(addr(_nesting_caller), q, row, spawn.LOW)
+    spawn.expect_exit(t, (NEST_MARK << 16) | abi.ERR_FAULTED, "the outer call's results")
+    res: syscall.SysResult
+    if harness.expect_eq(syscall.migrate_call(q, ROWS, AREA, NEST, 0, addr(res)), abi.OK, "a nested call after it"):
+        harness.expect_eq(res.v0, abi.OK, "the inner call")
+        harness.expect_eq(res.v2, NO_FAULT, "the inner call's result")
+
+
+def program_with_waiting_threads(row: usize) -> None:
+    """The faulting program's other threads wait in a call and a send to init's endpoint and on its notification.
+
+    No handler, so the kernel destroys the program: its threads must leave
+    every queue of init's objects (no message from a dead thread, a signal
+    not taken by one).
+    """
+    p = _victim()
+    ep = _make(SELF, abi.KIND_ENDPOINT, 0)
+    n = _make(SELF, abi.KIND_NOTIFICATION, 0)
+    if p == spawn.NONE or n == spawn.NONE:
+        return
+    harness.expect_eq(syscall.proc_give(p, ep, V_EP), abi.OK, "give the endpoint")
+    harness.expect_eq(syscall.proc_give(p, n, V_GO), abi.OK, "give the notification")
+    caller = spawn.child_thread(p, addr(_sibling_call), 0, 0, spawn.LOW, False)
+    sender = spawn.child_thread(p, addr(_sibling_send), 0, 0, spawn.LOW, False)
+    waiter = spawn.child_thread(p, addr(_sibling_wait), 0, 0, spawn.LOW, False)
+    if waiter == spawn.NONE:
+        return
+    syscall.thread_start(caller)
+    syscall.thread_start(sender)
+    syscall.thread_start(waiter)
+    _await_blocked(caller, "the call")
+    _await_blocked(sender, "the send")
+    _await_blocked(waiter, "the wait")
+    t = spawn.child_thread(p, addr(_victim_thread), row, 0, spawn.LOW, False)
+    if t == spawn.NONE:
+        return
+    syscall.thread_start(t)
+    _expect_gone(t, p)
+    res: syscall.SysResult
+    harness.expect_eq(syscall.thread_state(caller, addr(res)), abi.ERR_STALE, "the calling thread")
+    harness.expect_eq(syscall.ep_recv(ep, abi.NO_WAIT, addr(res)), abi.ERR_WOULD_BLOCK,
+                      "a message from a destroyed thread")
+    harness.expect_eq(syscall.ntfn_signal(n, 1), abi.OK, "signal")
+    syscall.ntfn_poll(n, addr(res))
+    harness.expect_eq(res.v0, 1, "the bit a destroyed waiter must not take")
+
+
 def one_way_activation(row: usize) -> None:
     """The fault happens in an activation of OP_MIGRATE_NOTIFY: it ends, its thread and stack come back."""
     q: usize = 0
@@ -392,12 +503,14 @@ def one_way_activation(row: usize) -> None:
     _expect_callee_serves(q)
 
 
-ROLES: Final[Array[Role, 6]] = (
+ROLES: Final[Array[Role, NUM_ROLES]] = (
     Role("handled program", handled_program),
     Role("unhandled program", unhandled_program),
+    Role("program with waiting threads", program_with_waiting_threads),
     Role("service in a call", service_in_a_call),
     Role("driver holding an IRQ", driver_holding_an_irq),
     Role("migrated callee", migrated_callee),
+    Role("nested migrated callee", nested_callee),
     Role("one-way activation", one_way_activation),
 )
 
@@ -476,15 +589,21 @@ def run() -> None:
     harness.begin("fault matrix: every fault kind is contained in an unhandled program")
     _summary(1, failed)
     failed = _column(2)
-    harness.begin("fault matrix: every fault kind is contained in a service in a call")
+    harness.begin("fault matrix: every fault kind is contained in a program with waiting threads")
     _summary(2, failed)
     failed = _column(3)
-    harness.begin("fault matrix: every fault kind is contained in a driver holding an IRQ")
+    harness.begin("fault matrix: every fault kind is contained in a service in a call")
     _summary(3, failed)
     failed = _column(4)
-    harness.begin("fault matrix: every fault kind is contained in a migrated callee")
+    harness.begin("fault matrix: every fault kind is contained in a driver holding an IRQ")
     _summary(4, failed)
     failed = _column(5)
-    harness.begin("fault matrix: every fault kind is contained in a one-way activation")
+    harness.begin("fault matrix: every fault kind is contained in a migrated callee")
     _summary(5, failed)
+    failed = _column(6)
+    harness.begin("fault matrix: every fault kind is contained in a nested migrated callee")
+    _summary(6, failed)
+    failed = _column(7)
+    harness.begin("fault matrix: every fault kind is contained in a one-way activation")
+    _summary(7, failed)
     _print_matrix()
