@@ -50,6 +50,7 @@ GUIDES = (
     "docs/abi.md",
     "docs/userspace.md",
     "docs/performance.md",
+    "docs/reliability.md",
     "kernel_src/arch/README.md",
     "qemu/README.md",
 )
