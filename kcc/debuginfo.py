@@ -238,7 +238,9 @@ class DebugInfo:
             if isinstance(ty, IntType) and not ty.fits(sym.value):
                 continue  # an untyped constant wider than any kcc integer has no DWARF type
             value = int(sym.value)
-            ops = ("DW_OP_consts" if value < 0 else "DW_OP_constu", value, "DW_OP_stack_value")
+            # DIExpression operands are unsigned 64-bit in LLVM IR: DW_OP_consts reads its operand's
+            # bits as signed, so a negative value is written as its two's complement.
+            ops = ("DW_OP_consts" if value < 0 else "DW_OP_constu", value & ((1 << 64) - 1), "DW_OP_stack_value")
             file = self.file(mod.source.path)
             var = self.module.add_debug_info("DIGlobalVariable", {
                 "name": name, "scope": file, "file": file, "line": sym.node.lineno,

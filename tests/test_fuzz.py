@@ -24,8 +24,9 @@ import pytest
 from click.testing import CliRunner
 
 from kcc.cli import cli
-from kcc.compiler import BuildOptions, compile_program
+from kcc.compiler import BuildOptions, compile_program, compile_units
 from kcc.diagnostics import CompileError
+from kcc.optimize import parse_ir
 from kcc.targets import get_target
 
 
@@ -156,6 +157,16 @@ REGRESSIONS = [
     pytest.param("g: Array[u8, 1 << 64]\n", "error",
                  id="global-array-larger-than-memory"),
 ]
+
+
+@pytest.mark.parametrize("arch", ["host", "riscv64", "i586"])
+def test_a_negative_final_constant_gives_ir_llvm_reads(tmp_path: Path, arch: str) -> None:
+    """Its debug-info value (DW_OP_consts) is written as the unsigned 64-bit operand LLVM's IR parser wants."""
+    (tmp_path / "m.py").write_text("from kcc.lang import *\n\nLOW: Final = -1\nTINY: Final[i8] = -128\n"
+                                   "\n\ndef f() -> i64:\n    return LOW + i64(TINY)\n", encoding="utf-8")
+    target = get_target(arch)
+    for unit in compile_units(tmp_path, "m", BuildOptions(target)).values():
+        parse_ir(str(unit), target)
 
 
 @pytest.mark.parametrize(("body", "outcome"), REGRESSIONS)
