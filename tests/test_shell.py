@@ -224,6 +224,17 @@ def test_fault_is_contained(console: pexpect.spawn) -> None:
     assert "fault: writing to address 0x8" in text
     assert re.search(r"init: fault \(pid \d+\) faulted: kind 1", text), text
     assert run(console, "echo $?") == "139"
+    # Rows of the fault table every system test runs (user/lib/faults.py), by number.
+    listing = run(console, "fault list")
+    assert re.search(r"^ 0  illegal instruction \(scause 2\)\r?$", listing, re.MULTILINE), listing
+    assert re.search(r"^15  stack overflow into its guard \(scause 15\)\r?$", listing, re.MULTILINE), listing
+    text = run(console, "fault 0")
+    assert "fault: illegal instruction" in text
+    assert re.search(r"init: fault \(pid \d+\) faulted: kind 2", text), text
+    for row in ("11", "15"):    # a store to its read-only page, a stack overflow
+        text = run(console, f"fault {row}")
+        assert re.search(r"init: fault \(pid \d+\) faulted: kind 1", text), text
+    assert run(console, "echo $?") == "139"
 
 
 def test_ctrl_c_stops_a_spinning_program(console: pexpect.spawn) -> None:
