@@ -35,7 +35,7 @@ from kcc.lang import *
 
 from arch import cpu, irq, vm
 from core import cap, ipc, memory, migrate, objects, sched, thread
-from lib import abi
+from lib import abi, pagealloc
 from lib import kprintf as fmt
 
 NO_INDEX: Final[u32] = objects.NO_INDEX
@@ -575,3 +575,159 @@ def destroy(p: u32) -> None:
     if parent == NO_INDEX:
         fmt.kprintf("init is gone: nothing can run any more\n")
         cpu.halt(3)
+
+
+# Indexed by kind: the kinds whose every object in use must have a live owner (a process). Devices,
+# IRQ control and the console belong to the system; a process's owner is its creator, and only init
+# has none.
+_OWNED: Final[Array[bool, abi.NUM_KINDS]] = (
+    False, True, True, True, True, True, False, True, False, False, True,
+)
+
+
+def _check_mappings() -> u32:
+    """Count mapping records that are not owned or do not match what is mapped. O(MAX_MAPPINGS).
+
+    A record in use belongs to a live process, names a live frame or device
+    region with its whole length, lies page-aligned inside the user window,
+    and its first and last pages are mapped: the frame's own pages, or for
+    a copy-on-write mapping a private copy. A free record is all clear.
+    """
+    bad: u32 = 0
+    for i in range(u32(MAX_MAPPINGS)):
+        m = addr(_maps[i])
+        if m.kind == abi.KIND_NULL:
+            if m.pages != 0 or m.va != 0:
+                bad += 1
+            continue
+        kind = u32(m.kind)
+        if kind != abi.KIND_FRAME and kind != abi.KIND_DEVICE:
+            bad += 1
+            continue
+        if not objects.is_allocated(abi.KIND_PROCESS, m.space) or not objects.is_allocated(kind, m.object):
+            bad += 1
+            continue
+        pages = _frames[m.object].pages if kind == abi.KIND_FRAME else \
+            (_devices[m.object].size + PAGE_SIZE - 1) // PAGE_SIZE
+        last = m.va + (m.pages - 1) * PAGE_SIZE
+        if m.pages != pages or m.pages == 0 or m.va & (PAGE_SIZE - 1) != 0 or m.va < vm.user_window_start() \
+                or last < m.va or last >= vm.user_window_end():
+            bad += 1
+            continue
+        base = _frames[m.object].base if kind == abi.KIND_FRAME else _devices[m.object].base
+        first_pa = vm.page_of(m.space, m.va)
+        last_pa = vm.page_of(m.space, last)
+        # A copy-on-write page may be a private copy, anywhere; any other page is the object's own.
+        own_pages = first_pa == base and last_pa == base + (m.pages - 1) * PAGE_SIZE
+        if first_pa == 0 or last_pa == 0 or not (m.cow or own_pages):
+            bad += 1
+    return bad
+
+
+def _check_threads(running: u32) -> u32:
+    """Count threads whose control block, pool slot and scheduler queue disagree. O(MAX_THREADS).
+
+    A slot holds a thread exactly when the pool says it is in use; a thread
+    belongs to a live process and runs in one; a READY thread is queued
+    (ready or throttled) unless it is ``running`` (the caller); a thread in
+    the timeout queue is BLOCKED; any other state is in no queue.
+    """
+    bad: u32 = 0
+    for t in range(u32(board.MAX_THREADS)):
+        st = thread.state(t)
+        q = sched.queue_of(t)
+        if (st == thread.FREE) == objects.is_allocated(abi.KIND_THREAD, t):
+            bad += 1
+            continue
+        if st == thread.FREE:
+            if q != sched.Q_NONE:
+                bad += 1
+            continue
+        if not objects.is_allocated(abi.KIND_PROCESS, thread.home_of(t)) \
+                or not objects.is_allocated(abi.KIND_PROCESS, thread.process_of(t)):
+            bad += 1
+        if st == abi.STATE_READY:
+            if t == running:
+                if q != sched.Q_NONE:
+                    bad += 1
+            elif q != sched.Q_READY and q != sched.Q_THROTTLED:
+                bad += 1
+        elif st == abi.STATE_BLOCKED:
+            if q != sched.Q_NONE and q != sched.Q_TIMEOUT:
+                bad += 1
+        elif q != sched.Q_NONE or st > abi.STATE_EXITED:
+            bad += 1
+    return bad
+
+
+def _check_owners() -> u32:
+    """Count objects in use with no live owner, and processes without a creator other than init. O(TOTAL_OBJECTS)."""
+    bad: u32 = 0
+    roots: u32 = 0
+    for kind in range(u32(abi.NUM_KINDS)):
+        if not _OWNED[kind]:
+            continue
+        for i in range(objects.capacity(kind)):
+            if not objects.is_allocated(kind, i):
+                continue
+            o = objects.owner(kind, i)
+            if o == NO_INDEX:
+                if kind == abi.KIND_PROCESS and _processes[i].parent == NO_INDEX:
+                    roots += 1
+                else:
+                    bad += 1
+            elif not objects.is_allocated(abi.KIND_PROCESS, o) or (kind == abi.KIND_PROCESS
+                                                                   and _processes[i].parent != o):
+                bad += 1
+    if roots > 1:
+        bad += 1
+    return bad
+
+
+def _check_pages() -> u32:
+    """Count quota accounts that do not add up. O(MAX_PROCESSES * (MAX_PROCESSES + MAX_FRAMES)).
+
+    Each live process uses no more than its quota, and at least the pages
+    of the frames it owns plus the quotas it granted its children; and the
+    pages every process uses for itself (used less those grants) plus the
+    free pages are init's quota, which was every free page when init
+    started: a page lost or counted twice anywhere breaks the sum.
+    """
+    bad: u32 = 0
+    total = pagealloc.free_pages()
+    init_quota: usize = 0
+    for p in range(u32(board.MAX_PROCESSES)):
+        if not objects.is_allocated(abi.KIND_PROCESS, p):
+            continue
+        if _processes[p].parent == NO_INDEX:
+            init_quota = memory.limit(p)
+        granted: usize = 0
+        for c in range(u32(board.MAX_PROCESSES)):
+            if objects.is_allocated(abi.KIND_PROCESS, c) and _processes[c].parent == p:
+                granted += _processes[c].granted
+        frames: usize = 0
+        for f in range(u32(board.MAX_FRAMES)):
+            if objects.is_allocated(abi.KIND_FRAME, f) and objects.owner(abi.KIND_FRAME, f) == p \
+                    and not _frames[f].borrowed:
+                frames += _frames[f].pages
+        used = memory.used(p)
+        if used > memory.limit(p) or used < granted + frames:
+            bad += 1
+            continue
+        total += used - granted
+    if init_quota != 0 and total != init_quota:
+        bad += 1
+    return bad
+
+
+def check(running: u32) -> u32:
+    """Count violated invariants of processes, threads, mappings and quotas (0 when consistent).
+
+    ``running`` is the thread that asks (the running one, in no queue).
+    The parts: _check_mappings (every mapping owned), _check_threads
+    (thread states against the pool and the scheduler's queues),
+    _check_owners (every object owned by a live process) and _check_pages
+    (no page leaked). Cost: O(TOTAL_OBJECTS + MAX_MAPPINGS + MAX_PROCESSES *
+    (MAX_PROCESSES + MAX_FRAMES)), and a page-table walk per mapping.
+    """
+    return _check_mappings() + _check_threads(running) + _check_owners() + _check_pages()

@@ -503,7 +503,7 @@ def _console_op(t: u32, p: u32, slot: u32, op: usize) -> u32:
         ipc.set_fastpath(_arg(t, 0) == 1)
         return abi.OK
     if op == abi.OP_CONSOLE_CHECK:
-        context.set_result(t, 0, usize(objects.check() + cap.check() + sched.check()))
+        context.set_result(t, 0, usize(objects.check() + cap.check() + sched.check() + process.check(t)))
         return abi.OK
     return abi.ERR_UNKNOWN_OP
 
