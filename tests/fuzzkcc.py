@@ -260,7 +260,10 @@ def _worker(conn: Connection, plan: Campaign, roots: dict[str, Path], scratch: P
     import kcc.compiler  # noqa: F401  (import the front end once, before the first input)
 
     while True:
-        index = conn.recv()
+        try:
+            index = conn.recv()
+        except EOFError:  # the parent is gone: nothing more to do
+            return
         if index is None:
             return
         started = time.process_time()
@@ -318,6 +321,11 @@ def _record(out: Path, job: Job, outcome: str, detail: str) -> None:
     stem.with_suffix(".json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM in the parent: stop like KeyboardInterrupt, so the workers are stopped and removed."""
+    raise KeyboardInterrupt
+
+
 def campaign(count: int, seed: int, jobs: int, out: Path, quiet: bool = False) -> dict[str, int]:
     """Run inputs 0..count-1 of ``seed`` on ``jobs`` workers; return the count of each outcome."""
     seeds = corpus()
@@ -342,6 +350,8 @@ def campaign(count: int, seed: int, jobs: int, out: Path, quiet: bool = False) -
             print(f"fuzz-kcc: input {job.index} ({job.file.path}, {job.target}): "
                   f"{outcome}: {detail.strip().splitlines()[-1] if detail.strip() else ''}", flush=True)
 
+    # SIGTERM ends the campaign as Ctrl-C does: through the finally below, so no worker is orphaned.
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         for worker in workers:
             if made < count:
@@ -396,6 +406,7 @@ def campaign(count: int, seed: int, jobs: int, out: Path, quiet: bool = False) -
                 worker.conn.send(None)
             worker.end()
         shutil.rmtree(base, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous)
     counts["seconds"] = round(time.monotonic() - started)
     counts["cpu"] = round(sum(costs.values()))
     if os.environ.get("FUZZ_KCC_COSTS"):  # the costliest inputs, to tune COST_EXPONENT
