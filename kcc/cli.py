@@ -11,7 +11,6 @@ import click
 from kcc import __version__
 from kcc.boards import default_board, list_boards, load_board
 from kcc.build import BuildResult, build, default_opt
-from kcc.diagnostics import CompileError
 from kcc.initrd import unpack
 from kcc.targets import ARCHES
 
@@ -64,17 +63,18 @@ class KccGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except CompileError as exc:
-            if debug:
-                raise
-            for diag in exc.diagnostics:
-                click.echo(diag.render(), err=True)
-            count = sum(1 for d in exc.diagnostics if d.severity == "error")
-            click.echo(f"kcc: {count} error{'s' if count != 1 else ''}", err=True)
-            raise click.exceptions.Exit(1) from None
         except Exception as exc:
             if debug:
                 raise
+            if _raised(exc, "kcc.diagnostics", "CompileError"):
+                from kcc.diagnostics import CompileError  # imported already, by what raised it
+
+                assert isinstance(exc, CompileError)
+                for diag in exc.diagnostics:
+                    click.echo(diag.render(), err=True)
+                count = sum(1 for d in exc.diagnostics if d.severity == "error")
+                click.echo(f"kcc: {count} error{'s' if count != 1 else ''}", err=True)
+                raise click.exceptions.Exit(1) from None
             if any(_raised(exc, module, name) for module, name in USER_ERRORS):
                 click.echo(f"kcc: error: {exc}", err=True)
                 raise click.exceptions.Exit(1) from None
@@ -330,6 +330,7 @@ def check_cmd(arch: str, board: str | None, release: bool, files: tuple[Path, ..
     (the nearest ancestor holding core/ or arch/, else its own directory).
     """
     from kcc.compiler import BuildOptions, compile_program
+    from kcc.diagnostics import CompileError
     from kcc.targets import get_target
 
     target = get_target(arch)
