@@ -282,6 +282,37 @@ def unwind(t: u32, error: u32) -> None:
     context.set_error(t, usize(error))
 
 
+def enters(t: u32, p: u32) -> u32:
+    """Return how deep thread ``t``'s first migrated call into process ``p`` is (1: its first call), 0 when none.
+
+    The thread is in ``p`` after that call (and maybe calls on from there),
+    so it must come back through ``p``. O(MIGRATE_DEPTH).
+    """
+    th = thread.get(t)
+    for i in range(th.depth):
+        # Where the thread runs after call i: the process call i + 1 was made from, or now.
+        inside = th.process if i + 1 == th.depth else _levels[t * board.MIGRATE_DEPTH + i + 1].caller
+        if inside == p:
+            return i + 1
+    return 0
+
+
+def leave(t: u32, p: u32, error: u32) -> None:
+    """Unwind every migrated call of thread ``t`` from its first call into process ``p`` on (``p`` is being destroyed).
+
+    The thread resumes where it made that call, with ``error``: the calls
+    it made from ``p`` onwards cannot return, since they would return into
+    ``p``. An activation whose one-way bottom level is unwound ends
+    (destroy_thread). Nothing happens when ``t`` never called into ``p``.
+    O(MIGRATE_DEPTH) register copies.
+    """
+    d = enters(t, p)
+    if d == 0:
+        return
+    while thread.state(t) != thread.FREE and thread.get(t).depth >= d:
+        unwind(t, error)
+
+
 def ret(t: u32) -> u32:
     """OP_MIGRATE_RETURN by thread ``t``: the caller resumes with OK and t's arguments 0..3 as its results.
 

@@ -523,16 +523,18 @@ def _destroy_owned(kind: u32, p: u32) -> None:
         i = objects.next_owned(kind, p, i + 1)
 
 
-def _evict(t: u32) -> None:
-    """Thread ``t`` (of another process) is in a migrated call into a process being destroyed: end those calls.
+def _evict(t: u32, p: u32) -> None:
+    """Thread ``t`` (of another process) is in a migrated call into process ``p``, which is being destroyed: end it.
 
-    Whatever it waited for inside is cancelled; each call into the process
-    returns ERR_STALE to its caller, and the thread runs on there.
+    Whatever it waited for is cancelled; the call into ``p`` returns
+    ERR_STALE to its caller, with every call made from ``p`` onwards (the
+    thread may be further on, in a callee of ``p``: it cannot return
+    through ``p``), and the thread runs on there.
     """
-    p = thread.process_of(t)
     ipc.cancel(t, abi.ERR_STALE)
-    while migrate.depth(t) > 0 and thread.process_of(t) == p:
-        migrate.unwind(t, abi.ERR_STALE)
+    migrate.leave(t, p, abi.ERR_STALE)
+    if thread.state(t) == thread.FREE:
+        return                  # an activation whose one-way call began in p: it has ended
     th = thread.get(t)
     if th.state != abi.STATE_READY:
         th.state = abi.STATE_READY
@@ -557,8 +559,8 @@ def destroy(p: u32) -> None:
             continue
         if thread.home_of(t) == p:
             migrate.destroy_thread(t)
-        elif thread.process_of(t) == p:
-            _evict(t)
+        elif migrate.enters(t, p) != 0:
+            _evict(t, p)
     _destroy_owned(abi.KIND_THREAD, p)
     _destroy_owned(abi.KIND_ENDPOINT, p)
     _destroy_owned(abi.KIND_NOTIFICATION, p)

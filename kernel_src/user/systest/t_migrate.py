@@ -31,6 +31,7 @@ def _entry(badge: usize, op: usize, a2: usize, a3: usize, a4: usize) -> None:
     5: identify slot C_MARK in the table the thread uses now; return (error, kind).
     6: sleep a3 ticks, then signal C_MARK with (badge << 32) | (priority << 16) | a2 and return (one-way).
     7: exit with a2.
+    8: call the portal in C_NEXT_PORTAL with op 2 (sleep a2 ticks there); return its error.
     """
     res: syscall.SysResult
     if op == 0:
@@ -61,6 +62,9 @@ def _entry(badge: usize, op: usize, a2: usize, a3: usize, a4: usize) -> None:
         syscall.migrate_return(0, 0, 0, 0)
     elif op == 7:
         syscall.exit(a2)
+    elif op == 8:
+        err = syscall.migrate_call(C_NEXT_PORTAL, 2, a2, 0, 0, addr(res))
+        syscall.migrate_return(err, 0, 0, 0)
     syscall.migrate_return(0xBAD, 0, 0, 0)
 
 
@@ -184,6 +188,37 @@ def destroyed_callee_unwinds_its_callers() -> None:
     spawn.done()
 
 
+def _chain_caller(q: usize, ticks: usize) -> None:
+    """Thread body: a migrated call whose callee calls on into another callee that sleeps ``ticks``; exit with its error."""
+    res: syscall.SysResult
+    syscall.exit(syscall.migrate_call(q, 8, ticks, 0, 0, addr(res)))
+
+
+def destroyed_middle_callee_unwinds_the_chain() -> None:
+    """Destroying a callee whose own call is still running elsewhere returns the thread past it, with ERR_STALE.
+
+    Found by the system-call fuzzer: only a thread running *in* the
+    destroyed process was unwound, so one that had called on from it into a
+    second callee later returned into the freed process (its space and
+    table gone, or a new process's in the same slot).
+    """
+    harness.begin("migrate: destroying the middle of a call chain returns the thread to the first caller")
+    first: usize = 0
+    second: usize = 0
+    p1 = _callee(2, addr(first))
+    _callee(2, addr(second))
+    syscall.proc_give(p1, second, C_NEXT_PORTAL)
+    t = spawn.start(addr(_chain_caller), first, 1000, 63)
+    syscall.sleep(2)
+    harness.expect_eq(syscall.cap_destroy(p1), abi.OK, "destroy the middle callee")
+    spawn.expect_exit(t, abi.ERR_STALE, "the chain through the destroyed callee")
+    res: syscall.SysResult
+    # The second callee lost nothing: its two stacks are free again for two calls at once.
+    harness.expect_eq(syscall.migrate_call(second, 0, 1, 2, 0, addr(res)), abi.OK, "the second callee's portal")
+    harness.expect_eq(res.v0, 3, "its result")
+    spawn.done()
+
+
 def _free_threads() -> usize:
     """Return how many threads the kernel's pool has free (activations come from it)."""
     res: syscall.SysResult
@@ -285,6 +320,7 @@ def run() -> None:
     stacks_and_nesting_are_bounded()
     forward_returns_to_the_original_caller()
     destroyed_callee_unwinds_its_callers()
+    destroyed_middle_callee_unwinds_the_chain()
     notify_runs_one_way()
     notify_ends_on_fault_exit_and_forward()
     notify_errors()
