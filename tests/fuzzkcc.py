@@ -326,8 +326,11 @@ def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def campaign(count: int, seed: int, jobs: int, out: Path, quiet: bool = False) -> dict[str, int]:
-    """Run inputs 0..count-1 of ``seed`` on ``jobs`` workers; return the count of each outcome."""
+def campaign(count: int, seed: int, jobs: int, out: Path, quiet: bool = False, first: int = 0) -> dict[str, int]:
+    """Run inputs first..first+count-1 of ``seed`` on ``jobs`` workers; return the count of each outcome.
+
+    A campaign split into ranges (``first``) runs the same inputs as one run of them all.
+    """
     seeds = corpus()
     plan = Campaign(seed, seeds, seed_weights(seeds),
                     {s: (ROOTS[s.root] / s.path).read_text(encoding="utf-8") for s in seeds})
@@ -355,7 +358,7 @@ def campaign(count: int, seed: int, jobs: int, out: Path, quiet: bool = False) -
     try:
         for worker in workers:
             if made < count:
-                worker.give(made)
+                worker.give(first + made)
                 made += 1
         while done < count:
             busy = {w.conn: w for w in workers if w.job is not None}
@@ -381,7 +384,7 @@ def campaign(count: int, seed: int, jobs: int, out: Path, quiet: bool = False) -
                 worker.job = None
                 done += 1
                 if made < count:
-                    worker.give(made)
+                    worker.give(first + made)
                     made += 1
             for i, worker in enumerate(workers):
                 if worker.overdue():
@@ -390,7 +393,7 @@ def campaign(count: int, seed: int, jobs: int, out: Path, quiet: bool = False) -
                     workers[i] = Worker(ctx, plan, base, next(numbers))
                     done += 1
                     if made < count:
-                        workers[i].give(made)
+                        workers[i].give(first + made)
                         made += 1
             now = time.monotonic()
             if not quiet and now - last >= 30:
@@ -446,13 +449,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--inputs", type=int, default=100_000, help="inputs to run (default 100000)")
     parser.add_argument("--seed", type=int, default=1, help="campaign seed (default 1)")
+    parser.add_argument("--first", type=int, default=0, help="index of the first input (default 0)")
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)), help="worker processes")
     parser.add_argument("--out", type=Path, default=OUT, help="where failing inputs go (build/fuzz-kcc)")
     parser.add_argument("--replay", type=Path, help="run one recorded input again, with its traceback")
     args = parser.parse_args(argv)
     if args.replay is not None:
         return replay(args.replay)
-    counts = campaign(args.inputs, args.seed, max(args.jobs, 1), args.out)
+    counts = campaign(args.inputs, args.seed, max(args.jobs, 1), args.out, first=args.first)
     print(f"fuzz-kcc: seed {args.seed}, {counts['seconds']} s ({args.inputs / max(counts['seconds'], 1):.1f} "
           f"inputs/s on {args.jobs} workers, {1000 * counts['cpu'] / max(args.inputs, 1):.0f} ms CPU per input): {counts['ok']} ok, {counts['diagnostic']} located diagnostics, "
           f"{counts['unlocated']} unlocated (counted as internal errors)")
