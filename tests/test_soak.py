@@ -17,7 +17,7 @@ from kernel_harness import run_kcc
 SHORT_CYCLES = 1000
 # Every row of the soak's CYCLES table, by the name its line carries.
 ROWS = ["process", "thread", "endpoint", "notification", "frame", "frame of 64 pages", "irq", "portal", "mapping",
-        "thread run", "activation"]
+        "thread run", "activation", "busy process"]
 SOAK = Path(__file__).resolve().parent.parent / "kernel_src" / "user" / "soak" / "main.py"
 
 

@@ -32,7 +32,7 @@ import board
 from kcc.lang import *
 
 from lib import abi, initcaps
-from user.lib import console, syscall, text
+from user.lib import console, image, syscall, text
 from user.lib import rt as _rt  # noqa: F401  _start and __kcc_panic
 from user.systest import harness, spawn, t_pools
 
@@ -45,6 +45,9 @@ CALLEE_STACKS_VA: Final = 0x3C_0000_0000    # the activation row's portal stack,
 CALLEE_STACK_BYTES: Final = 4 * board.PAGE_SIZE
 CALLEE_QUOTA: Final = 32
 SPIN_LIMIT: Final = 1000                # yields waiting for a worker or an activation to end
+BUSY_QUOTA: Final = 16                  # pages of the busy process: its tables, its stack
+BUSY_STACK_VA: Final = spawn.STACK_AREA  # the busy process's one-page stack, in its own space
+BUSY_TIMEOUT: Final = 100_000           # ticks: its receive never times out while it lives
 
 # Objects the rows use again and again, made once by _setup (slots in init's table).
 _slot: usize = 0            # the scratch slot every cycle creates into
@@ -53,6 +56,7 @@ _frame: usize = 0           # the mapping row maps it
 _stack: usize = 0           # the thread row's worker stack (a frame mapped at _worker_sp - its size)
 _portal: usize = 0          # the activation row's portal, in a callee process
 _worker_sp: usize = 0
+_extra: Array[usize, 3]     # more scratch slots: the busy process's stack, endpoint and thread
 
 
 @struct
@@ -137,6 +141,49 @@ def _thread_run(kind: usize, arg: usize) -> usize:
     return err if err != abi.OK else destroyed
 
 
+def _blocked_receiver(a0: usize, a1: usize) -> None:
+    """The busy process's thread: wait in a receive with a timeout (on its endpoint in its slot 0) for ever."""
+    res: syscall.SysResult
+    syscall.ep_recv(0, BUSY_TIMEOUT, addr(res))
+    syscall.exit(0)
+
+
+def _busy_process(kind: usize, arg: usize) -> usize:
+    """A process running init's code, its thread blocked in a receive with a timeout, destroyed with everything.
+
+    The destroy must take the thread off its endpoint's queue and the
+    timeout queue and free the process, its thread, endpoint, stack frame,
+    mapping records and page tables.
+    """
+    stack = _extra[0]
+    ep = _extra[1]
+    t = _extra[2]
+    err = syscall.proc_create(SELF, abi.KIND_PROCESS, _slot, BUSY_QUOTA)
+    if err != abi.OK:
+        return err
+    err = image.map_into(_slot, False)
+    if err == abi.OK:
+        err = syscall.proc_create(_slot, abi.KIND_FRAME, stack, 1)
+    if err == abi.OK:
+        err = syscall.proc_map(_slot, stack, BUSY_STACK_VA, abi.RIGHT_READ | abi.RIGHT_WRITE)
+    if err == abi.OK:
+        err = syscall.proc_create(_slot, abi.KIND_ENDPOINT, ep, 0)
+    if err == abi.OK:
+        err = syscall.proc_give(_slot, ep, 0)
+    if err == abi.OK:
+        err = syscall.proc_create(_slot, abi.KIND_THREAD, t, 0)
+    if err == abi.OK:
+        err = syscall.thread_set_regs(t, addr(_blocked_receiver), BUSY_STACK_VA + board.PAGE_SIZE, 0, 0)
+    if err == abi.OK:
+        err = syscall.thread_start(t)
+    if err == abi.OK:
+        err = _wait_state(t, abi.STATE_BLOCKED)
+    destroyed = _destroy()
+    for i in range(len(_extra)):
+        syscall.cap_delete(_extra[i])
+    return err if err != abi.OK else destroyed
+
+
 def _free(kind: usize) -> usize:
     """The free count of ``kind``'s pool (OP_CONSOLE_POOL)."""
     res: syscall.SysResult
@@ -162,7 +209,7 @@ def _activation(kind: usize, arg: usize) -> usize:
     return abi.OK if n < SPIN_LIMIT else abi.ERR_TIMEOUT
 
 
-CYCLES: Final[Array[Cycle, 11]] = (
+CYCLES: Final[Array[Cycle, 12]] = (
     Cycle("process", abi.KIND_PROCESS, 1, _object),
     Cycle("thread", abi.KIND_THREAD, 0, _object),
     Cycle("endpoint", abi.KIND_ENDPOINT, 0, _object),
@@ -174,6 +221,7 @@ CYCLES: Final[Array[Cycle, 11]] = (
     Cycle("mapping", 0, 0, _mapping),
     Cycle("thread run", abi.KIND_THREAD, 0, _thread_run),
     Cycle("activation", abi.KIND_THREAD, 0, _activation),
+    Cycle("busy process", abi.KIND_PROCESS, 0, _busy_process),
 )
 
 
@@ -207,20 +255,55 @@ def _setup() -> bool:
     if err == abi.OK:
         err = syscall.portal_set(_portal, addr(_callee_entry), CALLEE_STACKS_VA, CALLEE_STACK_BYTES, 1)
     _slot = spawn.take()
-    if err != abi.OK or _slot == spawn.NONE:
+    syscall.cap_copy(SELF, _slot)       # held only while the next slots are taken (take() gives the lowest empty one)
+    for i in range(len(_extra)):
+        _extra[i] = spawn.take()
+        syscall.cap_copy(SELF, _extra[i])
+    syscall.cap_delete(_slot)
+    for i in range(len(_extra)):
+        syscall.cap_delete(_extra[i])
+    if err != abi.OK or _extra[len(_extra) - 1] == spawn.NONE:
         console.printf("soak: set-up failed: error %u\n", err)
         return False
     return True
 
 
+def _init_pages() -> usize:
+    """The pages init has used of its quota (its children's grants included)."""
+    res: syscall.SysResult
+    syscall.proc_info(SELF, addr(res))
+    return res.v1
+
+
+def _leak(row: Ptr[Cycle], done: usize, free: Ptr[usize], pages: usize) -> bool:
+    """True (and say so) when a pool's free count differs from ``free[kind]`` or init's pages used from ``pages``."""
+    for kind in range(usize(1), abi.NUM_KINDS):
+        if _free(kind) != free[kind]:
+            console.printf("soak: %s: LEAK after cycle %u: pool of kind %u has %u free, %u before\n",
+                           usize(row.name), done, kind, _free(kind), free[kind])
+            return True
+    if _init_pages() != pages:
+        console.printf("soak: %s: LEAK after cycle %u: init uses %u pages, %u before\n", usize(row.name), done,
+                       _init_pages(), pages)
+        return True
+    return False
+
+
 def _soak(row: Ptr[Cycle], cycles: usize, errors: Ptr[usize]) -> usize:
     """Run ``cycles`` cycles of ``row``; print its line; return the leaks seen (0 or 1: a row stops at its first).
 
-    An error from a cycle counts in ``errors[0]`` and also stops the row.
+    Every CHECK_EVERY cycles and after the last, every pool must have the
+    free count it had after the row's first cycle, and init the pages it
+    used then (a first mapping at an address grows init's page tables,
+    which stay until the process goes: not a leak of the cycles); the
+    row's own pool must also be back where it was before the row. An error
+    from a cycle counts in ``errors[0]`` and also stops the row.
     """
     before: usize = 0
     if row.kind != 0:
         before = _free(row.kind)
+    free: Array[usize, abi.NUM_KINDS]
+    pages: usize = 0
     start = _rdtime()
     done: usize = 0
     while done < cycles:
@@ -230,11 +313,16 @@ def _soak(row: Ptr[Cycle], cycles: usize, errors: Ptr[usize]) -> usize:
             console.printf("soak: %s: cycle %u failed with error %u\n", usize(row.name), done, err)
             errors[0] += 1
             return 0
-        if row.kind != 0 and (done % CHECK_EVERY == 0 or done == cycles) and _free(row.kind) != before:
-            console.printf("soak: %s: LEAK after cycle %u: %u free, %u before\n", usize(row.name), done,
-                           _free(row.kind), before)
+        if done == 1:
+            for kind in range(usize(1), abi.NUM_KINDS):
+                free[kind] = _free(kind)
+            pages = _init_pages()
+        elif (done % CHECK_EVERY == 0 or done == cycles) and _leak(row, done, addr(free[0]), pages):
             return 1
     ns = usize(_rdtime() - start) * (1_000_000_000 // board.TIMEBASE_HZ)
+    if row.kind != 0 and _free(row.kind) != before:
+        console.printf("soak: %s: LEAK: %u free, %u before the row\n", usize(row.name), _free(row.kind), before)
+        return 1
     console.printf("soak: %s: %u cycles, %u free before and after, %u ns a cycle\n", usize(row.name),
                    cycles, before, ns // (cycles if cycles != 0 else 1))
     return 0
