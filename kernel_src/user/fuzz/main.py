@@ -27,12 +27,18 @@ unmap or fault its own process and thread, or block its own thread for
 ever. So its own process and thread capabilities (slots 0 and 1) and its
 image's frames (13..16) are never copied, moved, deleted or destroyed,
 and invoked only with operations that cannot harm it; its own thread
-waits only with a timeout or a poll (the blocking operations run in the
-children's threads); a thread's pc is only ever a function of this program
-written for children (or an address that faults), so no thread runs this
-program's code from a random place. The children run at priorities below
-the fuzzer's 63, so they never starve it; it sleeps a tick per batch so
-they run.
+waits only with a timeout or a poll, and never lends itself to a migrated
+call (the blocking operations and migrated calls run in the children's
+threads). A thread's pc is only ever a function of this program written
+for children (or an address that faults); a child's thread can still run
+from a random place when another thread of its process overwrites its
+stack (they draw stacks and store targets at random), so no child ever
+holds a console capability (OP_CONSOLE_HALT) or one to the fuzzer's own
+process or thread, and such a thread can only do what fuzzing may. The
+fuzzer's own pointers for the kernel to write (OP_ACCEPT) point into a
+page of their own, never at its globals. The children run at priorities
+below the fuzzer's 63, so they never starve it; it sleeps a tick per
+batch so they run.
 """
 
 import board
@@ -46,12 +52,18 @@ BATCH: Final = 1000                     # calls between invariant checks and pro
 RESET_BATCHES: Final = 10               # the sandbox is remade after this many batches
 DEFAULT_CALLS: Final = 10000
 SLOT_SANDBOX: Final = initcaps.INIT_FIRST_FREE      # the sandbox process (17)
+SLOT_POINTERS: Final = 12               # the frame of POINTER_VA (an empty device slot of init's)
+POINTER_VA: Final = 0x3E_0000_0000      # one read + write page of the fuzzer's, nothing mapped after it
 SANDBOX_QUOTA: Final = 4096             # pages (16 MiB) of the fuzzer's quota per sandbox
 PAGE: Final = board.PAGE_SIZE
 SCRATCH_VA: Final = 0x30_0000_0000      # where the fuzzer maps frames into itself, in 1 MiB windows
 SCRATCH_WINDOWS: Final = 64
 CHILD_STACK_VA: Final = 0x38_0000_0000  # children's stacks, 64 KiB apart
 CHILD_STACK_PAGES: Final = 2
+PORTAL_VA: Final = 0x3C_0000_0000       # in a callee: its portals' stacks, 64 KiB apart
+PORTAL_PAGES: Final = 4
+CHILD_GIFTS: Final = 8                  # a child's slots 0 .. CHILD_GIFTS - 1 get capabilities for its workers
+TYPED: Final = 85                       # percent of operations on a slot believed to hold the right kind
 PORTAL_STACK_BYTES: Final = 2 * PAGE
 TABLE: Final = board.CAP_SLOTS
 LOW_PRIORITY: Final = 62                # children run at 1 .. LOW_PRIORITY, below the fuzzer (63)
@@ -59,18 +71,20 @@ SPIN_MAX: Final = 20000                 # a spinning child's loop bound
 WORKER_ROUNDS_MAX: Final = 64           # system calls of one worker thread
 
 # Slots the random operations may empty, move into or hand to the children: all but the fuzzer's
-# own process, thread, console, IRQ control, initrd, device regions and image frames.
-ARENA_COUNT: Final = 53
+# own process, thread, console, IRQ control, initrd, device regions, image frames and SLOT_POINTERS.
+ARENA_COUNT: Final = 52
 _ARENA: Final[Array[u8, ARENA_COUNT]] = (
-    7, 8, 9, 10, 11, 12, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37,
+    7, 8, 9, 10, 11, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37,
     38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
 )
-# Protected slots the fuzzer may copy from and give away: console, IRQ control, initrd. Copies of
-# them live in the arena like any capability. Not the device regions: a child could map the UART
-# and store to its line-control register, and the console is the run's record. They are mapped
+# Protected slots the fuzzer may copy from and give away: IRQ control, initrd. Copies of them live
+# in the arena like any capability. Not the console: a child's thread whose stack another thread
+# of its process overwrote may run from anywhere in the program, and must not reach
+# OP_CONSOLE_HALT with a console capability. Not the device regions: a child could map the UART
+# and store to its line-control register, and the console is the run's record; they are mapped
 # only into the fuzzer itself, which never touches its scratch windows.
-SHAREABLE_COUNT: Final = 3
-_SHAREABLE: Final[Array[u8, SHAREABLE_COUNT]] = (2, 3, 4)
+SHAREABLE_COUNT: Final = 2
+_SHAREABLE: Final[Array[u8, SHAREABLE_COUNT]] = (3, 4)
 # The kinds OP_PROC_CREATE makes.
 CREATABLE_COUNT: Final = 6
 _CREATABLE: Final[Array[u8, CREATABLE_COUNT]] = (
@@ -149,19 +163,20 @@ A_UNKNOWN: Final = 46
 A_SPAWN: Final = 47
 A_WORKER: Final = 48
 A_RESET: Final = 49
-ACTIONS: Final = 50
+A_PORTAL: Final = 50
+ACTIONS: Final = 51
 _WEIGHTS: Final[Array[u32, ACTIONS]] = (
     40, 30, 30, 15, 25, 25,                 # identify, copy, mint, move, delete, destroy
     5, 2, 5, 5, 5, 5, 3, 5,                 # yield, sleep, self, reply, accept, refuse, migrate return, thread recv
     80, 40, 25, 30, 10, 10,                 # process: create, map, unmap, give, info, clone
     20, 15, 20, 10, 15, 10, 10, 5, 15,      # thread: regs, sched, start, stop, resume, state, fault ep, id, send
     30, 20,                                 # endpoint: receive (poll or short timeout), post
-    15, 15, 3, 10,                          # portal: set, call, forward, notify
+    15, 0, 3, 10,                           # portal: set, call (workers only: see _ipc_action), forward, notify
     20, 20,                                 # notification: signal, poll
     5, 5, 5, 5, 10,                         # irq claim, bind, ack; device info, frame info
     10, 5, 2, 2,                            # console: write, pool, check, fast path
     10,                                     # an unknown operation
-    20, 20, 1,                              # a child, a worker thread, a new sandbox
+    20, 20, 1, 8,                           # a child, a worker thread, a new sandbox, a callable portal
 )
 
 # The operations worker threads draw (run in children: the blocking ones are here), with weights.
@@ -195,7 +210,10 @@ _limit: u64 = 0
 _checksum: u64 = 0
 _violations: u64 = 0
 _seed: u64 = 0
-_buffer: Array[u8, 2 * PAGE]            # a valid buffer for pointers (data, read + write)
+# The kind the fuzzer believes each of its slots holds (abi KIND_*, KIND_NULL: empty), kept by the
+# actions that fill or empty a slot and by _refresh; a stale capability keeps its kind. Only a
+# guide for drawing slots (_typed): a wrong belief just makes a call fail.
+_kinds: Array[u8, TABLE]
 
 
 # ---- children's code: no globals (a child maps only the text and rodata), only its stack and arguments ----
@@ -314,18 +332,18 @@ def child_worker(seed: usize, rounds: usize) -> None:
 
     Its own generator comes from ``seed``; the capabilities are whatever
     the fuzzer gave its process. A thread pc or portal entry is always one
-    of _pc's or _entry's, so no thread runs code from a random place; no
-    operation can power the machine off (OP_CONSOLE_HALT is not drawn).
+    of _pc's or _entry's; no operation drawn powers the machine off
+    (OP_CONSOLE_HALT is not among them, and no child holds a console).
     """
     r: rand.Rng
     rand.seed(addr(r), u64(seed))
-    buf: Array[u8, 128]
+    buf: Array[u8, 256]                 # pointers land in its first 64 bytes, accepts take at most 128
     res: syscall.SysResult
     b = usize(addr(buf[0]))
     n = rounds % WORKER_ROUNDS_MAX
     for i in range(n):
         op = _worker_op(addr(r))
-        slot = usize(rand.below(addr(r), 20)) if rand.percent(addr(r), 90) else _word(addr(r), b)
+        slot = usize(rand.below(addr(r), CHILD_GIFTS)) if rand.percent(addr(r), 90) else _word(addr(r), b)
         a1 = _word(addr(r), b)
         a2 = _word(addr(r), b)
         a3 = _word(addr(r), b)
@@ -342,8 +360,8 @@ def child_worker(seed: usize, rounds: usize) -> None:
         elif op == abi.OP_SLEEP:
             a1 = usize(rand.below(addr(r), 3))
         elif op == abi.OP_ACCEPT:
-            a1 = b
-            a2 = usize(rand.below(addr(r), 200))
+            a1 = b + usize(rand.below(addr(r), 64))
+            a2 = usize(rand.below(addr(r), 128))
         elif op == abi.OP_EP_SEND_PAYLOAD:
             a2 = b
             a3 = usize(rand.below(addr(r), 200))
@@ -415,6 +433,49 @@ def _arena() -> usize:
     return usize(_ARENA[_below(ARENA_COUNT)])
 
 
+def _note(slot: usize, kind: usize) -> None:
+    """Record that ``slot`` now holds a capability of ``kind`` (KIND_NULL: empty); other slot numbers are ignored."""
+    if slot < TABLE:
+        _kinds[slot] = u8(kind)
+
+
+def _kind_at(slot: usize) -> usize:
+    """The kind the fuzzer believes ``slot`` holds (KIND_NULL for any number outside the table)."""
+    if slot < TABLE:
+        return usize(_kinds[slot])
+    return abi.KIND_NULL
+
+
+def _typed(kind: usize) -> usize:
+    """A slot for an operation on ``kind``: mostly an arena slot believed to hold one, else any arena slot or none.
+
+    Never a protected slot: what it returns may be given to a child (whose
+    workers could then stop the fuzzer's thread, or destroy its process).
+    """
+    if _below(100) < TYPED:
+        start = _below(ARENA_COUNT)
+        for i in range(ARENA_COUNT):
+            s = usize(_ARENA[(start + u64(i)) % ARENA_COUNT])
+            if usize(_kinds[s]) == kind:
+                return s
+    if _below(10) == 0:
+        return TABLE + usize(_below(4))
+    return _arena()
+
+
+def _refresh() -> None:
+    """Learn what every arena slot holds (OP_CAP_IDENTIFY, not one of the run's calls): capabilities that
+    arrived by IPC or were given by children; a stale one keeps the kind believed."""
+    res: syscall.SysResult
+    for i in range(ARENA_COUNT):
+        s = usize(_ARENA[i])
+        err = syscall.cap_identify(s, addr(res))
+        if err == abi.OK:
+            _kinds[s] = u8(res.v0)
+        elif err == abi.ERR_EMPTY_SLOT:
+            _kinds[s] = abi.KIND_NULL
+
+
 def _source() -> usize:
     """A slot to read or copy from: mostly the arena, sometimes a shareable protected slot or no slot at all."""
     k = _below(20)
@@ -427,13 +488,6 @@ def _source() -> usize:
     return usize(rand.next(addr(_rng)))
 
 
-def _invoked() -> usize:
-    """A slot to invoke an operation on: any slot of the table (all are safe for the operations given it) or none."""
-    if _below(10) == 0:
-        return TABLE + usize(_below(4))
-    return _arena() if _below(4) != 0 else usize(_below(TABLE))
-
-
 def _harmless() -> usize:
     """A slot for operations that only read or only fail on the fuzzer's own process and thread: any slot."""
     if _below(10) == 0:
@@ -442,17 +496,23 @@ def _harmless() -> usize:
 
 
 def _word_main() -> usize:
-    """An argument word for the fuzzer's own calls (the shared mix, with the fuzzer's buffer as the valid pointer)."""
-    return _word(addr(_rng), usize(addr(_buffer[0])))
+    """An argument word for the fuzzer's own calls (the shared mix, with POINTER_VA as the valid pointer)."""
+    return _word(addr(_rng), POINTER_VA)
 
 
 def _pointer() -> usize:
-    """A user pointer: the fuzzer's buffer (maybe near its end), its read-only text, or a hostile address."""
+    """A user pointer: the page at POINTER_VA (maybe near its end), the read-only text, or a hostile address.
+
+    Never the fuzzer's own data: the kernel writes where OP_ACCEPT points,
+    and a payload past the end of a buffer in .bss would overwrite the
+    fuzzer's state (a run must be the seed's alone). Past POINTER_VA's page
+    nothing is mapped, so a range across its end must fail.
+    """
     k = _below(4)
     if k == 0:
-        return usize(addr(_buffer[0]))
+        return POINTER_VA
     if k == 1:
-        return usize(addr(_buffer[0])) + 2 * PAGE - usize(_below(64))
+        return POINTER_VA + PAGE - usize(_below(64))
     return usize(_ADDRESSES[_below(ADDRESS_COUNT)])
 
 
@@ -499,14 +559,15 @@ def _empty_slot() -> usize:
     while s == SLOT_SANDBOX:
         s = _arena()
     _sys(s, abi.OP_CAP_DELETE)
+    _note(s, abi.KIND_NULL)
     return s
 
 
 def _owner() -> usize:
-    """A process to create in: the sandbox mostly, else any arena slot (a child process, or a capability of another kind)."""
+    """A process to create in: the sandbox mostly, else a child process (or whatever _typed draws)."""
     if _below(3) != 0:
         return SLOT_SANDBOX
-    return _arena()
+    return _typed(abi.KIND_PROCESS)
 
 
 def _kind() -> usize:
@@ -547,14 +608,30 @@ def _spawn() -> None:
         quota = usize(_LENGTHS[_below(LENGTH_COUNT)])
     if _sys(_owner(), abi.OP_PROC_CREATE, abi.KIND_PROCESS, p, quota) != abi.OK:
         return
+    _note(p, abi.KIND_PROCESS)
     if _below(10) != 0:
         _sys(p, abi.OP_PROC_MAP, initcaps.SLOT_TEXT, board.USER_BASE, abi.RIGHT_READ | abi.RIGHT_EXEC)
         pages = image.segment_pages(initcaps.SLOT_TEXT)
         if image.segment_pages(initcaps.SLOT_RODATA) != 0:
             _sys(p, abi.OP_PROC_MAP, initcaps.SLOT_RODATA, board.USER_BASE + pages * PAGE, abi.RIGHT_READ)
-    for i in range(_below(4)):
-        _sys(p, abi.OP_PROC_GIVE, _source(), usize(_below(20)))
+    _gifts(p)
     _thread_in(p)
+
+
+# What a child's slots 1 .. CHILD_GIFTS - 1 get (slot 0: its own process), so its workers find
+# capabilities of every kind at the slots they draw most.
+_GIFT_KINDS: Final[Array[u8, CHILD_GIFTS]] = (
+    abi.KIND_PROCESS, abi.KIND_ENDPOINT, abi.KIND_ENDPOINT, abi.KIND_NOTIFICATION, abi.KIND_PORTAL,
+    abi.KIND_THREAD, abi.KIND_FRAME, abi.KIND_PROCESS,
+)
+
+
+def _gifts(p: usize) -> None:
+    """Give child process ``p`` its own process capability in slot 0 and arena capabilities of every kind after it."""
+    _sys(p, abi.OP_PROC_GIVE, p, 0)
+    for i in range(usize(1), CHILD_GIFTS):
+        src = _typed(usize(_GIFT_KINDS[i])) if _below(8) != 0 else _source()
+        _sys(p, abi.OP_PROC_GIVE, src, i)
 
 
 def _thread_in(p: usize) -> None:
@@ -566,6 +643,7 @@ def _thread_in(p: usize) -> None:
     t = _empty_slot()
     if _sys(p, abi.OP_PROC_CREATE, abi.KIND_THREAD, t, 0) != abi.OK:
         return
+    _note(t, abi.KIND_THREAD)
     pc = _pc(addr(_rng))
     sp = CHILD_STACK_VA + k * 0x1_0000 + CHILD_STACK_PAGES * PAGE
     if _below(10) == 0:
@@ -577,7 +655,9 @@ def _thread_in(p: usize) -> None:
     _sys(t, abi.OP_THREAD_SET_REGS, pc, sp, a0, a1)
     _sys(t, abi.OP_THREAD_SET_SCHED, 1 + usize(_below(LOW_PRIORITY)), 0, 0)
     if _below(2) == 0:
-        _sys(t, abi.OP_THREAD_SET_FAULT, _source())
+        _sys(t, abi.OP_THREAD_SET_FAULT, _typed(abi.KIND_ENDPOINT))
+    if _below(4) == 0:
+        _sys(p, abi.OP_PROC_GIVE, t, 1 + usize(_below(CHILD_GIFTS - 1)))     # the worker may act on itself
     _sys(t, abi.OP_THREAD_START)
 
 
@@ -585,8 +665,28 @@ def _worker() -> None:
     """A worker thread in the sandbox or a child (whatever process capability the arena slot drawn holds)."""
     p: usize = SLOT_SANDBOX
     if _below(2) == 0:
-        p = _arena()
+        p = _typed(abi.KIND_PROCESS)
     _thread_in(p)
+
+
+def _portal() -> None:
+    """A callable portal in the sandbox or a child: stacks mapped in the callee, the children's entry (mostly)."""
+    p: usize = SLOT_SANDBOX
+    if _below(2) == 0:
+        p = _typed(abi.KIND_PROCESS)
+    k = usize(_below(16))
+    f = _empty_slot()
+    if _sys(p, abi.OP_PROC_CREATE, abi.KIND_FRAME, f, PORTAL_PAGES) == abi.OK:
+        _note(f, abi.KIND_FRAME)
+        _sys(p, abi.OP_PROC_MAP, f, PORTAL_VA + k * 0x1_0000, abi.RIGHT_READ | abi.RIGHT_WRITE)
+    q = _empty_slot()
+    if _sys(p, abi.OP_PROC_CREATE, abi.KIND_PORTAL, q, 0) != abi.OK:
+        return
+    _note(q, abi.KIND_PORTAL)
+    _sys(q, abi.OP_PORTAL_SET, _entry(addr(_rng)), PORTAL_VA + k * 0x1_0000, PAGE, 1 + usize(_below(PORTAL_PAGES)))
+    if _below(2) == 0:
+        # The callee's own table gets portals too, for forwarding and nested calls (portal_entry's slots).
+        _sys(p, abi.OP_PROC_GIVE, q, usize(_below(CHILD_GIFTS)))
 
 
 def _tidy_arena() -> None:
@@ -596,6 +696,7 @@ def _tidy_arena() -> None:
         if _sys(s, abi.OP_CAP_IDENTIFY) == abi.OK and _res.v1 & abi.RIGHT_DESTROY != 0:
             _sys(s, abi.OP_CAP_DESTROY)
         _sys(s, abi.OP_CAP_DELETE)
+        _kinds[s] = abi.KIND_NULL
 
 
 def _reset() -> None:
@@ -603,6 +704,7 @@ def _reset() -> None:
     _tidy_arena()
     if _sys(initcaps.SLOT_SELF_PROCESS, abi.OP_PROC_CREATE, abi.KIND_PROCESS, SLOT_SANDBOX, SANDBOX_QUOTA) != abi.OK:
         return
+    _note(SLOT_SANDBOX, abi.KIND_PROCESS)
     _sys(SLOT_SANDBOX, abi.OP_PROC_MAP, initcaps.SLOT_TEXT, board.USER_BASE, abi.RIGHT_READ | abi.RIGHT_EXEC)
     pages = image.segment_pages(initcaps.SLOT_TEXT)
     if image.segment_pages(initcaps.SLOT_RODATA) != 0:
@@ -613,18 +715,31 @@ def _cap_action(a: usize) -> None:
     """OP_CAP_*: identify any slot; copy and mint from the arena or a shareable slot; move, delete, destroy in the arena."""
     if a == A_IDENTIFY:
         _sys(_harmless(), abi.OP_CAP_IDENTIFY)
-    elif a == A_COPY:
-        _sys(_source(), abi.OP_CAP_COPY, _arena() if _below(8) != 0 else _harmless())
+        return
+    if a == A_DESTROY:
+        _sys(_arena(), abi.OP_CAP_DESTROY)
+        return
+    if a == A_DELETE:
+        s = _arena()
+        if _sys(s, abi.OP_CAP_DELETE) == abi.OK:
+            _note(s, abi.KIND_NULL)
+        return
+    dst = _arena() if _below(8) != 0 else _harmless()     # a destination must be empty: any slot will do
+    src = _source() if a != A_MOVE else _arena()
+    kind = _kind_at(src)
+    err: usize = 0
+    if a == A_COPY:
+        err = _sys(src, abi.OP_CAP_COPY, dst)
     elif a == A_MINT:
         mask = usize(_below(32)) if _below(8) != 0 else _word_main()
         badge = usize(_below(4)) if _below(2) == 0 else _word_main()
-        _sys(_source(), abi.OP_CAP_MINT, _arena() if _below(8) != 0 else _harmless(), mask, badge)
-    elif a == A_MOVE:
-        _sys(_arena(), abi.OP_CAP_MOVE, _arena() if _below(8) != 0 else _harmless())
-    elif a == A_DELETE:
-        _sys(_arena(), abi.OP_CAP_DELETE)
+        err = _sys(src, abi.OP_CAP_MINT, dst, mask, badge)
     else:
-        _sys(_arena(), abi.OP_CAP_DESTROY)
+        err = _sys(src, abi.OP_CAP_MOVE, dst)
+        if err == abi.OK:
+            _note(src, abi.KIND_NULL)
+    if err == abi.OK:
+        _note(dst, kind)
 
 
 def _self_action(a: usize) -> None:
@@ -632,7 +747,7 @@ def _self_action(a: usize) -> None:
     if a == A_YIELD:
         _sys(_harmless(), abi.OP_YIELD)
     elif a == A_SLEEP:
-        _sys(0, abi.OP_SLEEP, usize(_below(2)))
+        _sys(0, abi.OP_SLEEP, usize(_below(4)) // 3)
     elif a == A_SELF:
         _sys(_harmless(), abi.OP_SELF)
     elif a == A_REPLY:
@@ -646,7 +761,7 @@ def _self_action(a: usize) -> None:
     elif a == A_MIGRATE_RETURN:
         _sys(0, abi.OP_MIGRATE_RETURN, _word_main(), _word_main(), _word_main(), _word_main())
     else:
-        timeout = abi.NO_WAIT if _below(4) != 0 else 1 + usize(_below(2))
+        timeout: usize = abi.NO_WAIT if _below(16) != 0 else 1
         _sys(0, abi.OP_THREAD_RECV, timeout)
 
 
@@ -657,17 +772,20 @@ def _process_action(a: usize) -> None:
     own could leak for good), map and unmap only in its scratch windows,
     never be a clone's source or target.
     """
-    p = initcaps.SLOT_SELF_PROCESS if _below(6) == 0 else (SLOT_SANDBOX if _below(3) == 0 else _invoked())
+    p = initcaps.SLOT_SELF_PROCESS if _below(6) == 0 else (SLOT_SANDBOX if _below(3) == 0
+                                                           else _typed(abi.KIND_PROCESS))
     own = p == initcaps.SLOT_SELF_PROCESS
     if a == A_PROC_CREATE:
         kind = _kind()
         if own and kind != abi.KIND_NULL and kind < abi.NUM_KINDS and kind != abi.KIND_CONSOLE:
             kind = abi.KIND_IRQ
-        _sys(p, abi.OP_PROC_CREATE, kind, _arena() if _below(8) != 0 else _harmless(), _create_arg(kind))
+        dst = _arena() if _below(8) != 0 else _harmless()
+        if _sys(p, abi.OP_PROC_CREATE, kind, dst, _create_arg(kind)) == abi.OK:
+            _note(dst, kind)
     elif a == A_PROC_MAP:
         rights = usize(_below(64))
         va = _own_va() if own else _child_va()
-        src = _source()
+        src = _typed(abi.KIND_FRAME) if _below(4) != 0 else _source()
         if own and _below(4) == 0:
             src = initcaps.SLOT_DEVICES + usize(_below(2))
         _sys(p, abi.OP_PROC_MAP, src, va, rights)
@@ -676,18 +794,21 @@ def _process_action(a: usize) -> None:
         pages = usize(_below(5)) if _below(8) != 0 else _word_main()
         _sys(p, abi.OP_PROC_UNMAP, va, pages)
     elif a == A_PROC_GIVE:
-        _sys(p, abi.OP_PROC_GIVE, _source(), usize(_below(TABLE + 2)))
+        src = _source()
+        dst = usize(_below(TABLE + 2)) if not own else _arena()
+        if _sys(p, abi.OP_PROC_GIVE, src, dst) == abi.OK and own:
+            _note(dst, _kind_at(src))
     elif a == A_PROC_INFO:
         _sys(p, abi.OP_PROC_INFO)
     else:
         if own:
             return
-        _sys(p, abi.OP_PROC_CLONE, _arena())
+        _sys(p, abi.OP_PROC_CLONE, _typed(abi.KIND_PROCESS))
 
 
 def _thread_action(a: usize) -> None:
     """OP_THREAD_*: every operation on arena threads; on the fuzzer's own thread (slot 1) only the harmless ones."""
-    t = _arena() if _below(10) != 0 else initcaps.SLOT_SELF_THREAD
+    t = _typed(abi.KIND_THREAD) if _below(10) != 0 else initcaps.SLOT_SELF_THREAD
     own = t == initcaps.SLOT_SELF_THREAD
     if a == A_SET_REGS:
         if own:
@@ -716,7 +837,7 @@ def _thread_action(a: usize) -> None:
     elif a == A_STATE:
         _sys(t, abi.OP_THREAD_STATE)
     elif a == A_SET_FAULT:
-        _sys(t, abi.OP_THREAD_SET_FAULT, _source())
+        _sys(t, abi.OP_THREAD_SET_FAULT, _typed(abi.KIND_ENDPOINT))
     elif a == A_THREAD_ID:
         _sys(t, abi.OP_THREAD_ID)
     else:
@@ -728,13 +849,20 @@ def _thread_action(a: usize) -> None:
 def _ipc_action(a: usize) -> None:
     """Endpoints, portals and notifications, from the fuzzer's thread: polls, short timeouts, posts that never wait.
 
-    A migrated call runs the fuzzer's thread in a child at a portal entry of
-    _entry's, which returns, faults (the call returns ERR_FAULTED), forwards
-    or nests: it always comes back.
+    Migrated calls (OP_MIGRATE_CALL) are made by the workers only: the
+    calling thread runs the callee's code on the portal's stacks, memory
+    other threads of the callee may write (two portals may share stacks,
+    a child may store anywhere in its space), so a call can come back
+    corrupted, and the fuzzer's own thread must not.
     """
-    s = _invoked()
+    kind: usize = abi.KIND_PORTAL
+    if a == A_EP_RECV or a == A_EP_POST:
+        kind = abi.KIND_ENDPOINT
+    elif a == A_SIGNAL or a == A_POLL:
+        kind = abi.KIND_NOTIFICATION
+    s = _typed(kind)
     if a == A_EP_RECV:
-        timeout = abi.NO_WAIT if _below(4) != 0 else 1 + usize(_below(2))
+        timeout: usize = abi.NO_WAIT if _below(16) != 0 else 1        # a tick spent waiting is a tick of children
         dst = abi.NO_CAP if _below(2) == 0 else (_arena() if _below(4) != 0 else _word_main())
         _sys(s, abi.OP_EP_RECV, timeout, dst)
     elif a == A_EP_POST:
@@ -750,8 +878,6 @@ def _ipc_action(a: usize) -> None:
             size = _word_main()
             count = _word_main()
         _sys(s, abi.OP_PORTAL_SET, _entry(addr(_rng)), base, size, count)
-    elif a == A_MIGRATE_CALL:
-        _sys(s, abi.OP_MIGRATE_CALL, usize(_below(16)), usize(_below(20)), _word_main(), _word_main())
     elif a == A_MIGRATE_FORWARD:
         _sys(s, abi.OP_MIGRATE_FORWARD, usize(_below(16)), usize(_below(20)), _word_main(), _word_main())
     elif a == A_MIGRATE_NOTIFY:
@@ -764,24 +890,27 @@ def _ipc_action(a: usize) -> None:
 
 def _device_action(a: usize) -> None:
     """Interrupts, device regions, frames and the debug console (never OP_CONSOLE_HALT; output only of length 0)."""
-    s = _invoked()
+    s = _typed(abi.KIND_IRQ)
     if a == A_IRQ_CLAIM:
         line = 1 + usize(_below(60)) if _below(4) != 0 else _word_main()
-        _sys(s, abi.OP_IRQ_CLAIM, line, _arena() if _below(8) != 0 else _harmless())
+        control = initcaps.SLOT_IRQ_CONTROL if _below(2) == 0 else _typed(abi.KIND_IRQ_CONTROL)
+        dst = _arena() if _below(8) != 0 else _harmless()
+        if _sys(control, abi.OP_IRQ_CLAIM, line, dst) == abi.OK:
+            _note(dst, abi.KIND_IRQ)
     elif a == A_IRQ_BIND:
-        _sys(s, abi.OP_IRQ_BIND, _source(), _word_main())
+        _sys(s, abi.OP_IRQ_BIND, _typed(abi.KIND_NOTIFICATION), _word_main())
     elif a == A_IRQ_ACK:
         _sys(s, abi.OP_IRQ_ACK)
     elif a == A_DEVICE_INFO:
         _sys(_harmless(), abi.OP_DEVICE_INFO)
     elif a == A_FRAME_INFO:
-        _sys(_harmless(), abi.OP_FRAME_INFO)
+        _sys(_typed(abi.KIND_FRAME) if _below(2) == 0 else _harmless(), abi.OP_FRAME_INFO)
     elif a == A_CONSOLE_WRITE:
         # A readable pointer prints nothing with length 0; every other pointer or length must fail
         # without printing (the console is the run's record).
         ptr = _pointer()
         length = _length(ptr)
-        if ptr >= usize(addr(_buffer[0])) and ptr < usize(addr(_buffer[0])) + 2 * PAGE:
+        if ptr >= POINTER_VA and ptr < POINTER_VA + PAGE:
             length = 0
         if ptr >= board.USER_BASE and ptr < 0x20_0000_0000:
             length = 0
@@ -829,6 +958,8 @@ def _act(a: usize) -> None:
         _spawn()
     elif a == A_WORKER:
         _worker()
+    elif a == A_PORTAL:
+        _portal()
     else:
         _reset()
 
@@ -856,6 +987,11 @@ def main(argc: usize, argv: usize) -> usize:
     _limit = total
     _seed = _arg_value(argc, args, "seed=", 1)
     rand.seed(addr(_rng), _seed)
+    if syscall.proc_create(initcaps.SLOT_SELF_PROCESS, abi.KIND_FRAME, SLOT_POINTERS, 1) != abi.OK or \
+            syscall.proc_map(initcaps.SLOT_SELF_PROCESS, SLOT_POINTERS, POINTER_VA,
+                             abi.RIGHT_READ | abi.RIGHT_WRITE) != abi.OK:
+        console.printf("fuzz: cannot map the pointer page\n")
+        syscall.console_halt(initcaps.SLOT_CONSOLE, 1)
     console.printf("fuzz: seed %u, %u calls, a check every %u\n", usize(_seed), usize(total), BATCH)
     _reset()
     next_batch: u64 = BATCH
@@ -868,6 +1004,7 @@ def main(argc: usize, argv: usize) -> usize:
                            usize(_violations))
             next_batch += BATCH
             batches += 1
+            _refresh()
             if batches % RESET_BATCHES == 0:
                 _reset()
             syscall.sleep(1)        # the children run while the fuzzer sleeps

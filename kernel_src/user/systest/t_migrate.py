@@ -197,10 +197,11 @@ def _chain_caller(q: usize, ticks: usize) -> None:
 def destroyed_middle_callee_unwinds_the_chain() -> None:
     """Destroying a callee whose own call is still running elsewhere returns the thread past it, with ERR_STALE.
 
-    Found by the system-call fuzzer: only a thread running *in* the
-    destroyed process was unwound, so one that had called on from it into a
-    second callee later returned into the freed process (its space and
-    table gone, or a new process's in the same slot).
+    Found while tracing a hang of the system-call fuzzer (docs/reliability.md):
+    only a thread running *in* the destroyed process was unwound, so one
+    that had called on from it into a second callee later returned into the
+    freed process (its space and table gone, or a new process's in the same
+    slot).
     """
     harness.begin("migrate: destroying the middle of a call chain returns the thread to the first caller")
     first: usize = 0
