@@ -20,7 +20,8 @@ from kcc.targets import ARCHES
 
 # Commands defined in modules of their own, imported only when one of them runs (or --help lists
 # them): kcc.systest needs kcc.qemu, kcc.logs its decoder, neither of which `kcc build` needs.
-LAZY_COMMANDS = {"systest": ("kcc.systest", "systest_cmd"), "logs": ("kcc.logs", "logs_cmd")}
+LAZY_COMMANDS = {"systest": ("kcc.systest", "systest_cmd"), "logs": ("kcc.logs", "logs_cmd"),
+                 "fuzz": ("kcc.sysfuzz", "fuzz_cmd")}
 
 # Errors in what the user asked for or has installed, as (module, class): a message and exit status 1.
 USER_ERRORS = (("kcc.boards", "BoardError"), ("kcc.build", "BuildError"), ("kcc.toolchain", "ToolchainError"),

@@ -1,4 +1,4 @@
-"""``python -m kcc.sysfuzz`` (``make fuzz``): boot the system-call fuzzer (kernel_src/user/fuzz) as init and judge its run.
+"""``kcc fuzz`` (``make fuzz``, ``python -m kcc.sysfuzz``): boot the system-call fuzzer (kernel_src/user/fuzz) as init and judge its run.
 
 The fuzzer gets its call count and seed on the kernel command line
 (``init=fuzz -- calls=N seed=S``: the kernel passes the words after ``--``
@@ -22,8 +22,7 @@ seed reproduces its run) and one hart: with the board's second hart idle,
 QEMU's icount mode spends real time on every timer tick (a 2,000-call run
 takes 9 s instead of 0.5 s), and the kernel runs on one hart anyway.
 
-Usage: ``python -m kcc.sysfuzz [--arch A] [--board B] [--release] [-o DIR] [--src DIR] [--calls N] [--seed S]
-[--timeout S]`` (``make fuzz``).
+Usage: ``kcc fuzz [--arch A] [--board B] [--release] [-o DIR] [--src DIR] [--calls N] [--seed S] [--timeout S]``.
 """
 
 from __future__ import annotations
