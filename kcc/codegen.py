@@ -1,7 +1,7 @@
 """The back end of a build: IR modules -> objects, cached by content and run on every core.
 
-Each unit (one source module's IR, kcc.lower.lower_units) is verified by llvmlite and then
-optimised and compiled to its own object by the toolchain's clang (``clang -O<n> -c unit.ll``:
+Each unit (one source module's IR, kcc.lower.lower_units) is optimised and compiled to its own
+object by the toolchain's clang (``clang -O<n> -c unit.ll``, which verifies the IR it reads;
 the same -O pipeline kcc.optimize builds, from an LLVM of the same version built without
 assertions, which makes it about twice as fast as the LLVM inside llvmlite's wheel). A
 system clang older than llvmlite's LLVM cannot read the IR; then kcc.optimize and kcc.emit do
@@ -89,17 +89,24 @@ def compile_unit(ir_text: str, target: Target, opt: int, obj: Path) -> Path:
         kcc.toolchain.ToolchainError: clang failed.
     """
     from kcc import toolchain
-    from kcc.optimize import optimize, parse_ir
 
     tmp = obj.with_name(f"{obj.stem}.tmp{os.getpid()}-{os.urandom(4).hex()}.o")
     ll = tmp.with_suffix(".ll")
     try:
         if toolchain.reads_llvmlite_ir():
-            parse_ir(ir_text, target)  # kcc's own IR errors are reported as such, not as clang's
             ll.write_text(ir_text, encoding="utf-8")
-            toolchain.compile_ir(ll, tmp, target, opt, optimised=False)
+            try:
+                toolchain.compile_ir(ll, tmp, target, opt, optimised=False)
+            except toolchain.ToolchainError:
+                # clang verifies the IR it reads as well; when it fails, kcc's own IR errors are
+                # reported as such (llvmlite's verifier), not as clang's. Valid IR is checked once.
+                from kcc.optimize import parse_ir
+
+                parse_ir(ir_text, target)
+                raise
         else:
             from kcc.emit import emit_object
+            from kcc.optimize import optimize
 
             emit_object(optimize(ir_text, target, opt), target, tmp, opt)
     except BaseException:

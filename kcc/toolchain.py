@@ -19,9 +19,6 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import llvmlite.binding as llvm
-
-from kcc import image
 from kcc.targets.base import Target
 
 INSTALL_HINT = "install one with `pip install ziglang` (preferred) or `apt-get install clang lld`"
@@ -247,6 +244,8 @@ def _check_ir_reader(tc: Toolchain) -> None:
     compile_ir needs a clang at least as new as the LLVM inside llvmlite.
     The ziglang package's clang is always new enough for the llvmlite kcc pins.
     """
+    import llvmlite.binding as llvm  # LLVM's library, loaded only to ask a system clang this
+
     needed = llvm.llvm_version_info[0]
     have = _clang_major(tc.cc)
     if have < needed:
@@ -318,6 +317,8 @@ def objcopy_binary(elf: Path, output: Path) -> Path:
     """
     tc = find_toolchain()
     if tc.objcopy is None:
+        from kcc import image
+
         return image.write_binary(elf, output)
     run_tool([*tc.objcopy, "-O", "binary", str(elf), str(output)], f"write {output.name}")
     return output

@@ -27,6 +27,7 @@ from kcc.targets.base import Target
 
 TARGET = Target(
     name="armv8m",
+    llvm_data_layout="e-m:e-p:32:32-Fi8-i64:64-v128:64:128-a:0:32-n32-S64",
     triple="thumbv8m.main-none-eabi",
     cpu="cortex-m33",
     # -fpregs switches off every FP/MVE feature that depends on the register file; -dsp keeps

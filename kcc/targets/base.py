@@ -74,6 +74,9 @@ class Target:
             PC-relative and so not at all from a kernel linked 2 GiB above it (RISC-V medany: a
             compact-log record's address is its offset in ``.kcc_log``, linked at 0); "" where
             taking the address needs nothing special.
+        llvm_data_layout: LLVM's data layout string for this target when it does not depend on the
+            build machine, so that lowering never loads LLVM's library just to ask for it
+            (tests/test_targets.py checks it against LLVM's own); "" asks LLVM.
     """
 
     name: str
@@ -94,6 +97,7 @@ class Target:
     sign_extend_i32: bool = False
     unwind_tables: bool = False
     low_address_asm: str = ""
+    llvm_data_layout: str = ""
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def target_machine(self, opt: int = 2) -> llvm.TargetMachine:
@@ -130,8 +134,8 @@ class Target:
 
     @cached_property
     def data_layout(self) -> str:
-        """The LLVM data layout string of this target, from LLVM itself."""
-        return str(self.target_machine(0).target_data)
+        """The LLVM data layout string of this target (llvm_data_layout, else from LLVM itself)."""
+        return self.llvm_data_layout or str(self.target_machine(0).target_data)
 
     @property
     def pointer_bytes(self) -> int:

@@ -18,6 +18,7 @@ _X86_HOSTS = {"x86_64", "amd64", "i386", "i486", "i586", "i686", "x86"}
 
 TARGET = Target(
     name="i586",
+    llvm_data_layout="e-m:e-p:32:32-p270:32:32-p271:32:32-p272:64:64-i128:128-f64:32:64-f80:32-n8:16:32-S128",
     triple="i586-unknown-none-elf",
     cpu="pentium",
     features=_FEATURES,

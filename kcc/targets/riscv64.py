@@ -8,6 +8,7 @@ from kcc.targets.base import Target
 # 0x8020_0000, above the 2 GiB that the small model reaches.
 TARGET = Target(
     name="riscv64",
+    llvm_data_layout="e-m:e-p:64:64-i64:64-i128:128-n32:64-S128",
     triple="riscv64-unknown-none-elf",
     cpu="generic-rv64",
     features="+m,+a,+c,+zicsr,+zifencei",
