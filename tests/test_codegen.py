@@ -419,14 +419,14 @@ def test_aggregate_locals_are_zeroed_with_memset() -> None:
     which takes LLVM quadratic time in N (a 16 KiB local once took 84 s to emit).
     """
     ir_text = lowered_ir("locals")
-    for symbol, size in (("big_local", 65536), ("struct_local", 16)):
+    for symbol, size in (("big_local", 32768), ("struct_local", 16)):
         body = function_ir(ir_text, symbol)
         assert re.search(rf"call void @llvm\.memset\.p0\.i64\(ptr [^,]+, i8 0, i64 {size}, i1 false\)", body), body
         assert not re.search(r"store \[|store %|zeroinitializer", body), body
 
 
 def test_zeroed_aggregate_local_compiles_to_a_memset_call_or_loop(objects) -> None:
-    """The 64 KiB local is cleared by a call (memset) in the object, not by 65536 stores."""
+    """The 32 KiB local is cleared by a call (memset) in the object, not by 32768 stores."""
     fn = objects("locals")["big_local"]
     assert len(fn.code) < 100, fn.mnemonics()
     assert fn.stores() < 10, fn.mnemonics()

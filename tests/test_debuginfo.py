@@ -88,7 +88,7 @@ def test_variables_types_and_paths(tmp_path: Path) -> None:
         assert (result_type.tag, _name(result_type)) == ("DW_TAG_base_type", "usize")
         assert result_type.attributes["DW_AT_byte_size"].value == 4
         locals_ = {_name(c) for c in alloc.iter_children() if c.tag == "DW_TAG_variable"}
-        assert {"page", "r"} <= locals_
+        assert {"r", "w"} <= locals_
 
         add_range = by_name[("DW_TAG_subprogram", "lib.pagealloc.add_range")]
         params = [_name(c) for c in add_range.iter_children() if c.tag == "DW_TAG_formal_parameter"]
