@@ -37,9 +37,8 @@ from pathlib import Path
 import click
 
 from kcc import logs, qemu
-from kcc.boards import default_board, load_board
 from kcc.build import build
-from kcc.targets import ARCHES
+from kcc.systest import board_for, init_program_options
 
 PROGRAM = "fuzz"
 PANIC_STATUS = 2            # lib/panic.py's PANIC_EXIT_CODE: the kernel panicked
@@ -129,12 +128,7 @@ def command_line(calls: int, seed: int) -> str:
 
 
 @click.command("fuzz")
-@click.option("--arch", type=click.Choice([a for a in ARCHES if a != "host"]), default="riscv64", show_default=True,
-              help="Target architecture.")
-@click.option("--board", default=None, metavar="NAME", help="Board (default: the architecture's default board).")
-@click.option("--release", is_flag=True, help="Release build (checks out, -O2); default: a checked build.")
-@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Build directory (default: build/<board>).")
+@init_program_options
 @click.option("--src", "src_root", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="The kernel's source root (default: kcc's kernel_src).")
 @click.option("--calls", type=click.IntRange(1, 2**63 - 1), default=10000, show_default=True,
@@ -150,9 +144,7 @@ def fuzz_cmd(arch: str, board: str | None, release: bool, out_dir: Path | None, 
     The last line is ``fuzz: N calls, P kernel panics, V invariant violations``;
     exit status 0 only when all the calls were made with neither.
     """
-    board_desc = load_board(board or default_board(arch))
-    if board_desc.arch != arch:
-        raise click.UsageError(f"board '{board_desc.name}' is for {board_desc.arch}, not {arch}")
+    board_desc = board_for(arch, board)
     result = build(arch, board_desc.name, release=release, out_dir=out_dir, src_root=src_root)
     if result.initrd is None or board_desc.qemu is None:
         raise click.UsageError(f"board '{board_desc.name}' runs no user programs under QEMU")

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import click
 
 from kcc import logs, qemu
-from kcc.boards import default_board, load_board
+from kcc.boards import Board, default_board, load_board
 from kcc.build import build
 from kcc.targets import ARCHES
 
@@ -81,13 +82,39 @@ def judge(console: str, exit_code: int) -> Verdict:
     return verdict
 
 
+def init_program_options(func: Callable[..., None]) -> Callable[..., None]:
+    """The options of the commands that boot a user program as init (kcc systest, kcc fuzz): the kernel to build.
+
+    ``--arch`` (no host), ``--board``, ``--release`` and ``-o``, passed as
+    ``arch``, ``board``, ``release`` and ``out_dir``.
+    """
+    for option in reversed([
+        click.option("--arch", type=click.Choice([a for a in ARCHES if a != "host"]), default="riscv64",
+                     show_default=True, help="Target architecture."),
+        click.option("--board", default=None, metavar="NAME", help="Board (default: the architecture's default board)."),
+        click.option("--release", is_flag=True, help="Release build (checks out, -O2); default: a checked build."),
+        click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="Build directory (default: build/<board>)."),
+    ]):
+        func = option(func)
+    return func
+
+
+def board_for(arch: str, board: str | None) -> Board:
+    """The board named ``board`` (None: ``arch``'s default board).
+
+    Raises:
+        click.UsageError: the board is for another architecture.
+        kcc.boards.BoardError: as load_board.
+    """
+    board_desc = load_board(board or default_board(arch))
+    if board_desc.arch != arch:
+        raise click.UsageError(f"board '{board_desc.name}' is for {board_desc.arch}, not {arch}")
+    return board_desc
+
+
 @click.command("systest")
-@click.option("--arch", type=click.Choice([a for a in ARCHES if a != "host"]), default="riscv64", show_default=True,
-              help="Target architecture.")
-@click.option("--board", default=None, metavar="NAME", help="Board (default: the architecture's default board).")
-@click.option("--release", is_flag=True, help="Release build (checks out, -O2); default: a checked build.")
-@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Build directory (default: build/<board>).")
+@init_program_options
 @click.option("--timeout", type=float, default=300.0, show_default=True, metavar="SECONDS",
               help="Stop QEMU after this long (the run then fails).")
 def systest_cmd(arch: str, board: str | None, release: bool, out_dir: Path | None, timeout: float) -> None:
@@ -96,9 +123,7 @@ def systest_cmd(arch: str, board: str | None, release: bool, out_dir: Path | Non
     Exit status 0 only when every test passed and the summary line says so
     (see kcc.systest.judge); 1 otherwise, with the failed tests and the reasons on stderr.
     """
-    board_desc = load_board(board or default_board(arch))
-    if board_desc.arch != arch:
-        raise click.UsageError(f"board '{board_desc.name}' is for {board_desc.arch}, not {arch}")
+    board_desc = board_for(arch, board)
     result = build(arch, board_desc.name, release=release, out_dir=out_dir)
     if result.initrd is None:
         raise click.UsageError(f"board '{board_desc.name}' runs no user programs (USER_PROCESSES is not 1)")
