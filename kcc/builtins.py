@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from llvmlite import ir
-
 from kcc import formats, logs
+from kcc import llir as ir
 from kcc.notes import KCONST, KFUNC
 from kcc.resolve import ConstSym, FuncSym
 from kcc.runtime import LOG_ARGS, LOG_KIND_BITS, LOG_SYMBOL, LOG_TEXT_SYMBOL, LogKind, PanicKind
@@ -479,10 +478,7 @@ def _atomic(name: str, values: int, orders: tuple[str, ...], integers_only: bool
         if name == "atomic_load":
             return b.load_atomic(ptr, node.korder, align, typ=fl.low.val_ty(target))
         if name == "atomic_store":
-            # IRBuilder.store_atomic compares the value's type with the pointer's pointee, which an
-            # opaque pointer (a Ptr parameter, a loaded pointer) does not have, and which a typed
-            # one from a cast may contradict; LLVM's opaque-pointer "store atomic" needs neither.
-            b._insert(ir.instructions.StoreAtomicInstr(b.block, operands[0], ptr, node.korder, align))
+            b.store_atomic(operands[0], ptr, node.korder, align)
             return None
         if name == "atomic_cas":
             pair = b.cmpxchg(ptr, operands[0], operands[1], node.korder, _CAS_FAILURE[node.korder])

@@ -8,8 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from llvmlite import ir
-
+from kcc import llir as ir
 from kcc.diagnostics import SourceFile
 from kcc.lower import lower_program, lower_units
 from kcc.parse import stage_recursion

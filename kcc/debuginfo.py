@@ -23,8 +23,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from llvmlite import ir
-
+from kcc import llir as ir
 from kcc.resolve import ConstSym, FuncSym, GlobalSym, Module, Program
 from kcc.typecheck import LocalVar
 from kcc.types import (
@@ -41,44 +40,10 @@ from kcc.types import (
     VoidType,
 )
 
-
-def _memoised_hash(self: ir.values.DIValue) -> int:
-    """The hash llvmlite gives a DIValue, computed once per node.
-
-    llvmlite's Module.add_debug_info looks every new node up in a cache keyed by its operands, and
-    DIValue.__hash__ hashes them recursively with no memo: a DILocation's scope leads to its
-    DISubprogram, its compile unit and every global variable in it, so each lookup walked the
-    module's whole debug graph (the kernel as one unit: about 35 million hash calls, 90% of the
-    front end's time). A node's operands never change after it is made, so its hash need not either.
-    """
-    cached = self.__dict__.get("_kcc_hash")
-    if cached is None:
-        cached = self.__dict__["_kcc_hash"] = hash((self.is_distinct, self.kind, self.operands))
-    return cached
-
-
-ir.values.DIValue.__hash__ = _memoised_hash  # type: ignore[method-assign]
-
 # DW_LANG_Python (DWARF 5, "Language Names"). gdb has no Python source language and reads such
 # units with its "minimal" language, which parses and prints expressions as C does.
 LANGUAGE = "DW_LANG_Python"
 DWARF_VERSION = 4
-
-
-class DIExpression(ir.values.DIValue):
-    """A ``!DIExpression(op, ...)`` node: DWARF expression operators, printed positionally.
-
-    llvmlite's DIValue prints ``key: value`` pairs, which DIExpression does not take (LLVM
-    LangRef, "DIExpression").
-    """
-
-    def __init__(self, module: ir.Module, ops: tuple[str | int, ...]) -> None:
-        super().__init__(module, False, "DIExpression", (), name=str(len(module.metadata)))
-        self.ops = ops
-
-    def descr(self, buf: list[str]) -> None:
-        """Print the node as LLVM assembly."""
-        buf += ("!DIExpression(", ", ".join(str(op) for op in self.ops), ")\n")
 
 
 def absolute_source(path: str) -> Path:
@@ -106,7 +71,7 @@ class DebugInfo:
         # declaration, which gdb completes from the definition by name.
         self.building: set[int] = set()
         self.unit: ir.DIValue | None = None
-        self.empty_expression = DIExpression(module, ())
+        self.empty_expression = module.add_expression(())
         self.declare_fn: ir.Function | None = None
 
     # ----- files and the unit ---------------------------------------------
@@ -246,7 +211,7 @@ class DebugInfo:
                 "name": name, "scope": file, "file": file, "line": sym.node.lineno,
                 "type": self.type(ty), "isLocal": True, "isDefinition": True})
             out.append(self.module.add_debug_info("DIGlobalVariableExpression", {
-                "var": var, "expr": DIExpression(self.module, ops)}))
+                "var": var, "expr": self.module.add_expression(ops)}))
         return out
 
     # ----- functions and their variables -----------------------------------

@@ -47,8 +47,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from llvmlite import ir
-
+from kcc import llir as ir
 from kcc.compiler import BuildOptions, _collector_paused
 from kcc.diagnostics import SourceFile
 from kcc.lower import Lowerer, check_symbols

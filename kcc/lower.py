@@ -1,13 +1,11 @@
-"""Stage 4: lower the checked ast to LLVM IR with llvmlite: one ir.Module for the whole program
+"""Stage 4: lower the checked ast to LLVM IR (kcc.llir): one ir.Module for the whole program
 (lower_program) or one per source module (lower_units), so that each compiles to its own object."""
 
 from __future__ import annotations
 
 import ast
 
-import llvmlite
-from llvmlite import ir
-
+from kcc import llir as ir
 from kcc.builtins import BUILTINS, Builtin
 from kcc.debuginfo import DebugInfo
 from kcc.notes import KCALL, KCONST, KFUNC, KPRUNE, KREF, KTY
@@ -28,10 +26,6 @@ from kcc.types import (
     VoidType,
 )
 
-if llvmlite.ir_layer_typed_pointers_enabled:  # pragma: no cover - guarded by kcc/__init__.py
-    raise ImportError("kcc needs llvmlite's opaque pointers: import kcc before llvmlite, or set "
-                      "LLVMLITE_ENABLE_IR_LAYER_TYPED_POINTERS=0")
-
 PTR = ir.PointerType()
 I1 = ir.IntType(1)
 I8 = ir.IntType(8)
@@ -39,55 +33,15 @@ I32 = ir.IntType(32)
 I64 = ir.IntType(64)
 
 
-class KccFunctionAttributes(ir.values.FunctionAttributes):
-    """llvmlite's function attribute set, also accepting LLVM string attributes written ``"key"="value"``."""
+class _Callee(ir.Value):
+    """A function pointer as a callee: LLVM's ``call`` names the signature, which an opaque
+    pointer does not carry, so the value is paired with its function type."""
 
-    def add(self, name: str) -> None:
-        """Add an attribute; ``"key"="value"`` strings pass through unchecked."""
-        if name.startswith('"'):
-            set.add(self, name)
-        else:
-            super().add(name)
-
-
-class VolatileLoad(ir.instructions.LoadInstr):
-    """``load volatile``: llvmlite's IRBuilder has no volatile flag (LLVM LangRef, "load Instruction")."""
-
-    def descr(self, buf: list[str]) -> None:
-        """Print the instruction as LLVM assembly."""
-        [ptr] = self.operands
-        align = f", align {self.align}" if self.align is not None else ""
-        meta = self._stringify_metadata(leading_comma=True)
-        buf.append(f"load volatile {self.type}, {ptr.type} {ptr.get_reference()}{align}{meta}\n")
-
-
-class VolatileStore(ir.instructions.StoreInstr):
-    """``store volatile``: never merged, reordered with other volatile accesses, or removed."""
-
-    def descr(self, buf: list[str]) -> None:
-        """Print the instruction as LLVM assembly."""
-        val, ptr = self.operands
-        align = f", align {self.align}" if self.align is not None else ""
-        meta = self._stringify_metadata(leading_comma=True)
-        buf.append(f"store volatile {val.type} {val.get_reference()}, {ptr.type} {ptr.get_reference()}"
-                   f"{align}{meta}\n")
-
-
-class _Callee:
-    """A function pointer as llvmlite's call instruction wants its callee: a value that knows its signature.
-
-    With opaque pointers the loaded pointer carries no function type; LLVM's ``call`` names the
-    result type and the pointer, both of which this gives.
-    """
+    __slots__ = ("function_type",)
 
     def __init__(self, pointer: ir.Value, function_type: ir.FunctionType) -> None:
-        self.pointer = pointer
+        super().__init__(pointer.type, pointer.ref)
         self.function_type = function_type
-        self.type = pointer.type
-
-    def get_reference(self) -> str:
-        """The pointer's reference in the IR text."""
-        return self.pointer.get_reference()
 
 
 class Lowerer:
@@ -127,7 +81,6 @@ class Lowerer:
         self.intrinsics: dict[str, ir.Function] = {}
         self.panic_fn = ir.Function(self.module, ir.FunctionType(ir.VoidType(), [I32, PTR, PTR, I32, I32]),
                                     PANIC_SYMBOL)
-        self.panic_fn.attributes = KccFunctionAttributes()
         for arg in (self.panic_fn.args[0], *self.panic_fn.args[3:]):  # kind, line, col: i32
             self.extend(arg, IntType(32, True, "i32"))
         self.debug = DebugInfo(self.module, prog, optimized=not checked)
@@ -246,7 +199,6 @@ class Lowerer:
             raise _Duplicate(fn)
         else:
             f = ir.Function(self.module, ftype, fn.symbol)
-            f.attributes = KccFunctionAttributes()
         f.attributes.add("nounwind")
         if not self.host:
             # Freestanding: LLVM must not turn loops into calls to C library functions such as
@@ -404,9 +356,7 @@ class FunctionLowerer:
 
         ``volatile``: a volatile load (language.md, "Volatile accesses and MMIO registers": never merged, reordered or removed).
         """
-        kind = VolatileLoad if volatile else ir.instructions.LoadInstr
-        v = kind(self.builder.block, ptr, typ=self.low.mem_ty(ty))
-        self.builder._insert(v)
+        v = self.builder.load(ptr, self.low.mem_ty(ty), volatile)
         if isinstance(ty, BoolType):
             return self.builder.trunc(v, I1)
         return v
@@ -418,12 +368,8 @@ class FunctionLowerer:
         self.raw_store(value, ptr, volatile)
 
     def raw_store(self, value: ir.Value, ptr: ir.Value, volatile: bool = False) -> None:
-        """Emit ``store`` (or ``store volatile``) without llvmlite's pointee check."""
-        # llvmlite still tracks pointee types of allocas and GEPs internally and rejects stores
-        # through them that LLVM's opaque pointers allow; the instruction is inserted directly.
-        instr = (VolatileStore if volatile else ir.instructions.StoreInstr)(self.builder.block, value, ptr)
-        instr.align = None
-        self.builder._insert(instr)
+        """Emit ``store`` (or ``store volatile``) of a register value as it is."""
+        self.builder.store(value, ptr, volatile)
 
     def copy(self, dst: ir.Value, src: ir.Value, ty: Type) -> None:
         """Copy a whole struct or array of ``ty`` with llvm.memcpy (value semantics of assignment)."""
@@ -497,8 +443,7 @@ class FunctionLowerer:
         key = (getattr(node, "lineno", 0), getattr(node, "col_offset", 0) + 1)
         location = self.locations.get(key)
         if location is None:
-            # llvmlite interns metadata by hashing its operands (the scope, recursively) on every
-            # call: once per location is enough.
+            # Interning a node formats its operands: once per location is enough.
             location = self.low.module.add_debug_info("DILocation", {
                 "line": key[0], "column": key[1], "scope": self.di_scope})
             self.locations[key] = location
@@ -659,14 +604,14 @@ class FunctionLowerer:
         body, inc, end = self.new_block("for"), self.new_block("next"), self.new_block("fend")
         b.cbranch(self.range_continues(ty, step, start, stop), body, end)
         b.position_at_end(body)
-        self.store(b.load(counter, typ=self.low.mem_ty(ty)), self.slots[id(var)], ty)
+        self.store(b.load(counter, self.low.mem_ty(ty)), self.slots[id(var)], ty)
         self.loops.append((inc, end))
         self.block(node.body)
         self.loops.pop()
         if not b.block.is_terminated:
             b.branch(inc)
         b.position_at_end(inc)
-        cur = b.load(counter, typ=self.low.mem_ty(ty))
+        cur = b.load(counter, self.low.mem_ty(ty))
         if isinstance(step, int) and abs(step) == 1:
             # cur lies strictly on the near side of stop, so one step cannot wrap: the plain
             # ``i + 1 < n`` that C compilers emit, which LLVM's loop passes fold best.
@@ -711,14 +656,8 @@ class FunctionLowerer:
         return b.select(b.icmp_signed("<", step, ir.Constant(step.type, 0)), before(">"), before("<"))
 
     def _entry_alloca(self, ty: ir.Type, name: str) -> ir.Value:
-        entry = self.func.entry_basic_block
-        saved = self.builder.block
-        with self.builder.goto_block(entry):
-            if entry.instructions:
-                self.builder.position_before(entry.instructions[0])
-            slot = self.builder.alloca(ty, name=name)
-        self.builder.position_at_end(saved)
-        return slot
+        with self.builder.at_start(self.func.entry_basic_block):
+            return self.builder.alloca(ty, name=name)
 
     def _stmt_Break(self, node: ast.Break) -> None:
         self.builder.branch(self.loops[-1][1])
@@ -1057,7 +996,7 @@ class FunctionLowerer:
 
 
 def lower_program(prog: Program, functions: list[CheckedFunction], checked: bool) -> ir.Module:
-    """Lower a checked program to one llvmlite ir.Module for ``prog.target``.
+    """Lower a checked program to one ir.Module (kcc.llir) for ``prog.target``.
 
     Raises CompileError when two functions claim the same symbol (e.g. two @export of one name).
     """
