@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import gc
+import multiprocessing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kcc import llir as ir
+from kcc import lowerpool
 from kcc.diagnostics import SourceFile
-from kcc.lower import lower_program, lower_units
+from kcc.lower import check_symbols, lower_program, lower_units, unit_modules
 from kcc.parse import stage_recursion
 from kcc.resolve import resolve_program
 from kcc.targets.base import Target
@@ -90,13 +92,26 @@ def compile_program(root: Path, entry: str, options: BuildOptions) -> Program:
     return Program(module, infos, [m.source for m in prog.modules.values() if m.name != "board"])
 
 
-def compile_units(root: Path, entry: str, options: BuildOptions) -> dict[str, ir.Module]:
-    """Compile like compile_program, but to one IR module per source module (kcc.lower.lower_units).
+def compile_units(root: Path, entry: str, options: BuildOptions, jobs: int | None = None) -> dict[str, str]:
+    """Compile like compile_program, but to the IR text of one unit per source module (kcc.lower.lower_units).
 
     Each module compiles to its own object; a module's IR changes only when its source, or what
     it uses of other modules (signatures, layouts, constants, ``@inline`` bodies), changes.
-    Returns dotted module name -> ir.Module. Raises kcc.diagnostics.CompileError as compile_program.
+    Units are checked and lowered by ``jobs`` processes (default: kcc.codegen.default_jobs())
+    when the program is big enough to repay them (kcc.lowerpool); the text is the same either way.
+    Returns dotted module name -> IR text. Raises kcc.diagnostics.CompileError as compile_program.
     """
     with _collector_paused(), stage_recursion():
         prog = resolve_program(Path(root), entry, options.target, options.board_constants)
-        return lower_units(prog, check_program(prog), options.checked)
+        units = unit_modules(prog)
+        if jobs is None:
+            from kcc.codegen import default_jobs
+
+            jobs = default_jobs()
+        if jobs > 1 and len(units) > 1 and "fork" in multiprocessing.get_all_start_methods() and sum(
+                lowerpool.body_lines(mod) for mod in units) >= lowerpool.MIN_PARALLEL_LINES:
+            texts = lowerpool.lower_in_workers(prog, units, options.checked, min(jobs, len(units)))
+            if texts is not None:
+                check_symbols(prog)  # after the type errors, as lower_units reports them
+                return texts
+        return {name: str(module) for name, module in lower_units(prog, check_program(prog), options.checked).items()}

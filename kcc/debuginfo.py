@@ -260,7 +260,6 @@ class DebugInfo:
             fields["arg"] = arg
         variable = self.module.add_debug_info("DILocalVariable", fields)
         saved = builder.debug_metadata
-        builder.debug_metadata = self.module.add_debug_info("DILocation", {"line": line, "column": 1,
-                                                                           "scope": scope})
+        builder.debug_metadata = self.module.add_location(line, 1, scope)
         builder.call(self.declare_fn, [slot, variable, self.empty_expression])
         builder.debug_metadata = saved

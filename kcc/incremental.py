@@ -50,7 +50,7 @@ from pathlib import Path
 from kcc import llir as ir
 from kcc.compiler import BuildOptions, _collector_paused
 from kcc.diagnostics import SourceFile
-from kcc.lower import Lowerer, check_symbols
+from kcc.lower import Lowerer, check_symbols, unit_modules
 from kcc.parse import _PARSER_RECURSION_LIMIT, parse_source, stage_recursion
 from kcc.resolve import FuncSym, Module, Program, resolve_program
 from kcc.typecheck import CheckedFunction, FunctionChecker
@@ -297,8 +297,7 @@ def compile_units(root: Path, entry: str, options: BuildOptions, cache_dir: Path
         prog = resolve_program(Path(root), entry, options.target, options.board_constants,
                                _parser(known, compiler, parsed))
         keys = unit_keys(prog, options, compiler)
-        units = [mod for mod in prog.modules.values()
-                 if mod.globals or any(not f.attrs.extern for f in mod.functions)]
+        units = unit_modules(prog)
         check_symbols(prog)
         cached = {mod.name: hit for mod in units if (hit := cache.get(mod.name, keys[mod.name])) is not None}
         # Every @inline function is checked: a unit being lowered may copy any of them in.

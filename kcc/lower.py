@@ -444,8 +444,7 @@ class FunctionLowerer:
         location = self.locations.get(key)
         if location is None:
             # Interning a node formats its operands: once per location is enough.
-            location = self.low.module.add_debug_info("DILocation", {
-                "line": key[0], "column": key[1], "scope": self.di_scope})
+            location = self.low.module.add_location(key[0], key[1], self.di_scope)
             self.locations[key] = location
         self.builder.debug_metadata = location
 
@@ -1019,14 +1018,18 @@ def lower_units(prog: Program, functions: list[CheckedFunction], checked: bool) 
     Raises CompileError when two functions claim the same symbol (e.g. two @export of one name).
     """
     check_symbols(prog)
-    lowerers = [Lowerer(prog, functions, checked, mod) for mod in prog.modules.values()
-                if mod.globals or any(not f.attrs.extern for f in mod.functions)]
+    lowerers = [Lowerer(prog, functions, checked, mod) for mod in unit_modules(prog)]
     for low in lowerers:
         low.lower()
     imported = set().union(*(low.imported for low in lowerers))
     for low in lowerers:
         low.export(imported)
     return {low.unit.name: low.module for low in lowerers}
+
+
+def unit_modules(prog: Program) -> list[Module]:
+    """The modules of ``prog`` that become units: those that define code or data, in the program's order."""
+    return [mod for mod in prog.modules.values() if mod.globals or any(not f.attrs.extern for f in mod.functions)]
 
 
 def check_symbols(prog: Program) -> None:
