@@ -646,7 +646,21 @@ class IRBuilder:
         self.block = block
         self.scope = block.function.scope
         self._anchor: int | None = None  # None: at the end of the block
-        self.debug_metadata: MDNode | None = None
+        self._location: MDNode | None = None
+        # The location as the instructions' text ends with it: ", !dbg !N", and " , !dbg !N" for
+        # the instructions that llvmlite prints with a space before it (icmp, casts, select, ...).
+        self.meta = self.smeta = ""
+
+    @property
+    def debug_metadata(self) -> MDNode | None:
+        """The DILocation given to each instruction inserted from now on (None: no location)."""
+        return self._location
+
+    @debug_metadata.setter
+    def debug_metadata(self, location: MDNode | None) -> None:
+        self._location = location
+        self.meta = f", !dbg {location.ref}" if location is not None else ""
+        self.smeta = " " + self.meta if location is not None else ""
 
     # ----- position ---------------------------------------------------------
     def position_at_end(self, block: Block) -> None:
@@ -670,10 +684,6 @@ class IRBuilder:
             self.position_at_end(saved)
 
     # ----- insertion --------------------------------------------------------
-    def _meta(self) -> str:
-        loc = self.debug_metadata
-        return f", !dbg {loc.ref}" if loc is not None else ""
-
     def _emit(self, text: str | Phi) -> None:
         if self._anchor is None:
             self.block.instructions.append(text)
@@ -689,13 +699,16 @@ class IRBuilder:
         else:
             scope.blank += 1
             ref = f'%".{scope.blank}"'
-        self._emit(f"{ref} = {body}".rstrip())
+        if self._anchor is None:
+            self.block.instructions.append(f"{ref} = {body}")
+        else:
+            self._emit(f"{ref} = {body}")
         return Value(type, ref)
 
     def _void(self, body: str) -> None:
         """Insert an instruction without a result (it still uses up a name)."""
         self.scope.blank += 1
-        self._emit(body.rstrip())
+        self._emit(body)
 
     def _terminate(self, body: str) -> None:
         self._void(body)
@@ -705,7 +718,7 @@ class IRBuilder:
     def _binop(self, op: str, a: Value, b: Value, name: str, flags: Sequence[str]) -> Value:
         if flags:
             op = " ".join([op, *flags])
-        return self._value(a.type, f"{op} {a.type.text} {a.ref}, {b.ref}{self._meta()}", name)
+        return self._value(a.type, f"{op} {a.type.text} {a.ref}, {b.ref}{self.meta}", name)
 
     def add(self, a: Value, b: Value, name: str = "", flags: Sequence[str] = ()) -> Value:
         """``add``, with ``nsw``/``nuw`` when given in ``flags``."""
@@ -771,21 +784,21 @@ class IRBuilder:
         """Signed comparison (``op`` one of == != < <= > >=) to an i1."""
         code = _CMP[op]
         return self._value(I1, f"icmp {code if op in ('==', '!=') else 's' + code} {a.type.text} {a.ref}, "
-                               f"{b.ref} {self._meta()}", name)
+                               f"{b.ref}{self.smeta}", name)
 
     def icmp_unsigned(self, op: str, a: Value, b: Value, name: str = "") -> Value:
         """Unsigned (or pointer) comparison to an i1."""
         code = _CMP[op]
         return self._value(I1, f"icmp {code if op in ('==', '!=') else 'u' + code} {a.type.text} {a.ref}, "
-                               f"{b.ref} {self._meta()}", name)
+                               f"{b.ref}{self.smeta}", name)
 
     def select(self, cond: Value, a: Value, b: Value, name: str = "") -> Value:
         """``select cond, a, b``."""
         return self._value(a.type, f"select  {cond.type.text} {cond.ref}, {a.type.text} {a.ref}, "
-                                   f"{b.type.text} {b.ref} {self._meta()}", name)
+                                   f"{b.type.text} {b.ref}{self.smeta}", name)
 
     def _cast(self, op: str, v: Value, typ: Type, name: str) -> Value:
-        return self._value(typ, f"{op} {v.type.text} {v.ref} to {typ.text} {self._meta()}", name)
+        return self._value(typ, f"{op} {v.type.text} {v.ref} to {typ.text}{self.smeta}", name)
 
     def trunc(self, v: Value, typ: Type, name: str = "") -> Value:
         """``trunc`` to the narrower ``typ``."""
@@ -810,32 +823,32 @@ class IRBuilder:
     # ----- memory -----------------------------------------------------------
     def alloca(self, typ: Type, name: str = "") -> Value:
         """A stack slot for one ``typ``."""
-        return self._value(PTR, f"alloca {typ.text}{self._meta()}", name)
+        return self._value(PTR, f"alloca {typ.text}{self.meta}", name)
 
     def load(self, ptr: Value, typ: Type, volatile: bool = False, name: str = "") -> Value:
         """Load a ``typ`` from ``ptr``; ``volatile`` for ``load volatile`` (LangRef, "'load' Instruction")."""
         op = "load volatile" if volatile else "load"
-        return self._value(typ, f"{op} {typ.text}, {ptr.type.text} {ptr.ref}{self._meta()}", name)
+        return self._value(typ, f"{op} {typ.text}, {ptr.type.text} {ptr.ref}{self.meta}", name)
 
     def store(self, value: Value, ptr: Value, volatile: bool = False) -> None:
         """Store ``value`` at ``ptr``; ``volatile`` for ``store volatile``."""
         op = "store volatile" if volatile else "store"
-        self._void(f"{op} {value.type.text} {value.ref}, {ptr.type.text} {ptr.ref}{self._meta()}")
+        self._void(f"{op} {value.type.text} {value.ref}, {ptr.type.text} {ptr.ref}{self.meta}")
 
     def load_atomic(self, ptr: Value, ordering: str, align: int, typ: Type, name: str = "") -> Value:
         """``load atomic`` with a C11 ``ordering`` (LangRef, "Atomic Memory Ordering Constraints")."""
         return self._value(typ, f"load atomic {typ.text}, {ptr.type.text} {ptr.ref} {ordering}, align {align}"
-                                f"{self._meta()}", name)
+                                f"{self.meta}", name)
 
     def store_atomic(self, value: Value, ptr: Value, ordering: str, align: int) -> None:
         """``store atomic`` with a C11 ``ordering``."""
         self._void(f"store atomic {value.type.text} {value.ref}, {ptr.type.text} {ptr.ref} {ordering}, "
-                   f"align {align}{self._meta()}")
+                   f"align {align}{self.meta}")
 
     def atomic_rmw(self, op: str, ptr: Value, value: Value, ordering: str, name: str = "") -> Value:
         """``atomicrmw op`` (``add``, ``xchg``): the old value."""
         return self._value(value.type, f"atomicrmw {op} {ptr.type.text} {ptr.ref}, {value.type.text} {value.ref} "
-                                       f"{ordering} {self._meta()}", name)
+                                       f"{ordering}{self.smeta}", name)
 
     def cmpxchg(self, ptr: Value, cmp: Value, value: Value, ordering: str, failordering: str,
                 name: str = "") -> Value:
@@ -843,12 +856,12 @@ class IRBuilder:
         t = cmp.type.text
         return self._value(LiteralStructType([value.type, I1]),
                            f"cmpxchg {ptr.type.text} {ptr.ref}, {t} {cmp.ref}, {t} {value.ref} {ordering} "
-                           f"{failordering} {self._meta()}", name)
+                           f"{failordering}{self.smeta}", name)
 
     def extract_value(self, agg: Value, index: int, name: str = "") -> Value:
         """Member ``index`` of a struct value."""
         typ = agg.type.elements[index]  # type: ignore[attr-defined]
-        return self._value(typ, f"extractvalue {agg.type.text} {agg.ref}, {index} {self._meta()}", name)
+        return self._value(typ, f"extractvalue {agg.type.text} {agg.ref}, {index}{self.smeta}", name)
 
     def gep(self, ptr: Value, indices: Sequence[Value], inbounds: bool = False, name: str = "",
             source_etype: Type | None = None) -> Value:
@@ -856,14 +869,13 @@ class IRBuilder:
         assert source_etype is not None, "opaque pointers: the element type must be given"
         op = "getelementptr inbounds" if inbounds else "getelementptr"
         idx = ", ".join([f"{i.type.text} {i.ref}" for i in indices])
-        return self._value(ptr.type, f"{op} {source_etype.text}, {ptr.type.text} {ptr.ref}, {idx} {self._meta()}",
+        return self._value(ptr.type, f"{op} {source_etype.text}, {ptr.type.text} {ptr.ref}, {idx}{self.smeta}",
                            name)
 
     def phi(self, typ: Type, name: str = "") -> Phi:
         """A phi node of ``typ``; add its incoming edges with Phi.add_incoming."""
         ref = "%" + _quote(self.scope.unique(name))
-        loc = self.debug_metadata
-        phi = Phi(typ, ref, f", !dbg {loc.ref}" if loc is not None else "")
+        phi = Phi(typ, ref, self.meta)
         self._emit(phi)
         return phi
 
@@ -885,7 +897,7 @@ class IRBuilder:
         cconv = fn.calling_convention if isinstance(fn, Function) else ""
         if cconv:
             callee = f"{cconv} {callee}"
-        body = f"call {callee}({', '.join(parts)}){self._meta()}"
+        body = f"call {callee}({', '.join(parts)}){self.meta}"
         if isinstance(fnty.return_type, VoidType):
             self._void(body)
             return Value(VOID, "")
@@ -894,19 +906,19 @@ class IRBuilder:
     # ----- terminators ------------------------------------------------------
     def branch(self, target: Block) -> None:
         """``br label %target``."""
-        self._terminate(f"br label {target.ref}{self._meta()}")
+        self._terminate(f"br label {target.ref}{self.meta}")
 
     def cbranch(self, cond: Value, then: Block, otherwise: Block) -> None:
         """``br i1 cond, label %then, label %otherwise``."""
-        self._terminate(f"br {cond.type.text} {cond.ref}, label {then.ref}, label {otherwise.ref}{self._meta()}")
+        self._terminate(f"br {cond.type.text} {cond.ref}, label {then.ref}, label {otherwise.ref}{self.meta}")
 
     def ret(self, value: Value) -> None:
         """``ret <value>``."""
-        self._terminate(f"ret {value.type.text} {value.ref}{self._meta()}")
+        self._terminate(f"ret {value.type.text} {value.ref}{self.meta}")
 
     def ret_void(self) -> None:
         """``ret void``."""
-        self._terminate(f"ret void{self._meta()}")
+        self._terminate(f"ret void{self.meta}")
 
     def unreachable(self) -> None:
         """``unreachable`` (printed without a location, as llvmlite prints it)."""

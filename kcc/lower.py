@@ -91,7 +91,7 @@ class Lowerer:
     # ----- types ----------------------------------------------------------
     def val_ty(self, ty: Type) -> ir.Type:
         """The LLVM type of a value of ``ty`` in a register."""
-        if isinstance(ty, IntType):
+        if type(ty) is IntType or isinstance(ty, IntType):
             return ir.IntType(ty.bits)
         if isinstance(ty, BoolType):
             return I1
@@ -101,6 +101,8 @@ class Lowerer:
 
     def mem_ty(self, ty: Type) -> ir.Type:
         """The LLVM type of ``ty`` in memory (bool is one byte; structs are identified types)."""
+        if type(ty) is IntType:
+            return ir.IntType(ty.bits)
         if isinstance(ty, BoolType):
             return I8
         if isinstance(ty, RegType):
@@ -340,6 +342,8 @@ class FunctionLowerer:
 
     def const(self, ty: Type, value: int | bool | str) -> ir.Value:
         """An LLVM constant of kcc type ``ty`` (strings become pointers to their literal)."""
+        if type(ty) is IntType and type(value) is int:
+            return ir.Constant(ir.IntType(ty.bits), value & ((1 << ty.bits) - 1))
         if isinstance(value, str):
             return self.low.string(value)
         if isinstance(ty, BoolType):
@@ -356,6 +360,8 @@ class FunctionLowerer:
 
         ``volatile``: a volatile load (language.md, "Volatile accesses and MMIO registers": never merged, reordered or removed).
         """
+        if type(ty) is IntType:
+            return self.builder.load(ptr, ir.IntType(ty.bits), volatile)
         v = self.builder.load(ptr, self.low.mem_ty(ty), volatile)
         if isinstance(ty, BoolType):
             return self.builder.trunc(v, I1)
@@ -742,14 +748,20 @@ class FunctionLowerer:
         k = KCONST.get(node)
         if k is not None:
             return self.const(node.kty, k)
-        if isinstance(node, ast.Name | ast.Attribute) and isinstance(KREF.get(node), LangSym):
-            return ir.Constant(PTR, None)  # NULL
-        fn = KFUNC.get(node) if isinstance(node, ast.Name | ast.Attribute) else None
-        if fn is not None:
-            return self.low.declare_function(fn)  # a function used as a value: its address
-        if isinstance(node, ast.Name | ast.Subscript | ast.Attribute):
+        kind = type(node)
+        if kind is ast.Name or kind is ast.Attribute:
+            ref = KREF.get(node)
+            if isinstance(ref, LocalVar):
+                return self.load(self.slots[id(ref)], node.kty)
+            if isinstance(ref, LangSym):
+                return ir.Constant(PTR, None)  # NULL
+            fn = KFUNC.get(node)
+            if fn is not None:
+                return self.low.declare_function(fn)  # a function used as a value: its address
             return self.load(self.address(node), node.kty)
-        return getattr(self, f"_value_{type(node).__name__}")(node)
+        if kind is ast.Subscript:
+            return self.load(self.address(node), node.kty)
+        return getattr(self, f"_value_{kind.__name__}")(node)
 
     def _value_UnaryOp(self, node: ast.UnaryOp) -> ir.Value:
         b = self.builder
