@@ -37,6 +37,8 @@ def escape_string(data: bytes | bytearray | str) -> str:
     """The body of a quoted LLVM string for ``data`` (str is encoded as UTF-8): printable ASCII
     other than ``"`` and ``\\`` as it is, every other byte as ``\\XX``."""
     if isinstance(data, str):
+        if data.isascii() and data.isprintable() and '"' not in data and "\\" not in data:
+            return data
         data = data.encode()
     return "".join([_ESCAPE[c] for c in data])
 
@@ -578,7 +580,14 @@ class Module:
         tokens: list[DIToken] = []
         for key in sorted(operands):
             value = operands[key]
-            if value is None:
+            kind = type(value)
+            if kind is MDNode:
+                text = value.ref  # type: ignore[attr-defined]
+            elif kind is int:
+                text = str(value)
+            elif kind is str:
+                text = f'"{escape_string(value)}"'  # type: ignore[arg-type]
+            elif value is None:
                 text = "null"
             elif value is True:
                 text = "true"
