@@ -580,12 +580,12 @@ class Module:
         tokens: list[DIToken] = []
         for key in sorted(operands):
             value = operands[key]
-            kind = type(value)
-            if kind is MDNode:
+            vtype = type(value)
+            if vtype is MDNode:
                 text = value.ref  # type: ignore[attr-defined]
-            elif kind is int:
+            elif vtype is int:
                 text = str(value)
-            elif kind is str:
+            elif vtype is str:
                 text = f'"{escape_string(value)}"'  # type: ignore[arg-type]
             elif value is None:
                 text = "null"
