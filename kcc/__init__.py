@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-# The IR builder must emit opaque pointers (``ptr``), as LLVM 22 requires; llvmlite reads this
+# llvmlite's IR builder must emit opaque pointers (``ptr``), as LLVM 22 requires: kcc builds its
+# IR with kcc.llir, but tests/test_llir.py compares it with llvmlite.ir's. llvmlite reads this
 # switch once, when it is first imported, so it is set before anything of kcc imports llvmlite.
 os.environ["LLVMLITE_ENABLE_IR_LAYER_TYPED_POINTERS"] = "0"
 
