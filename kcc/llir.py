@@ -259,10 +259,6 @@ class Value:
         self.type = type
         self.ref = ref
 
-    def get_reference(self) -> str:
-        """The operand text."""
-        return self.ref
-
     def __str__(self) -> str:
         return f"{self.type.text} {self.ref}"
 
@@ -298,11 +294,10 @@ class Constant(Value):
 class MDNode(Value):
     """A numbered metadata node (``!N``); ``text`` is its ``!N = ...`` line."""
 
-    __slots__ = ("name", "text")
+    __slots__ = ("text",)
 
     def __init__(self, number: int) -> None:
         self.type = METADATA
-        self.name = str(number)
         self.ref = f"!{number}"
         self.text = ""
 
