@@ -342,6 +342,35 @@ def child_nodes(node: ast.AST) -> list[ast.AST]:
     return out
 
 
+# The fields holding the children of the expression classes the language has, without the
+# context and operator leaves (Load, Add, ...) that hold nothing. A field in a tuple holds a list.
+_EXPR_CHILDREN: dict[type, tuple[str | tuple[str], ...]] = {
+    ast.Constant: (), ast.Attribute: ("value",), ast.Subscript: ("value", "slice"),
+    ast.BinOp: ("left", "right"), ast.UnaryOp: ("operand",), ast.BoolOp: (("values",),),
+    ast.Compare: ("left", ("comparators",)), ast.IfExp: ("test", "body", "orelse"),
+    ast.Call: ("func", ("args",), ("keywords",)), ast.keyword: ("value",), ast.Tuple: (("elts",),),
+}
+
+
+def sub_nodes(node: ast.AST) -> list[ast.AST]:
+    """The children of ``node`` as child_nodes gives them, but for the expression classes of the
+    language without their context and operator leaves, which hold no names or values.
+
+    Found from a table of fields rather than by testing every field: the type checker asks this of
+    every expression it checks.
+    """
+    fields = _EXPR_CHILDREN.get(type(node))
+    if fields is None:
+        return child_nodes(node)
+    out: list[ast.AST] = []
+    for name in fields:
+        if type(name) is tuple:
+            out.extend(getattr(node, name[0]))
+        else:
+            out.append(getattr(node, name))
+    return out
+
+
 def walk(root: ast.AST) -> list[ast.AST]:
     """Every node under ``root`` (itself first), in ast.walk's breadth-first order, as a list.
 
@@ -381,13 +410,35 @@ def assigned_names(body: list[ast.stmt]) -> list[str]:
             for elt in target.elts:
                 bind(elt)
 
-    for node in walk(ast.Module(body=body, type_ignores=[])):
-        if isinstance(node, ast.Assign):
+    # Only statements bind, and only statements (or the handlers and cases holding them) hold
+    # statements: walking them alone, breadth-first, meets the binding statements in ast.walk's
+    # order without visiting the expressions, which are most of the nodes.
+    todo: list[ast.AST] = list(body)
+    push = todo.append
+    i = 0
+    while i < len(todo):
+        node = todo[i]
+        i += 1
+        cls = type(node)
+        if cls is ast.Assign:
             for t in node.targets:
                 bind(t)
-        elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.For):
+        elif cls is ast.AnnAssign or cls is ast.AugAssign or cls is ast.For:
             bind(node.target)
+        for name in _BLOCK_FIELDS.get(cls, ()):
+            for child in getattr(node, name):
+                push(child)
     return out
+
+
+# The fields that hold statements (or the except handlers and match cases holding them), by node
+# class, in _fields order.
+_BLOCK_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(f for f in cls._fields if f in ("body", "orelse", "finalbody", "handlers", "cases"))
+    for cls in (ast.If, ast.While, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.FunctionDef,
+                ast.AsyncFunctionDef, ast.ClassDef, ast.Try, ast.TryStar, ast.ExceptHandler, ast.Match,
+                ast.match_case)
+}
 
 
 @dataclass(frozen=True)

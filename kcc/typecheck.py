@@ -9,13 +9,14 @@ of built-ins are checked by their entry in kcc/builtins.py.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kcc import formats
 from kcc.builtins import BUILTINS, PYTHON_NAMES, REFUSED, REG_METHODS, Builtin
 from kcc.diagnostics import SourceFile
 from kcc.notes import KCALL, KCONST, KPRUNE, KREF, KTY
-from kcc.parse import LoopUse, assigned_names, child_nodes, loop_variable_uses
+from kcc.parse import LoopUse, assigned_names, child_nodes, loop_variable_uses, sub_nodes
 from kcc.resolve import (
     ConstSym,
     EnumSym,
@@ -106,7 +107,8 @@ class FunctionChecker:
         self.globals_declared: set[str] = set()
         self.loop_depth = 0
         self.assigned: set[str] = set()
-        self._mentions: dict[int, bool] = {}
+        self._mentions: dict[ast.AST, bool] = {}
+        self._folds: dict[ast.AST, ConstSym | None] = {}
         self.poisoned: set[str] = set()  # locals whose declaration failed: no follow-on errors
         self.active_loop_vars: list[LocalVar] = []  # variables of the for loops being checked
 
@@ -206,10 +208,13 @@ class FunctionChecker:
     # ----- statements -----------------------------------------------------
     def stmt(self, node: ast.stmt) -> None:
         """Check one statement (dispatch on its ast class)."""
-        method = getattr(self, f"_stmt_{type(node).__name__}", None)
+        cls = type(node)
+        method = _STMT_DISPATCH.get(cls, _MISSING)
+        if method is _MISSING:
+            method = _STMT_DISPATCH[cls] = getattr(FunctionChecker, f"_stmt_{cls.__name__}", None)
         if method is None:
-            raise self.error(node, f"'{type(node).__name__}' statements are not in the language")
-        method(node)
+            raise self.error(node, f"'{cls.__name__}' statements are not in the language")
+        method(self, node)
 
     def _stmt_Pass(self, node: ast.Pass) -> None:
         pass
@@ -564,24 +569,37 @@ class FunctionChecker:
         # Memoised per node: expr() asks again for every sub-expression, which walking each
         # subtree anew made quadratic in the nesting depth. The answer cannot change while
         # the body is checked, since every local is a parameter or one of self.assigned.
-        known = self._mentions.get(id(node))
+        known = self._mentions.get(node)
         if known is None:
-            if isinstance(node, ast.Name):
+            cls = type(node)
+            if cls is ast.Name:
                 known = node.id in self.scope or node.id in self.assigned
             else:
                 known = False
-                for child in child_nodes(node):
+                for child in sub_nodes(node):
                     if self._mentions_local(child):
                         known = True
                         break
-            self._mentions[id(node)] = known
+            self._mentions[node] = known
         return known
 
     def fold(self, node: ast.expr) -> ConstSym | None:
         """``node`` folded at compile time, or None when it is not constant here (a local shadows names)."""
+        # Memoised per node: expr() folds every expression, and again each operand it types.
+        # Folding reads only module-level constants, so an answer given without reporting an
+        # error is the answer every time; one that reported is asked again to report again.
+        folds = self._folds
+        if node in folds:
+            return folds[node]
         if self._mentions_local(node):
+            folds[node] = None
             return None
-        return self.prog.const_eval(node, self.mod)
+        diagnostics = self.prog.reporter.diagnostics
+        errors = len(diagnostics)
+        folded = self.prog.const_eval(node, self.mod)
+        if len(diagnostics) == errors:
+            folds[node] = folded
+        return folded
 
     def settle(self, node: ast.expr, ty: Type) -> Type | None:
         """Give an untyped constant its final type when its context has none; None if it cannot have one."""
@@ -639,11 +657,14 @@ class FunctionChecker:
                 if folded is None:
                     raise _Abort()
                 return self.constant(node, folded, expected)
-        method = getattr(self, f"_expr_{type(node).__name__}", None)
+        cls = type(node)
+        method = _EXPR_DISPATCH.get(cls, _MISSING)
+        if method is _MISSING:
+            method = _EXPR_DISPATCH[cls] = getattr(FunctionChecker, f"_expr_{cls.__name__}", None)
         if method is None:
-            raise self.error(node, f"'{type(node).__name__}' expressions are not in the language")
+            raise self.error(node, f"'{cls.__name__}' expressions are not in the language")
         place = lvalue and isinstance(node, ast.Name | ast.Attribute | ast.Subscript)
-        ty = method(node, expected, lvalue=True) if place else method(node, expected)
+        ty = method(self, node, expected, lvalue=True) if place else method(self, node, expected)
         node.kty = ty
         return ty
 
@@ -1050,6 +1071,12 @@ class FunctionChecker:
         elif isinstance(p.type, FuncType) and d.name != "NULL":
             raise self.error(p.node, "a Callable parameter's default is NULL")
 
+
+# FunctionChecker's method for each statement and expression class (None: not in the language),
+# filled as classes are met: the checker dispatches on every node it checks.
+_MISSING = object()
+_STMT_DISPATCH: dict[type, Callable[..., None] | None] = {}
+_EXPR_DISPATCH: dict[type, Callable[..., Type] | None] = {}
 
 def _loop_own_nodes(body: list[ast.stmt]):
     """Nodes of a loop body, not descending into nested loops (their breaks are their own)."""
