@@ -76,11 +76,18 @@ def parse_source(source: SourceFile) -> ast.Module:
                                        max(end_col, col + 1))]) from None
     except ValueError as exc:  # e.g. source holds NUL bytes
         raise CompileError([Diagnostic(source, 1, 1, f"cannot parse: {exc}")]) from None
-    deepest = too_deep(tree)
-    if deepest is not None:
-        raise CompileError([_too_deep(source, deepest)])
     reporter = Reporter()
-    _Subset(source, reporter).visit(tree)
+    subset = _Subset(source, reporter, _SUBSET_LEVELS)
+    subset.visit(tree)
+    # A module nested too deep gets that one error and no other. The subset walk stops short of
+    # MAX_NESTING and skips what it reports, so only then need the depth be measured exactly.
+    if subset.near_limit or reporter.diagnostics:
+        deepest = too_deep(tree)
+        if deepest is not None:
+            raise CompileError([_too_deep(source, deepest)])
+    if subset.near_limit:  # no deeper than MAX_NESTING after all: walk all of it
+        reporter = Reporter()
+        _Subset(source, reporter, sys.maxsize).visit(tree)
     reporter.check()
     return tree
 
@@ -171,13 +178,31 @@ def _too_deep_in_text(source: SourceFile) -> Diagnostic:
                       hints=list(_NESTING_HINTS))
 
 
-class _Subset(ast.NodeVisitor):
-    """Walks a module and reports every construct language.md, "Not in the language" lists, located."""
+# How deep parse_source's first subset walk descends (the module is level 0). It does not visit
+# names, aliases, or context and operator leaves (none more than two levels below a node it
+# visits) and counts some levels as more than they are, so a module it walks to the end is no
+# deeper than MAX_NESTING.
+_SUBSET_LEVELS = MAX_NESTING - 4
+# Fields the subset walk does not descend: they hold names and numbers, context and operator
+# leaves (Load, Add, ...) which nothing forbids, or (Import's names) aliases it never visits.
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "name", "names", "type_comment", "kind", "arg", "attr",
+                          "module", "level", "is_async", "conversion"})
 
-    def __init__(self, source: SourceFile, reporter: Reporter) -> None:
+
+class _Subset(ast.NodeVisitor):
+    """Walks a module and reports every construct language.md, "Not in the language" lists, located.
+
+    ``max_level`` is how deep it descends (the module is level 0); ``near_limit`` becomes True
+    when it stopped there, leaving the rest of the module unwalked.
+    """
+
+    def __init__(self, source: SourceFile, reporter: Reporter, max_level: int) -> None:
         self.source = source
         self.reporter = reporter
+        self.max_level = max_level
         self.depth = 0  # function nesting
+        self.level = 0  # ast levels below the module of the node being visited
+        self.near_limit = False
 
     def _err(self, node: ast.AST, message: str, hint: str = "") -> None:
         self.reporter.error(self.source, node, message, *([hint] if hint else []))
@@ -192,27 +217,45 @@ class _Subset(ast.NodeVisitor):
         method(self, node)
 
     def generic_visit(self, node: ast.AST) -> None:
-        rule = _FORBIDDEN.get(type(node))
+        cls = type(node)
+        rule = _FORBIDDEN.get(cls)
         if rule is not None:
             self._err(node, rule[0], rule[1])
             return
-        visit = self.visit
-        node_type = ast.AST
-        for name in node._fields:
+        level = self.level + 1
+        if level > self.max_level:
+            self.near_limit = True
+            return
+        fields = _SUBSET_FIELDS.get(cls)
+        if fields is None:
+            fields = _SUBSET_FIELDS[cls] = tuple(f for f in cls._fields if f not in _LEAF_FIELDS)
+        # visit(), inlined: this walk visits nearly every node of every module.
+        dispatch = _SUBSET_DISPATCH
+        node_type, name_type = ast.AST, ast.Name
+        for name in fields:
             value = getattr(node, name, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, node_type):
-                        visit(item)
-            elif isinstance(value, node_type):
-                visit(value)
+            for item in value if type(value) is list else (value,):
+                if isinstance(item, node_type):
+                    item_cls = type(item)
+                    if item_cls is name_type:
+                        continue  # nothing to check: a name and its context leaf
+                    method = dispatch.get(item_cls)
+                    if method is None:
+                        method = dispatch[item_cls] = getattr(_Subset, "visit_" + item_cls.__name__,
+                                                              _Subset.generic_visit)
+                    self.level = level
+                    method(self, item)
+        self.level = level - 1
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         """``Callable[[A, B], R]`` writes its parameter types as a list: the one list the language has."""
         elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else []
         if decorator_name(node.value) == "Callable" and elts and isinstance(elts[0], ast.List):
+            level = self.level
             for child in [node.value, *elts[0].elts, *elts[1:]]:
+                self.level = level + 3  # as deep as the parameter types (in a List in a Tuple), or deeper
                 self.visit(child)
+            self.level = level
             return
         self.generic_visit(node)
 
@@ -273,7 +316,10 @@ class _Subset(ast.NodeVisitor):
                     stmt.value, ast.Constant) and isinstance(stmt.value.value, str))):
                 self._err(stmt, "an IntEnum class holds only NAME = value members", "Cause.NAME is then a constant")
             else:
+                level = self.level
+                self.level = level + 1
                 self.generic_visit(stmt)
+                self.level = level
 
     def visit_Compare(self, node: ast.Compare) -> None:
         for op in node.ops:
@@ -308,8 +354,9 @@ class _Subset(ast.NodeVisitor):
                 self._err(node, "'import *' is only allowed from kcc.lang")
 
 
-# _Subset's method for each node class, filled as classes are met.
+# _Subset's method for each node class, and the fields it walks, filled as classes are met.
 _SUBSET_DISPATCH: dict[type, Callable[[_Subset, ast.AST], None]] = {}
+_SUBSET_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def is_int_enum(node: ast.ClassDef) -> bool:

@@ -109,6 +109,8 @@ class FunctionChecker:
         self.assigned: set[str] = set()
         self._mentions: dict[ast.AST, bool] = {}
         self._folds: dict[ast.AST, ConstSym | None] = {}
+        self._sized_locals = 0  # how many of result.locals _sized_bytes holds the size of
+        self._sized_bytes = 0
         self.poisoned: set[str] = set()  # locals whose declaration failed: no follow-on errors
         self.active_loop_vars: list[LocalVar] = []  # variables of the for loops being checked
 
@@ -277,12 +279,19 @@ class FunctionChecker:
                                  "use a new name")
             return old
         if fits:
-            self.prog.check_frame(ty, sum(self.prog.sizeof(v.type) for v in self.result.locals), self.mod, node,
-                                  self.fn.name)
+            self.prog.check_frame(ty, self._locals_bytes(), self.mod, node, self.fn.name)
         var = LocalVar(name, ty, node)
         self.scope[name] = var
         self.result.locals.append(var)
         return var
+
+    def _locals_bytes(self) -> int:
+        """The bytes the locals declared so far take (parameters included)."""
+        # Summed as locals are added, not anew for each declaration: a long function has hundreds.
+        for var in self.result.locals[self._sized_locals:]:
+            self._sized_bytes += self.prog.sizeof(var.type)
+            self._sized_locals += 1
+        return self._sized_bytes
 
     def _stmt_Assign(self, node: ast.Assign) -> None:
         if len(node.targets) != 1:
@@ -589,8 +598,9 @@ class FunctionChecker:
         # Folding reads only module-level constants, so an answer given without reporting an
         # error is the answer every time; one that reported is asked again to report again.
         folds = self._folds
-        if node in folds:
-            return folds[node]
+        folded = folds.get(node, _MISSING)
+        if folded is not _MISSING:
+            return folded
         if self._mentions_local(node):
             folds[node] = None
             return None
@@ -642,22 +652,22 @@ class FunctionChecker:
 
     def expr(self, node: ast.expr, expected: Type | None = None, lvalue: bool = False) -> Type:
         """Type of ``node`` in a context expecting ``expected`` (None: no constraint); annotates the node."""
-        if not lvalue and not isinstance(node, ast.Name | ast.Attribute):
-            errors = len(self.prog.reporter.diagnostics)
+        cls = type(node)
+        if lvalue:
+            pass
+        elif cls is not ast.Name and cls is not ast.Attribute:
+            diagnostics = self.prog.reporter.diagnostics
+            errors = len(diagnostics)
             folded = self.fold(node)
             if folded is not None:
                 return self.constant(node, folded, expected)
-            if len(self.prog.reporter.diagnostics) > errors:
+            if len(diagnostics) > errors:
                 raise _Abort()  # constant, but wrong (too large): already reported
-        if isinstance(node, ast.Name | ast.Attribute) and not lvalue and not self._mentions_local(node):
-            sym = self.prog.resolve_name_expr(node, self.mod) if isinstance(node, ast.Attribute) else \
+        elif not self._mentions_local(node):
+            sym = self.prog.resolve_name_expr(node, self.mod) if cls is ast.Attribute else \
                 (None if node.id in self.scope else self.prog.lookup(self.mod, node.id))
             if isinstance(sym, ConstSym) or (isinstance(sym, LangSym) and sym.name == "TARGET"):
-                folded = self.prog.const_eval(node, self.mod, report=True)
-                if folded is None:
-                    raise _Abort()
-                return self.constant(node, folded, expected)
-        cls = type(node)
+                return self.constant(node, self._named_constant(node), expected)
         method = _EXPR_DISPATCH.get(cls, _MISSING)
         if method is _MISSING:
             method = _EXPR_DISPATCH[cls] = getattr(FunctionChecker, f"_expr_{cls.__name__}", None)
@@ -667,6 +677,21 @@ class FunctionChecker:
         ty = method(self, node, expected, lvalue=True) if place else method(self, node, expected)
         node.kty = ty
         return ty
+
+    def _named_constant(self, node: ast.Name | ast.Attribute) -> ConstSym:
+        """The value of the constant (or TARGET) that ``node`` names; raises _Abort after reporting
+        why it has none. Memoised with fold's answers: a name is folded where it stands and again
+        as each operand it is."""
+        folded = self._folds.get(node)
+        if folded is None:
+            diagnostics = self.prog.reporter.diagnostics
+            errors = len(diagnostics)
+            folded = self.prog.const_eval(node, self.mod, report=True)
+            if folded is None:
+                raise _Abort()
+            if len(diagnostics) == errors:
+                self._folds[node] = folded
+        return folded
 
     def constant(self, node: ast.expr, folded: ConstSym, expected: Type | None) -> Type:
         """Annotate ``node`` with its folded value and give it a type: ``expected`` for an untyped integer."""
