@@ -578,7 +578,8 @@ class FunctionChecker:
         # Memoised per node: expr() asks again for every sub-expression, which walking each
         # subtree anew made quadratic in the nesting depth. The answer cannot change while
         # the body is checked, since every local is a parameter or one of self.assigned.
-        known = self._mentions.get(node)
+        memo = self._mentions
+        known = memo.get(node)
         if known is None:
             cls = type(node)
             if cls is ast.Name:
@@ -586,10 +587,20 @@ class FunctionChecker:
             else:
                 known = False
                 for child in sub_nodes(node):
-                    if self._mentions_local(child):
+                    mentions = memo.get(child)
+                    if mentions is None:
+                        # The leaves answered here rather than by a call each: they are most nodes.
+                        child_cls = type(child)
+                        if child_cls is ast.Name:
+                            mentions = memo[child] = child.id in self.scope or child.id in self.assigned
+                        elif child_cls is ast.Constant:
+                            mentions = memo[child] = False
+                        else:
+                            mentions = self._mentions_local(child)
+                    if mentions:
                         known = True
                         break
-            self._mentions[node] = known
+            memo[node] = known
         return known
 
     def fold(self, node: ast.expr) -> ConstSym | None:
