@@ -362,7 +362,7 @@ class FunctionChecker:
         fake = ast.BinOp(left=node.target, op=node.op, right=node.value)
         ast.copy_location(fake, node)
         result = self.binop(fake, ty, target_type=ty)
-        if result != ty:
+        if result is not ty and result != ty:
             raise self.error(node, f"'{_OP_TEXT.get(type(node.op), '?')}=' gives {result}, not {ty}")
         node.kty = ty
 
@@ -636,7 +636,7 @@ class FunctionChecker:
     def coerce(self, node: ast.expr, want: Type) -> None:
         """Check ``node`` against the type its context needs (literals and NULL adapt)."""
         got = self.expr(node, want)
-        if got == want:
+        if got is want or got == want:  # types are mostly the same object: no field compare
             return
         if isinstance(want, PtrType | FuncType) and isinstance(got, NullType):
             node.kty = want
@@ -667,13 +667,15 @@ class FunctionChecker:
         if lvalue:
             pass
         elif cls is not ast.Name and cls is not ast.Attribute:
-            diagnostics = self.prog.reporter.diagnostics
-            errors = len(diagnostics)
-            folded = self.fold(node)
+            folded = self._folds.get(node, _MISSING)  # fold's memo, looked at first: mostly it knows
+            if folded is _MISSING:
+                diagnostics = self.prog.reporter.diagnostics
+                errors = len(diagnostics)
+                folded = self.fold(node)
+                if folded is None and len(diagnostics) > errors:
+                    raise _Abort()  # constant, but wrong (too large): already reported
             if folded is not None:
                 return self.constant(node, folded, expected)
-            if len(diagnostics) > errors:
-                raise _Abort()  # constant, but wrong (too large): already reported
         elif not self._mentions_local(node):
             sym = self.prog.resolve_name_expr(node, self.mod) if cls is ast.Attribute else \
                 (None if node.id in self.scope else self.prog.lookup(self.mod, node.id))
@@ -833,9 +835,6 @@ class FunctionChecker:
                                  "compare explicitly, e.g. x != 0")
         return BOOL
 
-    def _expr_BinOp(self, node: ast.BinOp, expected: Type | None) -> Type:
-        return self.binop(node, expected)
-
     def binop(self, node: ast.BinOp, expected: Type | None, target_type: Type | None = None) -> Type:
         """Type a binary operation: both sides of one integer type (a constant adapts), pointer +/- integer,
         bool & | ^, or a shift by an amount of any integer type. ``target_type`` is an augmented
@@ -849,7 +848,7 @@ class FunctionChecker:
         left_expected = expected if not isinstance(expected, BoolType) else None
         if target_type is not None:
             lt = target_type
-        elif KCONST.get(node.left) is not None or self._is_const(node.left):
+        elif KCONST.get(node.left) is not None or self.fold(node.left) is not None:
             lt = None  # decided by the right side
         else:
             lt = self.expr(node.left, left_expected)
@@ -896,10 +895,13 @@ class FunctionChecker:
             rt = self.expr(node.right, lt)
         if not isinstance(lt, IntType) or not isinstance(rt, IntType):
             raise self.error(node, f"'{sym}' needs integers, not {lt} and {rt}")
-        if lt != rt:
+        if lt is not rt and lt != rt:
             raise self.error(node, f"cannot mix {lt} and {rt} in '{sym}'",
                              f"convert one side, e.g. {lt}({ast.unparse(node.right)})")
         return lt
+
+    # A BinOp expression is checked as binop checks an augmented assignment's, without a place type.
+    _expr_BinOp = binop
 
     def _is_const(self, node: ast.expr) -> bool:
         return self.fold(node) is not None
@@ -935,7 +937,7 @@ class FunctionChecker:
         if isinstance(lt, StrType) or isinstance(rt, StrType):
             raise self.error(node, "a string literal cannot be compared: '==' would compare addresses",
                              "compare the bytes, e.g. with a strcmp-style function over Ptr[u8]")
-        if isinstance(lt, IntType) and lt == rt:
+        if isinstance(lt, IntType) and (lt is rt or lt == rt):
             return
         if isinstance(lt, PtrType) and isinstance(rt, PtrType):
             if lt != rt:
