@@ -359,8 +359,9 @@ class FunctionChecker:
 
     def _stmt_AugAssign(self, node: ast.AugAssign) -> None:
         ty = self.lvalue(node.target, reading=True)
-        fake = ast.BinOp(left=node.target, op=node.op, right=node.value)
-        ast.copy_location(fake, node)
+        fake = ast.BinOp(left=node.target, op=node.op, right=node.value, lineno=node.lineno,
+                         col_offset=node.col_offset, end_lineno=node.end_lineno,
+                         end_col_offset=node.end_col_offset)  # ast.copy_location's work, without its loop
         result = self.binop(fake, ty, target_type=ty)
         if result is not ty and result != ty:
             raise self.error(node, f"'{_OP_TEXT.get(type(node.op), '?')}=' gives {result}, not {ty}")
