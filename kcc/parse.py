@@ -231,14 +231,14 @@ class _Subset(ast.NodeVisitor):
             fields = _SUBSET_FIELDS[cls] = tuple(f for f in cls._fields if f not in _LEAF_FIELDS)
         # visit(), inlined: this walk visits nearly every node of every module.
         dispatch = _SUBSET_DISPATCH
-        node_type, name_type = ast.AST, ast.Name
+        node_type, name_type, constant_type = ast.AST, ast.Name, ast.Constant
         for name in fields:
             value = getattr(node, name, None)
             for item in value if type(value) is list else (value,):
                 if isinstance(item, node_type):
                     item_cls = type(item)
-                    if item_cls is name_type:
-                        continue  # nothing to check: a name and its context leaf
+                    if item_cls is name_type or (item_cls is constant_type and type(item.value) is int):
+                        continue  # nothing to check: a name and its context leaf, an integer
                     method = dispatch.get(item_cls)
                     if method is None:
                         method = dispatch[item_cls] = getattr(_Subset, "visit_" + item_cls.__name__,
