@@ -587,7 +587,7 @@ class FunctionChecker:
                 known = node.id in self.scope or node.id in self.assigned
             else:
                 known = False
-                for child in sub_nodes(node):
+                for child in () if cls is ast.Constant else sub_nodes(node):
                     mentions = memo.get(child)
                     if mentions is None:
                         # The leaves answered here rather than by a call each: they are most nodes.
