@@ -15,10 +15,15 @@ class ModuleLoader(ProgramState):
     """Finds and loads the modules of the source root, and the synthetic ``board`` module."""
 
     _board: Module | None     # set by Program.__init__; made on first use
+    # module_path's answers by dotted name (set by Program.__init__): binding and checking ask
+    # again for every use of a package's module, and each answer costs file-system lookups.
+    _module_files: dict[str, Path | None]
 
     def module_path(self, dotted: str) -> Path | None:
         """The file of module ``dotted`` (see module_file)."""
-        return module_file(self.root, dotted, self.target.name)
+        if dotted not in self._module_files:
+            self._module_files[dotted] = module_file(self.root, dotted, self.target.name)
+        return self._module_files[dotted]
 
     def is_package(self, dotted: str) -> bool:
         """True when ``dotted`` names a directory of the source root (a namespace or regular package)."""

@@ -76,11 +76,18 @@ def parse_source(source: SourceFile) -> ast.Module:
                                        max(end_col, col + 1))]) from None
     except ValueError as exc:  # e.g. source holds NUL bytes
         raise CompileError([Diagnostic(source, 1, 1, f"cannot parse: {exc}")]) from None
-    deepest = too_deep(tree)
-    if deepest is not None:
-        raise CompileError([_too_deep(source, deepest)])
     reporter = Reporter()
-    _Subset(source, reporter).visit(tree)
+    subset = _Subset(source, reporter, _SUBSET_LEVELS)
+    subset.visit(tree)
+    # A module nested too deep gets that one error and no other. The subset walk stops short of
+    # MAX_NESTING and skips what it reports, so only then need the depth be measured exactly.
+    if subset.near_limit or reporter.diagnostics:
+        deepest = too_deep(tree)
+        if deepest is not None:
+            raise CompileError([_too_deep(source, deepest)])
+    if subset.near_limit:  # no deeper than MAX_NESTING after all: walk all of it
+        reporter = Reporter()
+        _Subset(source, reporter, sys.maxsize).visit(tree)
     reporter.check()
     return tree
 
@@ -171,13 +178,31 @@ def _too_deep_in_text(source: SourceFile) -> Diagnostic:
                       hints=list(_NESTING_HINTS))
 
 
-class _Subset(ast.NodeVisitor):
-    """Walks a module and reports every construct language.md, "Not in the language" lists, located."""
+# How deep parse_source's first subset walk descends (the module is level 0). It does not visit
+# names, aliases, or context and operator leaves (none more than two levels below a node it
+# visits) and counts some levels as more than they are, so a module it walks to the end is no
+# deeper than MAX_NESTING.
+_SUBSET_LEVELS = MAX_NESTING - 4
+# Fields the subset walk does not descend: they hold names and numbers, context and operator
+# leaves (Load, Add, ...) which nothing forbids, or (Import's names) aliases it never visits.
+_LEAF_FIELDS = frozenset({"ctx", "op", "ops", "id", "name", "names", "type_comment", "kind", "arg", "attr",
+                          "module", "level", "is_async", "conversion"})
 
-    def __init__(self, source: SourceFile, reporter: Reporter) -> None:
+
+class _Subset(ast.NodeVisitor):
+    """Walks a module and reports every construct language.md, "Not in the language" lists, located.
+
+    ``max_level`` is how deep it descends (the module is level 0); ``near_limit`` becomes True
+    when it stopped there, leaving the rest of the module unwalked.
+    """
+
+    def __init__(self, source: SourceFile, reporter: Reporter, max_level: int) -> None:
         self.source = source
         self.reporter = reporter
+        self.max_level = max_level
         self.depth = 0  # function nesting
+        self.level = 0  # ast levels below the module of the node being visited
+        self.near_limit = False
 
     def _err(self, node: ast.AST, message: str, hint: str = "") -> None:
         self.reporter.error(self.source, node, message, *([hint] if hint else []))
@@ -192,27 +217,45 @@ class _Subset(ast.NodeVisitor):
         method(self, node)
 
     def generic_visit(self, node: ast.AST) -> None:
-        rule = _FORBIDDEN.get(type(node))
+        cls = type(node)
+        rule = _FORBIDDEN.get(cls)
         if rule is not None:
             self._err(node, rule[0], rule[1])
             return
-        visit = self.visit
-        node_type = ast.AST
-        for name in node._fields:
+        level = self.level + 1
+        if level > self.max_level:
+            self.near_limit = True
+            return
+        fields = _SUBSET_FIELDS.get(cls)
+        if fields is None:
+            fields = _SUBSET_FIELDS[cls] = tuple(f for f in cls._fields if f not in _LEAF_FIELDS)
+        # visit(), inlined: this walk visits nearly every node of every module.
+        dispatch = _SUBSET_DISPATCH
+        node_type, name_type, constant_type = ast.AST, ast.Name, ast.Constant
+        for name in fields:
             value = getattr(node, name, None)
-            if type(value) is list:
-                for item in value:
-                    if isinstance(item, node_type):
-                        visit(item)
-            elif isinstance(value, node_type):
-                visit(value)
+            for item in value if type(value) is list else (value,):
+                if isinstance(item, node_type):
+                    item_cls = type(item)
+                    if item_cls is name_type or (item_cls is constant_type and type(item.value) is int):
+                        continue  # nothing to check: a name and its context leaf, an integer
+                    method = dispatch.get(item_cls)
+                    if method is None:
+                        method = dispatch[item_cls] = getattr(_Subset, "visit_" + item_cls.__name__,
+                                                              _Subset.generic_visit)
+                    self.level = level
+                    method(self, item)
+        self.level = level - 1
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         """``Callable[[A, B], R]`` writes its parameter types as a list: the one list the language has."""
         elts = node.slice.elts if isinstance(node.slice, ast.Tuple) else []
         if decorator_name(node.value) == "Callable" and elts and isinstance(elts[0], ast.List):
+            level = self.level
             for child in [node.value, *elts[0].elts, *elts[1:]]:
+                self.level = level + 3  # as deep as the parameter types (in a List in a Tuple), or deeper
                 self.visit(child)
+            self.level = level
             return
         self.generic_visit(node)
 
@@ -273,7 +316,10 @@ class _Subset(ast.NodeVisitor):
                     stmt.value, ast.Constant) and isinstance(stmt.value.value, str))):
                 self._err(stmt, "an IntEnum class holds only NAME = value members", "Cause.NAME is then a constant")
             else:
+                level = self.level
+                self.level = level + 1
                 self.generic_visit(stmt)
+                self.level = level
 
     def visit_Compare(self, node: ast.Compare) -> None:
         for op in node.ops:
@@ -308,8 +354,9 @@ class _Subset(ast.NodeVisitor):
                 self._err(node, "'import *' is only allowed from kcc.lang")
 
 
-# _Subset's method for each node class, filled as classes are met.
+# _Subset's method for each node class, and the fields it walks, filled as classes are met.
 _SUBSET_DISPATCH: dict[type, Callable[[_Subset, ast.AST], None]] = {}
+_SUBSET_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def is_int_enum(node: ast.ClassDef) -> bool:
@@ -339,6 +386,35 @@ def child_nodes(node: ast.AST) -> list[ast.AST]:
             out.extend(child for child in value if isinstance(child, node_type))
         elif isinstance(value, node_type):
             out.append(value)
+    return out
+
+
+# The fields holding the children of the expression classes the language has, without the
+# context and operator leaves (Load, Add, ...) that hold nothing. A field in a tuple holds a list.
+_EXPR_CHILDREN: dict[type, tuple[str | tuple[str], ...]] = {
+    ast.Constant: (), ast.Attribute: ("value",), ast.Subscript: ("value", "slice"),
+    ast.BinOp: ("left", "right"), ast.UnaryOp: ("operand",), ast.BoolOp: (("values",),),
+    ast.Compare: ("left", ("comparators",)), ast.IfExp: ("test", "body", "orelse"),
+    ast.Call: ("func", ("args",), ("keywords",)), ast.keyword: ("value",), ast.Tuple: (("elts",),),
+}
+
+
+def sub_nodes(node: ast.AST) -> list[ast.AST]:
+    """The children of ``node`` as child_nodes gives them, but for the expression classes of the
+    language without their context and operator leaves, which hold no names or values.
+
+    Found from a table of fields rather than by testing every field: the type checker asks this of
+    every expression it checks.
+    """
+    fields = _EXPR_CHILDREN.get(type(node))
+    if fields is None:
+        return child_nodes(node)
+    out: list[ast.AST] = []
+    for name in fields:
+        if type(name) is tuple:
+            out.extend(getattr(node, name[0]))
+        else:
+            out.append(getattr(node, name))
     return out
 
 
@@ -381,13 +457,35 @@ def assigned_names(body: list[ast.stmt]) -> list[str]:
             for elt in target.elts:
                 bind(elt)
 
-    for node in walk(ast.Module(body=body, type_ignores=[])):
-        if isinstance(node, ast.Assign):
+    # Only statements bind, and only statements (or the handlers and cases holding them) hold
+    # statements: walking them alone, breadth-first, meets the binding statements in ast.walk's
+    # order without visiting the expressions, which are most of the nodes.
+    todo: list[ast.AST] = list(body)
+    push = todo.append
+    i = 0
+    while i < len(todo):
+        node = todo[i]
+        i += 1
+        cls = type(node)
+        if cls is ast.Assign:
             for t in node.targets:
                 bind(t)
-        elif isinstance(node, ast.AnnAssign | ast.AugAssign | ast.For):
+        elif cls is ast.AnnAssign or cls is ast.AugAssign or cls is ast.For:
             bind(node.target)
+        for name in _BLOCK_FIELDS.get(cls, ()):
+            for child in getattr(node, name):
+                push(child)
     return out
+
+
+# The fields that hold statements (or the except handlers and match cases holding them), by node
+# class, in _fields order.
+_BLOCK_FIELDS: dict[type, tuple[str, ...]] = {
+    cls: tuple(f for f in cls._fields if f in ("body", "orelse", "finalbody", "handlers", "cases"))
+    for cls in (ast.If, ast.While, ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.FunctionDef,
+                ast.AsyncFunctionDef, ast.ClassDef, ast.Try, ast.TryStar, ast.ExceptHandler, ast.Match,
+                ast.match_case)
+}
 
 
 @dataclass(frozen=True)

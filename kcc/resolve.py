@@ -66,6 +66,7 @@ class Program(ModuleLoader, NameBinder, ConstFolder, TypeResolver, DeclarationRe
         self.reporter = Reporter()
         self.entry: Module | None = None
         self._board: Module | None = None
+        self._module_files: dict[str, Path | None] = {}
         self.parser = parser
 
 

@@ -9,13 +9,14 @@ of built-ins are checked by their entry in kcc/builtins.py.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kcc import formats
 from kcc.builtins import BUILTINS, PYTHON_NAMES, REFUSED, REG_METHODS, Builtin
 from kcc.diagnostics import SourceFile
 from kcc.notes import KCALL, KCONST, KPRUNE, KREF, KTY
-from kcc.parse import LoopUse, assigned_names, child_nodes, loop_variable_uses
+from kcc.parse import LoopUse, assigned_names, child_nodes, loop_variable_uses, sub_nodes
 from kcc.resolve import (
     ConstSym,
     EnumSym,
@@ -106,7 +107,10 @@ class FunctionChecker:
         self.globals_declared: set[str] = set()
         self.loop_depth = 0
         self.assigned: set[str] = set()
-        self._mentions: dict[int, bool] = {}
+        self._mentions: dict[ast.AST, bool] = {}
+        self._folds: dict[ast.AST, ConstSym | None] = {}
+        self._sized_locals = 0  # how many of result.locals _sized_bytes holds the size of
+        self._sized_bytes = 0
         self.poisoned: set[str] = set()  # locals whose declaration failed: no follow-on errors
         self.active_loop_vars: list[LocalVar] = []  # variables of the for loops being checked
 
@@ -206,10 +210,13 @@ class FunctionChecker:
     # ----- statements -----------------------------------------------------
     def stmt(self, node: ast.stmt) -> None:
         """Check one statement (dispatch on its ast class)."""
-        method = getattr(self, f"_stmt_{type(node).__name__}", None)
+        cls = type(node)
+        method = _STMT_DISPATCH.get(cls, _MISSING)
+        if method is _MISSING:
+            method = _STMT_DISPATCH[cls] = getattr(FunctionChecker, f"_stmt_{cls.__name__}", None)
         if method is None:
-            raise self.error(node, f"'{type(node).__name__}' statements are not in the language")
-        method(node)
+            raise self.error(node, f"'{cls.__name__}' statements are not in the language")
+        method(self, node)
 
     def _stmt_Pass(self, node: ast.Pass) -> None:
         pass
@@ -272,12 +279,19 @@ class FunctionChecker:
                                  "use a new name")
             return old
         if fits:
-            self.prog.check_frame(ty, sum(self.prog.sizeof(v.type) for v in self.result.locals), self.mod, node,
-                                  self.fn.name)
+            self.prog.check_frame(ty, self._locals_bytes(), self.mod, node, self.fn.name)
         var = LocalVar(name, ty, node)
         self.scope[name] = var
         self.result.locals.append(var)
         return var
+
+    def _locals_bytes(self) -> int:
+        """The bytes the locals declared so far take (parameters included)."""
+        # Summed as locals are added, not anew for each declaration: a long function has hundreds.
+        for var in self.result.locals[self._sized_locals:]:
+            self._sized_bytes += self.prog.sizeof(var.type)
+            self._sized_locals += 1
+        return self._sized_bytes
 
     def _stmt_Assign(self, node: ast.Assign) -> None:
         if len(node.targets) != 1:
@@ -345,10 +359,11 @@ class FunctionChecker:
 
     def _stmt_AugAssign(self, node: ast.AugAssign) -> None:
         ty = self.lvalue(node.target, reading=True)
-        fake = ast.BinOp(left=node.target, op=node.op, right=node.value)
-        ast.copy_location(fake, node)
+        fake = ast.BinOp(left=node.target, op=node.op, right=node.value, lineno=node.lineno,
+                         col_offset=node.col_offset, end_lineno=node.end_lineno,
+                         end_col_offset=node.end_col_offset)  # ast.copy_location's work, without its loop
         result = self.binop(fake, ty, target_type=ty)
-        if result != ty:
+        if result is not ty and result != ty:
             raise self.error(node, f"'{_OP_TEXT.get(type(node.op), '?')}=' gives {result}, not {ty}")
         node.kty = ty
 
@@ -564,24 +579,49 @@ class FunctionChecker:
         # Memoised per node: expr() asks again for every sub-expression, which walking each
         # subtree anew made quadratic in the nesting depth. The answer cannot change while
         # the body is checked, since every local is a parameter or one of self.assigned.
-        known = self._mentions.get(id(node))
+        memo = self._mentions
+        known = memo.get(node)
         if known is None:
-            if isinstance(node, ast.Name):
+            cls = type(node)
+            if cls is ast.Name:
                 known = node.id in self.scope or node.id in self.assigned
             else:
                 known = False
-                for child in child_nodes(node):
-                    if self._mentions_local(child):
+                for child in () if cls is ast.Constant else sub_nodes(node):
+                    mentions = memo.get(child)
+                    if mentions is None:
+                        # The leaves answered here rather than by a call each: they are most nodes.
+                        child_cls = type(child)
+                        if child_cls is ast.Name:
+                            mentions = memo[child] = child.id in self.scope or child.id in self.assigned
+                        elif child_cls is ast.Constant:
+                            mentions = memo[child] = False
+                        else:
+                            mentions = self._mentions_local(child)
+                    if mentions:
                         known = True
                         break
-            self._mentions[id(node)] = known
+            memo[node] = known
         return known
 
     def fold(self, node: ast.expr) -> ConstSym | None:
         """``node`` folded at compile time, or None when it is not constant here (a local shadows names)."""
+        # Memoised per node: expr() folds every expression, and again each operand it types.
+        # Folding reads only module-level constants, so an answer given without reporting an
+        # error is the answer every time; one that reported is asked again to report again.
+        folds = self._folds
+        folded = folds.get(node, _MISSING)
+        if folded is not _MISSING:
+            return folded
         if self._mentions_local(node):
+            folds[node] = None
             return None
-        return self.prog.const_eval(node, self.mod)
+        diagnostics = self.prog.reporter.diagnostics
+        errors = len(diagnostics)
+        folded = self.prog.const_eval(node, self.mod)
+        if len(diagnostics) == errors:
+            folds[node] = folded
+        return folded
 
     def settle(self, node: ast.expr, ty: Type) -> Type | None:
         """Give an untyped constant its final type when its context has none; None if it cannot have one."""
@@ -597,7 +637,7 @@ class FunctionChecker:
     def coerce(self, node: ast.expr, want: Type) -> None:
         """Check ``node`` against the type its context needs (literals and NULL adapt)."""
         got = self.expr(node, want)
-        if got == want:
+        if got is want or got == want:  # types are mostly the same object: no field compare
             return
         if isinstance(want, PtrType | FuncType) and isinstance(got, NullType):
             node.kty = want
@@ -624,28 +664,48 @@ class FunctionChecker:
 
     def expr(self, node: ast.expr, expected: Type | None = None, lvalue: bool = False) -> Type:
         """Type of ``node`` in a context expecting ``expected`` (None: no constraint); annotates the node."""
-        if not lvalue and not isinstance(node, ast.Name | ast.Attribute):
-            errors = len(self.prog.reporter.diagnostics)
-            folded = self.fold(node)
+        cls = type(node)
+        if lvalue:
+            pass
+        elif cls is not ast.Name and cls is not ast.Attribute:
+            folded = self._folds.get(node, _MISSING)  # fold's memo, looked at first: mostly it knows
+            if folded is _MISSING:
+                diagnostics = self.prog.reporter.diagnostics
+                errors = len(diagnostics)
+                folded = self.fold(node)
+                if folded is None and len(diagnostics) > errors:
+                    raise _Abort()  # constant, but wrong (too large): already reported
             if folded is not None:
                 return self.constant(node, folded, expected)
-            if len(self.prog.reporter.diagnostics) > errors:
-                raise _Abort()  # constant, but wrong (too large): already reported
-        if isinstance(node, ast.Name | ast.Attribute) and not lvalue and not self._mentions_local(node):
-            sym = self.prog.resolve_name_expr(node, self.mod) if isinstance(node, ast.Attribute) else \
+        elif not self._mentions_local(node):
+            sym = self.prog.resolve_name_expr(node, self.mod) if cls is ast.Attribute else \
                 (None if node.id in self.scope else self.prog.lookup(self.mod, node.id))
             if isinstance(sym, ConstSym) or (isinstance(sym, LangSym) and sym.name == "TARGET"):
-                folded = self.prog.const_eval(node, self.mod, report=True)
-                if folded is None:
-                    raise _Abort()
-                return self.constant(node, folded, expected)
-        method = getattr(self, f"_expr_{type(node).__name__}", None)
+                return self.constant(node, self._named_constant(node), expected)
+        method = _EXPR_DISPATCH.get(cls, _MISSING)
+        if method is _MISSING:
+            method = _EXPR_DISPATCH[cls] = getattr(FunctionChecker, f"_expr_{cls.__name__}", None)
         if method is None:
-            raise self.error(node, f"'{type(node).__name__}' expressions are not in the language")
+            raise self.error(node, f"'{cls.__name__}' expressions are not in the language")
         place = lvalue and isinstance(node, ast.Name | ast.Attribute | ast.Subscript)
-        ty = method(node, expected, lvalue=True) if place else method(node, expected)
+        ty = method(self, node, expected, lvalue=True) if place else method(self, node, expected)
         node.kty = ty
         return ty
+
+    def _named_constant(self, node: ast.Name | ast.Attribute) -> ConstSym:
+        """The value of the constant (or TARGET) that ``node`` names; raises _Abort after reporting
+        why it has none. Memoised with fold's answers: a name is folded where it stands and again
+        as each operand it is."""
+        folded = self._folds.get(node)
+        if folded is None:
+            diagnostics = self.prog.reporter.diagnostics
+            errors = len(diagnostics)
+            folded = self.prog.const_eval(node, self.mod, report=True)
+            if folded is None:
+                raise _Abort()
+            if len(diagnostics) == errors:
+                self._folds[node] = folded
+        return folded
 
     def constant(self, node: ast.expr, folded: ConstSym, expected: Type | None) -> Type:
         """Annotate ``node`` with its folded value and give it a type: ``expected`` for an untyped integer."""
@@ -776,9 +836,6 @@ class FunctionChecker:
                                  "compare explicitly, e.g. x != 0")
         return BOOL
 
-    def _expr_BinOp(self, node: ast.BinOp, expected: Type | None) -> Type:
-        return self.binop(node, expected)
-
     def binop(self, node: ast.BinOp, expected: Type | None, target_type: Type | None = None) -> Type:
         """Type a binary operation: both sides of one integer type (a constant adapts), pointer +/- integer,
         bool & | ^, or a shift by an amount of any integer type. ``target_type`` is an augmented
@@ -792,7 +849,7 @@ class FunctionChecker:
         left_expected = expected if not isinstance(expected, BoolType) else None
         if target_type is not None:
             lt = target_type
-        elif KCONST.get(node.left) is not None or self._is_const(node.left):
+        elif KCONST.get(node.left) is not None or self.fold(node.left) is not None:
             lt = None  # decided by the right side
         else:
             lt = self.expr(node.left, left_expected)
@@ -839,10 +896,13 @@ class FunctionChecker:
             rt = self.expr(node.right, lt)
         if not isinstance(lt, IntType) or not isinstance(rt, IntType):
             raise self.error(node, f"'{sym}' needs integers, not {lt} and {rt}")
-        if lt != rt:
+        if lt is not rt and lt != rt:
             raise self.error(node, f"cannot mix {lt} and {rt} in '{sym}'",
                              f"convert one side, e.g. {lt}({ast.unparse(node.right)})")
         return lt
+
+    # A BinOp expression is checked as binop checks an augmented assignment's, without a place type.
+    _expr_BinOp = binop
 
     def _is_const(self, node: ast.expr) -> bool:
         return self.fold(node) is not None
@@ -878,7 +938,7 @@ class FunctionChecker:
         if isinstance(lt, StrType) or isinstance(rt, StrType):
             raise self.error(node, "a string literal cannot be compared: '==' would compare addresses",
                              "compare the bytes, e.g. with a strcmp-style function over Ptr[u8]")
-        if isinstance(lt, IntType) and lt == rt:
+        if isinstance(lt, IntType) and (lt is rt or lt == rt):
             return
         if isinstance(lt, PtrType) and isinstance(rt, PtrType):
             if lt != rt:
@@ -1050,6 +1110,12 @@ class FunctionChecker:
         elif isinstance(p.type, FuncType) and d.name != "NULL":
             raise self.error(p.node, "a Callable parameter's default is NULL")
 
+
+# FunctionChecker's method for each statement and expression class (None: not in the language),
+# filled as classes are met: the checker dispatches on every node it checks.
+_MISSING = object()
+_STMT_DISPATCH: dict[type, Callable[..., None] | None] = {}
+_EXPR_DISPATCH: dict[type, Callable[..., Type] | None] = {}
 
 def _loop_own_nodes(body: list[ast.stmt]):
     """Nodes of a loop body, not descending into nested loops (their breaks are their own)."""
