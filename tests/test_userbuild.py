@@ -143,6 +143,19 @@ def test_unchanged_programs_are_not_rebuilt(tmp_path: Path) -> None:
     assert rebuilt == []
     assert first.read_bytes() == archive and first.stat().st_mtime_ns == mtime
 
+    # With no input touched since, not even the programs' stamps are read again.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(userbuild, "build_program", None)
+        assert _build(src, out) == (first, [])
+
+    # A file touched but not changed is read and hashed again, and nothing is rebuilt.
+    hello = src / "user" / "hello" / "main.py"
+    hello.write_text(hello.read_text(encoding="utf-8"), encoding="utf-8")
+    assert _build(src, out) == (first, [])
+    # A program's output removed is made again.
+    (out / "user" / "hello" / "hello.img").unlink()
+    assert _build(src, out) == (first, ["hello"])
+
     # A file only wc imports: hello stays cached.
     wc = src / "user" / "wc" / "main.py"
     wc.write_text(wc.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
