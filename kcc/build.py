@@ -267,10 +267,15 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
         progress(name, detail)
 
     stage("compile", f"{ENTRY_MODULE} from {src_root}")
-    units = _compile(src_root, target, board, checked=not release, whole=release, cache_dir=out_dir / "fe")
-    stage("codegen", f"{len(units)} modules, -O{opt}")
     obj_dir = out_dir / "obj"
-    unit_objects = codegen.compile_units(units, target, opt, obj_dir).objects
+    # The units the front end hands over early are compiled while it works on the others; the
+    # compile stage's time then includes theirs, and codegen's is what is left.
+    with codegen.ObjectCompiler(target, opt, obj_dir) as compiler:
+        units = _compile(src_root, target, board, checked=not release, whole=release, cache_dir=out_dir / "fe",
+                         emit=compiler.add)
+        stage("codegen", f"{len(units)} modules, -O{opt}")
+        unit_objects = [compiler.add(name, text) for name, text in units.items()]
+        compiler.finish()
     stage("assemble", f"arch/{arch}/*.S")
     (out_dir / "board.h").write_text(board_header(board), encoding="utf-8")
     asm_objects = [_assemble(source, target, out_dir, obj_dir)
@@ -328,8 +333,12 @@ def _assemble(source: Path, target: Target, out_dir: Path, obj_dir: Path) -> Pat
 
 
 def _compile(src_root: Path, target: Target, board: Board, checked: bool, whole: bool,
-             cache_dir: Path) -> dict[str, str]:
+             cache_dir: Path, emit: Callable[[str, str], object]) -> dict[str, str]:
     """Run the front end on the kernel; return each unit's unoptimised IR text by unit name.
+
+    ``emit(unit, text)`` is called with a unit's text as soon as it is known, where the front end
+    produces them one by one (kcc.incremental), so the back end can start early; the caller still
+    takes every unit from the result.
 
     ``checked``: with the checks of a checked build. ``whole`` (release builds): one unit,
     "kernel", holding the whole program. A release kernel is built to be measured and shipped, and per-module
@@ -347,4 +356,5 @@ def _compile(src_root: Path, target: Target, board: Board, checked: bool, whole:
         return {"kernel": str(compile_program(src_root, ENTRY_MODULE, options).ir)}
     from kcc import codegen, incremental
 
-    return incremental.compile_units(src_root, ENTRY_MODULE, options, cache_dir, codegen.compiler_digest()).units
+    return incremental.compile_units(src_root, ENTRY_MODULE, options, cache_dir, codegen.compiler_digest(),
+                                     emit).units

@@ -371,7 +371,8 @@ def _initrd_inputs(board: Board, src_root: Path, out_dir: Path, names: list[str]
     """Every file build_initrd's outcome depends on, as far as the programs' stamps tell: each
     program's recorded sources, kcc's modules, the user link template, the board file and the
     plain files (a program without a stamp is rebuilt anyway)."""
-    paths = {src_root / source for name in names for source in _recorded(out_dir / USER_DIR / name / STAMP)[1]}
+    sources = {source for name in names for source in _recorded(out_dir / USER_DIR / name / STAMP)[1]}
+    paths = {src_root / source for source in sources}  # the programs share most of theirs (user/lib)
     paths.update(source_files(PACKAGE_DIR, (".py",)))
     paths.add(template_path(board.arch))
     if board.path is not None:

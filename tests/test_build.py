@@ -21,7 +21,7 @@ def fake_front_end(monkeypatch):
     """Replace the front end by kmain_ir; records each call's (checked) flag."""
     calls: list[bool] = []
 
-    def compile_stub(src_root, target, board, checked, whole, cache_dir):
+    def compile_stub(src_root, target, board, checked, whole, cache_dir, emit):
         calls.append(checked)
         return {"core.main": kmain_ir("built\n", 0, target.triple)}
 
