@@ -72,9 +72,12 @@ GEN_MODULES = 8
 GEN_FUNCTIONS = 50
 
 # kcc's side of the comparison, run as its own process: the front end, then the back end's objects,
-# each unit's compiled while the next one's IR text is written, as kcc build does (kcc.codegen.ObjectCompiler).
+# each unit's compiled while the next one's IR text is written, as kcc build does (kcc.codegen.ObjectCompiler),
+# and like kcc build's process (kcc.cli.main) without the cyclic garbage collector.
 KCC_OBJECTS = """
+import gc
 import sys
+gc.disable()
 from pathlib import Path
 from kcc.codegen import ObjectCompiler
 from kcc.compiler import BuildOptions, compile_units as front_end
