@@ -6,7 +6,6 @@ first runs, so that a build with nothing to do starts and finishes quickly.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import struct
@@ -89,6 +88,8 @@ def source_digest(src_root: Path, options: dict[str, object], extra: dict[str, b
     rebuilds), every source file under ``src_root`` with its relative path, the ``options`` (as
     sorted JSON) and the labelled ``extra`` inputs (board file, link-script template, ...).
     """
+    import hashlib  # not at the top: its OpenSSL start-up is a few per cent of an up-to-date build
+
     from kcc.codegen import compiler_digest
 
     h = hashlib.sha256()
@@ -315,6 +316,8 @@ def _assemble(source: Path, target: Target, out_dir: Path, obj_dir: Path) -> Pat
     Raises:
         kcc.toolchain.ToolchainError: the assembler failed.
     """
+    import hashlib
+
     from kcc import codegen, toolchain
 
     h = hashlib.sha256(codegen.compiler_digest().encode())

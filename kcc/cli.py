@@ -12,7 +12,7 @@ import click
 from kcc import __version__
 from kcc.boards import default_board, list_boards, load_board
 from kcc.build import BuildResult, build, default_opt
-from kcc.initrd import unpack
+from kcc.initrd import member_names
 from kcc.targets import ARCHES
 
 # The stages (and LLVM) are imported by the commands that use them, so that `kcc --help` and a
@@ -153,7 +153,7 @@ def _do_build(arch: str, board: str | None, release: bool, opt_level: int | None
         click.echo(f"kcc: built {_shown(result.elf)} in {result.seconds:.2f}s ({timings})", err=True)
     _print_sections(result)
     if result.initrd is not None:
-        programs = unpack(result.initrd.read_bytes())
+        programs = member_names(result.initrd)
         click.echo(f"{_shown(result.initrd)}: {len(programs)} user programs ({', '.join(programs)}), "
                    f"{result.initrd.stat().st_size} bytes")
     return result
@@ -260,7 +260,7 @@ def run_cmd(ctx: click.Context, arch: str, board: str | None, release: bool, opt
     if init is not None:
         if result.initrd is None:
             raise click.UsageError(f"--init: board '{board_desc.name}' runs no user programs (USER_PROCESSES is not 1)")
-        programs = sorted(unpack(result.initrd.read_bytes()))
+        programs = sorted(member_names(result.initrd))
         if init not in programs:
             raise click.UsageError(f"--init: no user program '{init}' in {_shown(result.initrd)} "
                                    f"(there are: {', '.join(programs)})")
