@@ -70,8 +70,9 @@ def _render_key(board: Board) -> str:
 def write_link_script(board: Board, out_dir: Path) -> Path:
     """Render ``board``'s link script to ``out_dir/link.ld`` and return that path.
 
-    The script is kept when it was rendered from the same inputs (_render_key, recorded in
-    ``link.ld.key`` beside it), which spares a rebuild jinja2's import and the rendering.
+    The script is kept when it was rendered from the same inputs (_render_key) and has not been
+    touched since (its size and modification time), as ``link.ld.key`` beside it records; that
+    spares a rebuild jinja2's import and the rendering.
 
     Raises:
         LinkScriptError: as render_link_script.
@@ -79,19 +80,24 @@ def write_link_script(board: Board, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     script = out_dir / "link.ld"
     key_file = script.with_name(script.name + KEY_SUFFIX)
+
+    def recorded(key: str) -> str:
+        st = script.stat()
+        return f"{key} {st.st_size} {st.st_mtime_ns}"
+
     try:
         key = _render_key(board)
     except OSError:
         key = None  # no template: render_link_script says so
     try:
-        if key is not None and script.is_file() and key_file.read_text(encoding="utf-8") == key:
+        if key is not None and key_file.read_text(encoding="utf-8") == recorded(key):
             return script
     except OSError:
-        pass  # no key recorded: render
+        pass  # no key recorded, or no script: render
     key_file.unlink(missing_ok=True)  # a script being rewritten is not the one the key describes
     script.write_text(render_link_script(board), encoding="utf-8")
     if key is not None:
-        key_file.write_text(key, encoding="utf-8")
+        key_file.write_text(recorded(key), encoding="utf-8")
     return script
 
 

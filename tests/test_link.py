@@ -150,7 +150,9 @@ def test_an_unchanged_script_is_not_rendered_again(tmp_path, monkeypatch):
     monkeypatch.setattr(link, "template_path", lambda arch: template)
     assert link.write_link_script(load_board(str(board)), out).read_text().endswith("/* changed */\n")
     assert len(rendered) == 3
-    script.write_text("edited by hand\n")                    # a script whose key is gone: rendered again
-    (out / "link.ld.key").unlink()
+    script.write_text("edited by hand\n")                    # a script edited since: rendered again
     assert link.write_link_script(load_board(str(board)), out).read_text().endswith("/* changed */\n")
     assert len(rendered) == 4
+    (out / "link.ld.key").unlink()                            # a script whose key is gone: rendered again
+    assert link.write_link_script(load_board(str(board)), out).read_text().endswith("/* changed */\n")
+    assert len(rendered) == 5
