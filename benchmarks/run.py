@@ -73,9 +73,10 @@ GEN_FUNCTIONS = 50
 
 # kcc's side of the comparison, run as its own process: the front end, then the back end's objects,
 # each unit's compiled while the next one's IR text is written, as kcc build does (kcc.codegen.ObjectCompiler),
-# and like kcc build's process (kcc.cli.main) without the cyclic garbage collector.
+# and like kcc build's process (kcc.cli.main) without the cyclic garbage collector and ending with os._exit.
 KCC_OBJECTS = """
 import gc
+import os
 import sys
 gc.disable()
 from pathlib import Path
@@ -88,6 +89,7 @@ with ObjectCompiler(target, 2, Path(sys.argv[3]), 2) as objects:
     for name, module in units.items():
         objects.add(name, str(module))
     objects.finish()
+os._exit(0)
 """
 
 # The kernel's line: "boot cost: <n> instructions (<busy> busy, <idle> idle in wait-for-interrupt)".
