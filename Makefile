@@ -26,10 +26,13 @@ venv: $(VENV)/.installed
 
 # Reinstalled whenever pyproject.toml changes; the editable install reads kcc/ from this tree.
 # Debian's python3 needs the python3-venv package for `python3 -m venv` (it ships ensurepip).
+# An editable install gets no byte-code at install time as a pip-installed package does, so
+# compileall writes it (it does so even under PYTHONDONTWRITEBYTECODE, which stops only imports).
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { missing=" python3-venv"; $(APT_INSTALL); }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m compileall -q kcc
 	touch $@
 
 # Shell snippet: install the Debian packages named in $$missing with apt-get when allowed (root, or
@@ -108,7 +111,10 @@ fuzz-kcc: venv
 # Without ARCH= or BOARD= on the command line, every architecture's QEMU board is measured
 # (qemu-virt, mps2-an505, pc); with them, just that one.
 BENCH_ARCHES = $(if $(or $(filter command line environment,$(origin ARCH)),$(BOARD)),$(ARCH),riscv64 armv8m i586)
+# kcc's byte-code is brought up to date first (see the venv rule), so that the build times include
+# the start-up of an installed compiler, not the compilation of kcc's own sources.
 benchmark: venv qemu-deps
+	@$(PY) -m compileall -q kcc
 	@for arch in $(BENCH_ARCHES); do \
 	  $(PY) benchmarks/run.py --arch $$arch $(if $(BOARD),--board $(BOARD)) || exit 1; \
 	done

@@ -71,16 +71,25 @@ from kcc.toolchain import find_toolchain
 GEN_MODULES = 8
 GEN_FUNCTIONS = 50
 
-# kcc's side of the comparison, run as its own process: front end, then the back end's objects.
+# kcc's side of the comparison, run as its own process: the front end, then the back end's objects,
+# each unit's compiled while the next one's IR text is written, as kcc build does (kcc.codegen.ObjectCompiler),
+# and like kcc build's process (kcc.cli.main) without the cyclic garbage collector and ending with os._exit.
 KCC_OBJECTS = """
+import gc
+import os
 import sys
+gc.disable()
 from pathlib import Path
-from kcc.codegen import compile_units
+from kcc.codegen import ObjectCompiler
 from kcc.compiler import BuildOptions, compile_units as front_end
 from kcc.targets import get_target
 target = get_target(sys.argv[1])
 units = front_end(Path(sys.argv[2]), "main", BuildOptions(target, checked=False))
-compile_units({name: str(module) for name, module in units.items()}, target, 2, Path(sys.argv[3]))
+with ObjectCompiler(target, 2, Path(sys.argv[3]), 2) as objects:
+    for name, module in units.items():
+        objects.add(name, str(module))
+    objects.finish()
+os._exit(0)
 """
 
 # The kernel's line: "boot cost: <n> instructions (<busy> busy, <idle> idle in wait-for-interrupt)".

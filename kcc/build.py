@@ -6,9 +6,9 @@ first runs, so that a build with nothing to do starts and finishes quickly.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from kcc import __version__
 from kcc.boards import Board, board_header, load_board
-from kcc.paths import PACKAGE_DIR, data_dir
+from kcc.paths import PACKAGE_DIR, data_dir, file_stats, source_files
 
 if TYPE_CHECKING:
     from kcc.targets.base import Target
@@ -81,27 +81,17 @@ def default_opt(release: bool) -> int:
     return DEFAULT_OPT_RELEASE if release else DEFAULT_OPT_CHECKED
 
 
-def _source_files(root: Path, suffixes: tuple[str, ...] = (".py", ".S", ".s", ".h", ".inc")) -> list[Path]:
-    """Every file under ``root`` that a kernel build reads (kcc sources, assembly, headers), sorted.
-
-    os.walk, because it is several times faster than Path.rglob and an unchanged build is
-    mostly this walk.
-    """
-    found = []
-    for directory, subdirs, files in os.walk(root):
-        subdirs[:] = [d for d in subdirs if d != "__pycache__"]
-        found.extend(Path(directory, f) for f in files if f.endswith(suffixes))
-    return sorted(found)
-
-
 def source_digest(src_root: Path, options: dict[str, object], extra: dict[str, bytes] | None = None) -> str:
     """A SHA-256 over kcc itself, every source file under ``src_root``, ``options`` and ``extra``.
 
-    Covers kcc's version and the text of every module of the kcc package (a
-    changed compiler rebuilds), every source file under ``src_root`` with its
-    relative path, the ``options`` (as sorted JSON) and the labelled ``extra``
-    inputs (board file, link-script template, ...).
+    Covers kcc's version and kcc itself (kcc.codegen.compiler_digest: a changed compiler
+    rebuilds), every source file under ``src_root`` with its relative path, the ``options`` (as
+    sorted JSON) and the labelled ``extra`` inputs (board file, link-script template, ...).
     """
+    import hashlib  # not at the top: its OpenSSL start-up is a few per cent of an up-to-date build
+
+    from kcc.codegen import compiler_digest
+
     h = hashlib.sha256()
 
     def add(label: str, data: bytes) -> None:
@@ -109,9 +99,8 @@ def source_digest(src_root: Path, options: dict[str, object], extra: dict[str, b
 
     add("version", __version__.encode())
     add("options", json.dumps(options, sort_keys=True, default=str).encode())
-    for path in _source_files(PACKAGE_DIR, (".py",)):
-        add(f"kcc/{path.relative_to(PACKAGE_DIR)}", path.read_bytes())
-    for path in _source_files(src_root):
+    add("kcc", compiler_digest().encode())
+    for path in source_files(src_root):
         add(f"src/{path.relative_to(src_root)}", path.read_bytes())
     for label, data in (extra or {}).items():
         add(label, data)
@@ -138,34 +127,47 @@ def input_digest(src_root: Path, board: Board, options: dict[str, object]) -> st
 
 
 def input_stats(src_root: Path, board: Board) -> dict[str, list[int]]:
-    """Size, modification time (ns) and inode of every file input_digest reads, by path.
-
-    When none of these changed since a build, neither did the files, and the build can say it is
-    up to date without reading and hashing them; any change sends it to the digest.
-    """
-    files = [*_source_files(PACKAGE_DIR, (".py",)), *_source_files(src_root), *_templates(board).values()]
+    """kcc.paths.file_stats of every file input_digest reads: when none changed since a build, the
+    build is up to date without reading and hashing them; any change sends it to the digest."""
+    files = [*source_files(PACKAGE_DIR, (".py",)), *source_files(src_root), *_templates(board).values()]
     if board.path is not None:
         files.append(board.path)
-    stats = {}
-    for path in files:
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            continue
-        stats[str(path)] = [st.st_size, st.st_mtime_ns, st.st_ino]
-    return stats
+    return file_stats(files)
+
+
+# struct formats, by ELFCLASS (1: 32-bit, 2: 64-bit), of the ELF header's e_entry, e_shoff,
+# e_shentsize, e_shnum and e_shstrndx (after e_ident) and of a section header's sh_name, sh_flags,
+# sh_addr, sh_offset and sh_size.
+_ELF_FORMATS = {1: ("24xI4xI10xHHH", "I4xIIII"), 2: ("24xQ8xQ10xHHH", "I4xQQQQ")}
+_SHF_ALLOC = 0x2
 
 
 def section_sizes(elf: Path) -> tuple[int, list[SectionSize]]:
-    """The entry address and the allocated (SHF_ALLOC) sections of ``elf``, in address order."""
-    from elftools.elf.constants import SH_FLAGS
-    from elftools.elf.elffile import ELFFile
+    """The entry address and the allocated (SHF_ALLOC) sections of ``elf``, in address order.
 
-    with elf.open("rb") as fh:
-        f = ELFFile(fh)
-        sections = [SectionSize(s.name, s["sh_addr"], s["sh_size"]) for s in f.iter_sections()
-                    if s["sh_flags"] & SH_FLAGS.SHF_ALLOC and s["sh_size"] > 0]
-        return f.header["e_entry"], sorted(sections, key=lambda s: s.address)
+    Read with struct from the ELF and section headers (the ELF specification's "ELF Header" and
+    "Sections") rather than with pyelftools, whose import alone takes about a tenth of a rebuild
+    after one module changed; tests/test_build.py checks that the two agree.
+
+    Raises:
+        kcc.image.ImageError: when ``elf`` is not an ELF file or is truncated.
+    """
+    data = elf.read_bytes()
+    try:
+        if data[:4] != b"\x7fELF" or data[4] not in _ELF_FORMATS or data[5] not in (1, 2):
+            raise struct.error("not a 32- or 64-bit ELF file")
+        order = "<" if data[5] == 1 else ">"  # EI_DATA: 1 little-endian, 2 big-endian
+        header, section = (struct.Struct(order + fmt) for fmt in _ELF_FORMATS[data[4]])
+        entry, shoff, shentsize, shnum, shstrndx = header.unpack_from(data, 0)
+        headers = [section.unpack_from(data, shoff + i * shentsize) for i in range(shnum)]
+        strtab = headers[shstrndx][3]
+        sections = [SectionSize(data[strtab + name:data.index(b"\0", strtab + name)].decode(), address, size)
+                    for name, flags, address, _offset, size in headers if flags & _SHF_ALLOC and size > 0]
+    except (struct.error, IndexError, ValueError) as exc:
+        from kcc.image import ImageError
+
+        raise ImageError(f"cannot read {elf}: {exc}") from None
+    return entry, sorted(sections, key=lambda s: s.address)
 
 
 def _quiet(stage: str, detail: str) -> None:
@@ -247,7 +249,7 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
             pass  # an unreadable or older stamp: build
 
     digest = digest or input_digest(src_root, board, options)
-    from kcc import codegen, image, link, toolchain
+    from kcc import codegen, link, toolchain
     from kcc.targets import get_target
 
     target = get_target(arch)
@@ -266,10 +268,15 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
         progress(name, detail)
 
     stage("compile", f"{ENTRY_MODULE} from {src_root}")
-    units = _compile(src_root, target, board, checked=not release, whole=release, cache_dir=out_dir / "fe")
-    stage("codegen", f"{len(units)} modules, -O{opt}")
     obj_dir = out_dir / "obj"
-    unit_objects = codegen.compile_units(units, target, opt, obj_dir).objects
+    # The units the front end hands over early are compiled while it works on the others; the
+    # compile stage's time then includes theirs, and codegen's is what is left.
+    with codegen.ObjectCompiler(target, opt, obj_dir) as compiler:
+        units = _compile(src_root, target, board, checked=not release, whole=release, cache_dir=out_dir / "fe",
+                         emit=compiler.add)
+        stage("codegen", f"{len(units)} modules, -O{opt}")
+        unit_objects = [compiler.add(name, text) for name, text in units.items()]
+        compiler.finish()
     stage("assemble", f"arch/{arch}/*.S")
     (out_dir / "board.h").write_text(board_header(board), encoding="utf-8")
     asm_objects = [_assemble(source, target, out_dir, obj_dir)
@@ -281,6 +288,8 @@ def build(arch: str, board_name: str, *, release: bool = False, opt_level: int |
     stage("binary", "kernel.bin")
     toolchain.objcopy_binary(outputs["kernel.elf"], outputs["kernel.bin"])
     if "kernel.hex" in outputs:
+        from kcc import image
+
         stage("hex", "kernel.hex")
         image.write_hex(outputs["kernel.elf"], outputs["kernel.hex"])
 
@@ -307,6 +316,8 @@ def _assemble(source: Path, target: Target, out_dir: Path, obj_dir: Path) -> Pat
     Raises:
         kcc.toolchain.ToolchainError: the assembler failed.
     """
+    import hashlib
+
     from kcc import codegen, toolchain
 
     h = hashlib.sha256(codegen.compiler_digest().encode())
@@ -325,8 +336,12 @@ def _assemble(source: Path, target: Target, out_dir: Path, obj_dir: Path) -> Pat
 
 
 def _compile(src_root: Path, target: Target, board: Board, checked: bool, whole: bool,
-             cache_dir: Path) -> dict[str, str]:
+             cache_dir: Path, emit: Callable[[str, str], object]) -> dict[str, str]:
     """Run the front end on the kernel; return each unit's unoptimised IR text by unit name.
+
+    ``emit(unit, text)`` is called with a unit's text as soon as it is known, where the front end
+    produces them one by one (kcc.incremental), so the back end can start early; the caller still
+    takes every unit from the result.
 
     ``checked``: with the checks of a checked build. ``whole`` (release builds): one unit,
     "kernel", holding the whole program. A release kernel is built to be measured and shipped, and per-module
@@ -344,4 +359,5 @@ def _compile(src_root: Path, target: Target, board: Board, checked: bool, whole:
         return {"kernel": str(compile_program(src_root, ENTRY_MODULE, options).ir)}
     from kcc import codegen, incremental
 
-    return incremental.compile_units(src_root, ENTRY_MODULE, options, cache_dir, codegen.compiler_digest()).units
+    return incremental.compile_units(src_root, ENTRY_MODULE, options, cache_dir, codegen.compiler_digest(),
+                                     emit).units

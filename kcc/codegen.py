@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Self
 
 from kcc.paths import PACKAGE_DIR
 from kcc.targets.base import Target
@@ -118,33 +119,85 @@ def compile_unit(ir_text: str, target: Target, opt: int, obj: Path) -> Path:
     return obj
 
 
-def compile_units(units: dict[str, str], target: Target, opt: int, cache_dir: Path,
-                  jobs: int | None = None) -> CodegenResult:
-    """Objects for ``units`` (dotted module name -> IR text), from ``cache_dir`` or compiled there.
+class ObjectCompiler:
+    """Objects for units handed over one at a time, each compiled as soon as it is added.
+
+    The front end produces the units' IR text one unit after another (kcc.incremental), so
+    clang can compile the first units while the front end is still writing the others; what
+    is left of the front end's work then overlaps the back end's instead of preceding it. A
+    context manager: leaving it waits for the units being compiled and stops the workers.
 
     Args:
-        units: the IR text of each unit.
         target: the target to compile for.
         opt: optimisation and code generation level 0..3.
         cache_dir: where objects are kept, named ``<unit>.<key>.o`` (object_key).
         jobs: units compiled at once (default default_jobs()).
+    """
+
+    def __init__(self, target: Target, opt: int, cache_dir: Path, jobs: int | None = None) -> None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        self.target, self.opt, self.cache_dir = target, opt, cache_dir
+        self.jobs = jobs or default_jobs()
+        # Threads suffice: each waits on its clang process (llvmlite's verification, under its lock, is short).
+        self._pool = ThreadPoolExecutor(self.jobs)
+        self._texts: dict[str, str] = {}
+        self._paths: dict[str, Path] = {}
+        self._pending: list[Future[Path]] = []
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def add(self, name: str, ir_text: str) -> Path:
+        """Take unit ``name``'s IR text: its object comes from the cache or starts compiling now.
+
+        Adding the same text (the same str object) for a name again does nothing more. Returns
+        where the object will be once finish() has returned.
+        """
+        if name in self._texts and self._texts[name] is ir_text:
+            return self._paths[name]
+        path = self.cache_dir / f"{name}.{object_key(ir_text, self.target, self.opt)}.o"
+        self._texts[name], self._paths[name] = ir_text, path
+        if not path.is_file():
+            self._pending.append(self._pool.submit(compile_unit, ir_text, self.target, self.opt, path))
+        return path
+
+    def finish(self) -> CodegenResult:
+        """Wait for every unit added; return their objects in the order they were added.
+
+        Raises:
+            kcc.optimize.InternalCompilerError, kcc.diagnostics.CompileError,
+            kcc.toolchain.ToolchainError: as compile_unit, for the first unit added that failed.
+        """
+        for future in self._pending:
+            future.result()
+        for path in self._paths.values():
+            path.touch()  # the newest objects of a unit are the ones prune keeps
+        prune(self.cache_dir, set(self._paths))
+        return CodegenResult(list(self._paths.values()), len(self._pending),
+                             min(self.jobs, len(self._pending)) or 1)
+
+
+def compile_units(units: dict[str, str], target: Target, opt: int, cache_dir: Path,
+                  jobs: int | None = None) -> CodegenResult:
+    """Objects for ``units`` (dotted module name -> IR text), from ``cache_dir`` or compiled there.
+
+    The units are handed to an ObjectCompiler biggest first, for an even spread over the jobs;
+    the objects come back in the order of ``units``.
+
+    Args:
+        units: the IR text of each unit.
+        target, opt, cache_dir, jobs: as ObjectCompiler.
 
     Raises:
         kcc.optimize.InternalCompilerError, kcc.toolchain.ToolchainError: as compile_unit.
     """
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    paths = {name: cache_dir / f"{name}.{object_key(text, target, opt)}.o" for name, text in units.items()}
-    missing = sorted((name for name, path in paths.items() if not path.is_file()),
-                     key=lambda name: -len(units[name]))  # the biggest first, for an even spread
-    jobs = min(jobs or default_jobs(), len(missing)) or 1
-    # Threads suffice: each waits on its clang process (llvmlite's verification, under its lock, is short).
-    with ThreadPoolExecutor(jobs) as pool:
-        for future in [pool.submit(compile_unit, units[name], target, opt, paths[name]) for name in missing]:
-            future.result()
-    for path in paths.values():
-        path.touch()  # the newest objects of a unit are the ones _prune keeps
-    prune(cache_dir, set(units))
-    return CodegenResult([paths[name] for name in units], len(missing), jobs)
+    with ObjectCompiler(target, opt, cache_dir, jobs) as compiler:
+        paths = {name: compiler.add(name, units[name]) for name in sorted(units, key=lambda name: -len(units[name]))}
+        result = compiler.finish()
+    return CodegenResult([paths[name] for name in units], result.compiled, result.jobs)
 
 
 def prune(cache_dir: Path, names: set[str]) -> None:

@@ -279,13 +279,15 @@ def _check(prog: Program, functions: list[FuncSym]) -> dict[int, CheckedFunction
 
 
 def compile_units(root: Path, entry: str, options: BuildOptions, cache_dir: Path,
-                  compiler: str) -> FrontEndResult:
+                  compiler: str, emit: Callable[[str, str], object] | None = None) -> FrontEndResult:
     """Compile like kcc.compiler.compile_units, to IR text, reusing the units ``cache_dir`` holds.
 
     Args:
         root: the source root; entry: the entry module (dotted); options: target, mode, board constants.
         cache_dir: where units are kept between builds (UnitCache).
         compiler: kcc's own digest (kcc.codegen.compiler_digest), part of every key.
+        emit: called as ``emit(unit, text)`` with each unit's IR text as soon as it is final, in
+            the program's order, so that the back end can start on it (kcc.codegen.ObjectCompiler.add).
 
     Returns the units' IR text, byte for byte what kcc.compiler.compile_units gives.
     Raises kcc.diagnostics.CompileError as kcc.compiler.compile_units does.
@@ -325,16 +327,18 @@ def compile_units(root: Path, entry: str, options: BuildOptions, cache_dir: Path
         texts: dict[str, str] = {}
         for mod in units:
             if mod.name in cached:
-                texts[mod.name] = cached[mod.name][0]
-                continue
-            low = lowered[mod.name]
-            low.export(imported)
-            text = str(low.module)
-            defined = _defined(low.module)
-            cache.put(mod.name, keys[mod.name], text,
-                      {"imported": sorted(low.imported), "defined": defined,
-                       "exported": sorted(imported.intersection(defined))})
+                text = cached[mod.name][0]
+            else:
+                low = lowered[mod.name]
+                low.export(imported)
+                text = str(low.module)
+                defined = _defined(low.module)
+                cache.put(mod.name, keys[mod.name], text,
+                          {"imported": sorted(low.imported), "defined": defined,
+                           "exported": sorted(imported.intersection(defined))})
             texts[mod.name] = text
+            if emit is not None:
+                emit(mod.name, text)
     cache.prune({mod.name: keys[mod.name] for mod in units})
     cache.trust(known, parsed)
     return FrontEndResult(texts, len(lowered))

@@ -15,6 +15,9 @@ with mtime 0, uid and gid 0 and an inode number that is its position.
 
 from __future__ import annotations
 
+import mmap
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 MAGIC = b"070701"
@@ -74,13 +77,12 @@ def write(files: dict[str, bytes], out: Path) -> Path:
     return out
 
 
-def unpack(archive: bytes) -> dict[str, bytes]:
-    """The members of a newc archive up to its trailer, name -> contents.
+def _members(archive: bytes | mmap.mmap) -> Iterator[tuple[str, int, int]]:
+    """Each member of a newc archive up to its trailer: its name, and its data's offset and size.
 
     Raises:
         InitrdError: when the archive is truncated, a magic or field is wrong, or the trailer is missing.
     """
-    files: dict[str, bytes] = {}
     off = 0
     while True:
         header = archive[off:off + HEADER_SIZE]
@@ -99,10 +101,34 @@ def unpack(archive: bytes) -> dict[str, bytes]:
             raise InitrdError(f"bad cpio member name at offset {off}")
         name = raw_name[:-1].decode("utf-8", errors="replace")
         data_off = name_end + (-name_end % 4)
-        data = archive[data_off:data_off + filesize]
-        if len(data) != filesize:
+        if filesize and data_off + filesize > len(archive):
             raise InitrdError(f"cpio member {name!r} truncated at offset {data_off}")
         if name == TRAILER:
-            return files
-        files[name] = data
+            return
+        yield name, data_off, filesize
         off = data_off + filesize + (-filesize % 4)
+
+
+def unpack(archive: bytes) -> dict[str, bytes]:
+    """The members of a newc archive up to its trailer, name -> contents.
+
+    Raises:
+        InitrdError: when the archive is truncated, a magic or field is wrong, or the trailer is missing.
+    """
+    return {name: archive[off:off + size] for name, off, size in _members(archive)}
+
+
+def member_names(path: Path) -> list[str]:
+    """The names of the members of the archive file ``path`` up to its trailer, in order.
+
+    The file is mapped rather than read, so only the pages of its headers are touched: listing a
+    5 MB initrd reads a few of its pages instead of copying all of it.
+
+    Raises:
+        InitrdError: as unpack. OSError: when the file cannot be opened.
+    """
+    with path.open("rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            return [name for name, _, _ in _members(b"")]  # mmap cannot map an empty file
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as archive:
+            return [name for name, _, _ in _members(archive)]

@@ -34,13 +34,12 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kcc import __version__, initrd
 from kcc.boards import Board
-from kcc.paths import PACKAGE_DIR, data_dir
+from kcc.paths import PACKAGE_DIR, data_dir, file_stats, source_files
 
 if TYPE_CHECKING:
     from kcc.targets.base import Target
@@ -58,6 +57,8 @@ FILES = "etc"
 # (kernel_src/user/init/loader.py); the kernel starts init from its flat image.
 BIN = "bin"
 STAMP = "build.json"
+# build_initrd's own stamp, in <out>/user/: the stats of every file the initrd was made from.
+INITRD_STAMP = "initrd.json"
 CACHE_ENV = "KCC_CACHE_DIR"
 # Variants of one program kept in the shared cache (source trees patched by tests differ).
 CACHE_VARIANTS = 8
@@ -125,11 +126,13 @@ def render_link_script(board: Board, program: str) -> str:
 
 
 def _digest(sources: list[str], src_root: Path, options: dict[str, object], extra: dict[str, bytes]) -> str:
-    """A SHA-256 over kcc itself (version and every module), ``options``, ``extra`` and the sources' contents.
+    """A SHA-256 over kcc itself (version, kcc.codegen.compiler_digest), ``options``, ``extra`` and the sources' contents.
 
     ``sources`` are paths relative to ``src_root`` (or absolute, for a file outside it): the
     digest names them so, and it does not depend on where the source tree lives.
     """
+    from kcc.codegen import compiler_digest
+
     h = hashlib.sha256()
 
     def add(label: str, data: bytes) -> None:
@@ -137,22 +140,11 @@ def _digest(sources: list[str], src_root: Path, options: dict[str, object], extr
 
     add("version", __version__.encode())
     add("options", json.dumps(options, sort_keys=True, default=str).encode())
-    add("kcc", _kcc_digest().encode())
+    add("kcc", compiler_digest().encode())
     for label, data in extra.items():
         add(label, data)
     for name in sources:
         add(f"src/{name}", _file_digest(src_root / name).encode())
-    return h.hexdigest()
-
-
-@cache
-def _kcc_digest() -> str:
-    """A SHA-256 over every module of the kcc package, by path: read once per process, as every
-    program's digest needs it."""
-    h = hashlib.sha256()
-    for path in sorted(PACKAGE_DIR.rglob("*.py")):
-        data = path.read_bytes()
-        h.update(f"kcc/{path.relative_to(PACKAGE_DIR)}".encode() + b"\0" + len(data).to_bytes(8, "little") + data)
     return h.hexdigest()
 
 
@@ -340,6 +332,14 @@ def build_initrd(board: Board, target: Target, src_root: Path, out_dir: Path, *,
     if missing:
         raise UserBuildError(f"board '{board.name}' runs user programs (USER_PROCESSES = 1) but lacks the "
                              f"integer constant{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    options = {"arch": target.name, "board": board.name, "release": release, "opt": opt, "src": str(src_root),
+               "programs": names}
+    stamp = out_dir / USER_DIR / INITRD_STAMP
+    inputs = _initrd_inputs(board, src_root, out_dir, names)
+    before = file_stats(inputs)
+    if not force and _initrd_unchanged(stamp, options, before, out_dir, names):
+        return out_dir / INITRD
+    stamp.unlink(missing_ok=True)
     images: dict[str, bytes] = {}
     elves: dict[str, bytes] = {}
     _FILE_DIGESTS.clear()
@@ -352,8 +352,48 @@ def build_initrd(board: Board, target: Target, src_root: Path, out_dir: Path, *,
     finally:
         _FILE_DIGESTS.clear()
     images.update(elves)
+    for path in _plain_files(src_root):
+        images[path.relative_to(src_root / USER_DIR).as_posix()] = path.read_bytes()
+    archive = initrd.write(images, out_dir / INITRD)
+    # The inputs' stats from before the build: a file edited meanwhile then differs next time.
+    stamp.write_text(json.dumps({"options": options, "inputs": before,
+                                 "outputs": file_stats(_initrd_outputs(out_dir, names))}), encoding="utf-8")
+    return archive
+
+
+def _plain_files(src_root: Path) -> list[Path]:
+    """The files under ``src_root/user/etc/`` that go into the initrd as they are, sorted."""
     files = src_root / USER_DIR / FILES
-    if files.is_dir():
-        for path in sorted(p for p in files.rglob("*") if p.is_file()):
-            images[path.relative_to(src_root / USER_DIR).as_posix()] = path.read_bytes()
-    return initrd.write(images, out_dir / INITRD)
+    return sorted(p for p in files.rglob("*") if p.is_file()) if files.is_dir() else []
+
+
+def _initrd_inputs(board: Board, src_root: Path, out_dir: Path, names: list[str]) -> list[Path]:
+    """Every file build_initrd's outcome depends on, as far as the programs' stamps tell: each
+    program's recorded sources, kcc's modules, the user link template, the board file and the
+    plain files (a program without a stamp is rebuilt anyway)."""
+    sources = {source for name in names for source in _recorded(out_dir / USER_DIR / name / STAMP)[1]}
+    paths = {src_root / source for source in sources}  # the programs share most of theirs (user/lib)
+    paths.update(source_files(PACKAGE_DIR, (".py",)))
+    paths.add(template_path(board.arch))
+    if board.path is not None:
+        paths.add(board.path)
+    return [*sorted(paths), *_plain_files(src_root)]
+
+
+def _initrd_outputs(out_dir: Path, names: list[str]) -> list[Path]:
+    """What build_initrd leaves in ``out_dir``: each program's ELF, image and stamp, and the initrd."""
+    work = out_dir / USER_DIR
+    return [*(work / name / f"{name}{suffix}" for name in names for suffix in (".elf", ".img")),
+            *(work / name / STAMP for name in names), out_dir / INITRD]
+
+
+def _initrd_unchanged(stamp: Path, options: dict[str, object], inputs: dict[str, list[int]], out_dir: Path,
+                      names: list[str]) -> bool:
+    """True when ``stamp`` records ``options`` and the stats of exactly these ``inputs`` and of the
+    outputs as they are (kcc.paths.file_stats): then build_initrd would make the same initrd."""
+    try:
+        recorded = json.loads(stamp.read_text(encoding="utf-8"))
+        return bool(recorded["options"] == options and recorded["inputs"] == inputs
+                    and recorded["outputs"] == file_stats(_initrd_outputs(out_dir, names)))
+    except (OSError, ValueError, KeyError, TypeError):
+        return False

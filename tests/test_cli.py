@@ -149,7 +149,7 @@ def test_check_for_the_host(tmp_path):
 def tiny(tmp_path, monkeypatch):
     """A source root holding only entry.S, with the front end replaced by hand-written IR."""
     state = {"ir": kmain_ir("cli tiny kernel\n", 0)}
-    monkeypatch.setattr(build_mod, "_compile", lambda src_root, target, board, checked, whole, cache_dir: {"core.main": state["ir"]})
+    monkeypatch.setattr(build_mod, "_compile", lambda src_root, target, board, checked, whole, cache_dir, emit: {"core.main": state["ir"]})
     write_src_root(tmp_path / "src")
     return state
 

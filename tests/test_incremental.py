@@ -78,7 +78,10 @@ def _edit(path: Path, old: str, new: str) -> None:
 def _same_as_fresh(root: Path, cache: Path, checked: bool = True) -> int:
     """Compile incrementally and afresh; assert the units agree; return how many were lowered."""
     options = BuildOptions(get_target("riscv64"), checked=checked)
-    result = incremental_units(root, "main", options, cache, "test-compiler")
+    emitted: list[tuple[str, str]] = []
+    result = incremental_units(root, "main", options, cache, "test-compiler",
+                               emit=lambda unit, text: emitted.append((unit, text)))
+    assert emitted == list(result.units.items())  # every unit handed over, reused or lowered, in order
     fresh = {name: str(module) for name, module in compile_units(root, "main", options).items()}
     assert list(result.units) == list(fresh)
     for name, text in fresh.items():

@@ -125,3 +125,34 @@ def test_undefined_template_names_are_errors(tmp_path, monkeypatch):
     monkeypatch.setattr(link, "template_path", lambda arch: tmp_path / f"{arch}.ld.j2")
     with pytest.raises(link.LinkScriptError, match="no_such_value"):
         link.render_link_script(load_board("qemu-virt"))
+
+
+def test_an_unchanged_script_is_not_rendered_again(tmp_path, monkeypatch):
+    board = write_board(tmp_path / "board.toml")
+    rendered: list[str] = []
+    real = link.render_link_script
+
+    def counting(board):
+        rendered.append(board.name)
+        return real(board)
+
+    monkeypatch.setattr(link, "render_link_script", counting)
+    out = tmp_path / "out"
+    script = link.write_link_script(load_board(str(board)), out)
+    text = script.read_text()
+    assert link.write_link_script(load_board(str(board)), out).read_text() == text
+    assert len(rendered) == 1
+    write_board(board, stack_size=8192)                       # another board: rendered again
+    assert link.write_link_script(load_board(str(board)), out).read_text() != text
+    assert len(rendered) == 2
+    template = tmp_path / "riscv64.ld.j2"                      # another template: rendered again
+    template.write_text(link.template_path("riscv64").read_text() + "/* changed */\n")
+    monkeypatch.setattr(link, "template_path", lambda arch: template)
+    assert link.write_link_script(load_board(str(board)), out).read_text().endswith("/* changed */\n")
+    assert len(rendered) == 3
+    script.write_text("edited by hand\n")                    # a script edited since: rendered again
+    assert link.write_link_script(load_board(str(board)), out).read_text().endswith("/* changed */\n")
+    assert len(rendered) == 4
+    (out / "link.ld.key").unlink()                            # a script whose key is gone: rendered again
+    assert link.write_link_script(load_board(str(board)), out).read_text().endswith("/* changed */\n")
+    assert len(rendered) == 5

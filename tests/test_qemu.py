@@ -16,7 +16,7 @@ from kcc.build import build
 def tiny_kernel(tmp_path, monkeypatch, message: str, exit_code: int, ir: str | None = None):
     """Build the tiny image (entry.S + kmain IR) for qemu-virt; return its BuildResult."""
     text = ir if ir is not None else kmain_ir(message, exit_code)
-    monkeypatch.setattr(build_mod, "_compile", lambda src_root, target, board, checked, whole, cache_dir: {"core.main": text})
+    monkeypatch.setattr(build_mod, "_compile", lambda src_root, target, board, checked, whole, cache_dir, emit: {"core.main": text})
     return build("riscv64", "qemu-virt", out_dir=tmp_path / "out", src_root=write_src_root(tmp_path / "src"))
 
 

@@ -79,6 +79,21 @@ def test_objects_are_reused_until_their_ir_changes(tmp_path: Path) -> None:
     assert changed.objects[1] == first.objects[1] and changed.objects[0] != first.objects[0]
 
 
+def test_units_added_one_at_a_time(tmp_path: Path) -> None:
+    """kcc.codegen.ObjectCompiler: each unit starts as it is added; the same text again is not compiled again."""
+    texts = unit_texts(FIXTURES)
+    cache = tmp_path / "obj"
+    with codegen.ObjectCompiler(RISCV64, 1, cache, jobs=2) as compiler:
+        paths = [compiler.add(name, text) for name, text in texts.items()]
+        assert [compiler.add(name, text) for name, text in texts.items()] == paths
+        result = compiler.finish()
+    assert result.compiled == 2 and result.objects == paths and all(p.is_file() for p in paths)
+    assert codegen.compile_units(texts, RISCV64, 1, cache).objects == paths
+    with codegen.ObjectCompiler(RISCV64, 1, cache) as compiler:
+        compiler.add("app", texts["app"])
+        assert compiler.finish().compiled == 0
+
+
 def test_old_objects_are_pruned(tmp_path: Path) -> None:
     root = tmp_path / "src"
     shutil.copytree(FIXTURES, root)

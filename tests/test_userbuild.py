@@ -143,6 +143,19 @@ def test_unchanged_programs_are_not_rebuilt(tmp_path: Path) -> None:
     assert rebuilt == []
     assert first.read_bytes() == archive and first.stat().st_mtime_ns == mtime
 
+    # With no input touched since, not even the programs' stamps are read again.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(userbuild, "build_program", None)
+        assert _build(src, out) == (first, [])
+
+    # A file touched but not changed is read and hashed again, and nothing is rebuilt.
+    hello = src / "user" / "hello" / "main.py"
+    hello.write_text(hello.read_text(encoding="utf-8"), encoding="utf-8")
+    assert _build(src, out) == (first, [])
+    # A program's output removed is made again.
+    (out / "user" / "hello" / "hello.img").unlink()
+    assert _build(src, out) == (first, ["hello"])
+
     # A file only wc imports: hello stays cached.
     wc = src / "user" / "wc" / "main.py"
     wc.write_text(wc.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
@@ -233,12 +246,13 @@ def test_kernel_build_result_names_the_initrd(tmp_path: Path) -> None:
     assert build("armv8m", "mps2-an505", out_dir=tmp_path / "m").initrd is None
 
 
-def test_initrd_round_trip_is_reproducible() -> None:
+def test_initrd_round_trip_is_reproducible(tmp_path: Path) -> None:
     files = {"init": b"\x01\x02\x03", "a/b": b"", "five5": b"12345"}
     archive = initrd.pack(files)
     assert archive == initrd.pack(files)
     assert len(archive) % 4 == 0
     assert initrd.unpack(archive) == files
+    assert initrd.member_names(initrd.write(files, tmp_path / "initrd.cpio")) == list(files)
     # The newc header: magic, then ino 1, mode 0100644, ... filesize 3, namesize 5 ("init" + NUL).
     assert archive.startswith(b"070701" + b"%08X" % 1 + b"%08X" % 0o100644)
     assert archive[6 + 6 * 8:6 + 7 * 8] == b"00000003"
@@ -252,10 +266,15 @@ def test_initrd_refuses_bad_names(name: str) -> None:
         initrd.pack({name: b"x"})
 
 
-def test_initrd_unpack_reports_truncation() -> None:
+def test_initrd_unpack_reports_truncation(tmp_path: Path) -> None:
     archive = initrd.pack({"init": b"abcdefgh"})
-    with pytest.raises(initrd.InitrdError, match="truncated"):
-        initrd.unpack(archive[:120])
+    cut_file = tmp_path / "initrd.cpio"
+    for cut in (0, 120, 130):   # empty; in the first member's data; in the trailer's header
+        with pytest.raises(initrd.InitrdError, match="truncated"):
+            initrd.unpack(archive[:cut])
+        cut_file.write_bytes(archive[:cut])
+        with pytest.raises(initrd.InitrdError, match="truncated"):
+            initrd.member_names(cut_file)
 
 
 def test_qemu_command_passes_initrd_and_command_line(tmp_path: Path) -> None:
