@@ -5,15 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from elftools.elf.constants import SH_FLAGS
-from elftools.elf.elffile import ELFFile
 from tiny_image import kmain_ir, write_board, write_src_root
 
 from kcc import build as build_mod
 from kcc import toolchain
-from kcc.build import BuildError, SectionSize, build, default_opt, section_sizes
-from kcc.image import ImageError
-from kcc.targets import get_target
+from kcc.build import BuildError, build, default_opt
 
 
 @pytest.fixture
@@ -123,37 +119,3 @@ def test_assembly_objects_are_reused_until_an_input_changes(tmp_path, fake_front
     assert assembled == ["entry.S", "entry.S"]
     assert len(list((out / "obj").glob("entry.S.*.o"))) == 2
 
-
-def _pyelftools_sections(elf) -> tuple[int, list[SectionSize]]:
-    """section_sizes as pyelftools reads it."""
-    with elf.open("rb") as fh:
-        f = ELFFile(fh)
-        sections = [SectionSize(s.name, s["sh_addr"], s["sh_size"]) for s in f.iter_sections()
-                    if s["sh_flags"] & SH_FLAGS.SHF_ALLOC and s["sh_size"] > 0]
-        return f.header["e_entry"], sorted(sections, key=lambda s: s.address)
-
-
-def test_section_sizes_agree_with_pyelftools_on_a_kernel(tmp_path, fake_front_end):
-    result = build("riscv64", "qemu-virt", out_dir=tmp_path / "out", src_root=write_src_root(tmp_path / "src"))
-    assert section_sizes(result.elf) == _pyelftools_sections(result.elf) == (result.entry, result.sections)
-
-
-@pytest.mark.parametrize("arch", ["armv8m", "i586", "host"])
-def test_section_sizes_agree_with_pyelftools_on_every_class(tmp_path, arch):
-    """32-bit objects (armv8m, i586) and the host's, with data, bss and read-only data."""
-    source = tmp_path / "s.c"
-    source.write_text("int d = 1; int b[64]; const char r[] = \"text\"; int f(int x) { return x + d + b[x]; }\n")
-    obj = toolchain.compile_source(source, tmp_path / "s.o", get_target(arch))
-    entry, sections = section_sizes(obj)
-    assert {".text", ".data", ".bss"} <= {s.name for s in sections}
-    assert (entry, sections) == _pyelftools_sections(obj)
-
-
-def test_section_sizes_of_what_is_not_an_elf(tmp_path):
-    bad = tmp_path / "kernel.elf"
-    bad.write_bytes(b"\x7fELF\x02\x01" + b"\0" * 10)
-    with pytest.raises(ImageError, match="cannot read"):
-        section_sizes(bad)
-    bad.write_bytes(b"MZ")
-    with pytest.raises(ImageError, match="not a 32- or 64-bit ELF file"):
-        section_sizes(bad)
