@@ -27,6 +27,14 @@ def program(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def copy_program(program: Path, root: Path) -> Path:
+    """A copy of ``program``'s sources in the new directory ``root``, to be edited."""
+    root.mkdir()
+    for source in program.iterdir():
+        (root / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    return root
+
+
 def diagnostics(root: Path, jobs: int) -> str:
     with pytest.raises(CompileError) as failure:
         compile_units(root, "main", BuildOptions(TARGET), jobs=jobs)
@@ -46,10 +54,7 @@ def test_workers_give_the_serial_text(program: Path, checked: bool) -> None:
 
 
 def test_type_errors_in_several_workers_are_reported_in_order(program: Path, tmp_path: Path) -> None:
-    root = tmp_path / "bad"
-    root.mkdir()
-    for source in program.iterdir():
-        (root / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    root = copy_program(program, tmp_path / "bad")
     (root / "m1.py").write_text((root / "m1.py").read_text().replace("acc: u32 = a ^ 8", "acc: u32 = a ^ q"))
     (root / "m4.py").write_text((root / "m4.py").read_text().replace("acc: u32 = a ^ 11", "acc: u8 = a ^ 11"))
     serial = diagnostics(root, 1)
@@ -58,10 +63,7 @@ def test_type_errors_in_several_workers_are_reported_in_order(program: Path, tmp
 
 
 def test_a_symbol_defined_in_two_workers_units_is_reported(program: Path, tmp_path: Path) -> None:
-    root = tmp_path / "twice"
-    root.mkdir()
-    for source in program.iterdir():
-        (root / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    root = copy_program(program, tmp_path / "twice")
     (root / "m5.py").write_text((root / "m5.py").read_text().replace('@export("m5_f3")', '@export("m0_f3")'))
     assert "symbol 'm0_f3' is defined twice" in diagnostics(root, 2)
     assert diagnostics(root, 2) == diagnostics(root, 1)
