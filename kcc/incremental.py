@@ -53,7 +53,7 @@ from kcc.diagnostics import SourceFile
 from kcc.lower import Lowerer, check_symbols, unit_modules
 from kcc.parse import _PARSER_RECURSION_LIMIT, parse_source, stage_recursion
 from kcc.resolve import FuncSym, Module, Program, resolve_program
-from kcc.typecheck import CheckedFunction, FunctionChecker
+from kcc.typecheck import CheckedFunction, check_functions
 
 # Entries kept per unit: the current one and a few earlier variants (checked and release builds,
 # or an edit and its undo, switch back and forth).
@@ -265,17 +265,11 @@ def _parser(known: set[str], compiler: str, seen: set[str]) -> Callable[[SourceF
 
 
 def _check(prog: Program, functions: list[FuncSym]) -> dict[int, CheckedFunction]:
-    """Type-check ``functions`` (as kcc.typecheck.check_program does every function); by id of the symbol.
+    """kcc.typecheck.check_functions of ``functions``, by id of the symbol.
 
     Raises kcc.diagnostics.CompileError with every error found.
     """
-    out = {}
-    for fn in functions:
-        checker = FunctionChecker(prog, fn)
-        checker.run()
-        out[id(fn)] = checker.result
-    prog.reporter.check()
-    return out
+    return {id(cf.sym): cf for cf in check_functions(prog, functions)}
 
 
 def compile_units(root: Path, entry: str, options: BuildOptions, cache_dir: Path,

@@ -25,8 +25,8 @@ import sys
 from multiprocessing.connection import Connection
 
 from kcc.lower import Lowerer
-from kcc.resolve import FuncSym, Module, Program
-from kcc.typecheck import CheckedFunction, FunctionChecker
+from kcc.resolve import Module, Program
+from kcc.typecheck import check_functions
 
 # Below this many source lines in function bodies, the whole program is checked and lowered in
 # less time than forking and joining a worker takes (measured: ~5 ms per worker, ~3,500 lines/s).
@@ -57,22 +57,12 @@ def _lower_share(prog: Program, share: list[Module], checked: bool) -> list[Lowe
     Raises kcc.diagnostics.CompileError when a function does not type-check.
     """
     owned = {id(mod) for mod in share}
-    results: list[CheckedFunction] = []
-    for mod in prog.modules.values():
-        for fn in mod.functions:
-            if id(mod) in owned or fn.attrs.inline:
-                results.append(_check(prog, fn))
-    prog.reporter.check()
+    results = check_functions(prog, [fn for mod in prog.modules.values() for fn in mod.functions
+                                     if id(mod) in owned or fn.attrs.inline])
     lowerers = [Lowerer(prog, results, checked, mod) for mod in share]
     for low in lowerers:
         low.lower()
     return lowerers
-
-
-def _check(prog: Program, fn: FuncSym) -> CheckedFunction:
-    checker = FunctionChecker(prog, fn)
-    checker.run()
-    return checker.result
 
 
 def _worker(prog: Program, share: list[Module], checked: bool, conn: Connection) -> None:

@@ -84,12 +84,16 @@ class _Abort(Exception):
 
 def check_program(prog: Program) -> list[CheckedFunction]:
     """Type-check every function of every module; raises CompileError with all errors found."""
+    return check_functions(prog, [fn for mod in list(prog.modules.values()) for fn in mod.functions])
+
+
+def check_functions(prog: Program, functions: list[FuncSym]) -> list[CheckedFunction]:
+    """Type-check ``functions`` in order; raises CompileError with all errors found."""
     out = []
-    for mod in list(prog.modules.values()):
-        for fn in mod.functions:
-            checker = FunctionChecker(prog, fn)
-            checker.run()
-            out.append(checker.result)
+    for fn in functions:
+        checker = FunctionChecker(prog, fn)
+        checker.run()
+        out.append(checker.result)
     prog.reporter.check()
     return out
 
